@@ -1,0 +1,39 @@
+# Everything a fresh clone needs: `make report` (the main job) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REPLICATIONS ?= 20
+
+.PHONY: install test lint typecheck pytest report bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy simulator
+
+pytest: install
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck pytest
+
+report: install
+	$(BIN)/connectsim run scenarios/paid_vs_free.yaml --replications $(REPLICATIONS) --out reports/paid_vs_free
+
+bench: install
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) reports/*/ .pytest_cache .mypy_cache .ruff_cache

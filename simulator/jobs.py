@@ -1,0 +1,215 @@
+"""The job board: a Poisson stream of posts held in a fixed-size ring.
+
+A post's attributes are drawn in bulk when it is posted, from the job
+stream's own generator, so that every arm sees the same posts. Open posts
+live in a ring of slots (memory does not grow with the horizon); each
+category keeps a ring of its posts in posting order, which is the feed
+freelancers browse, newest first. The first K proposals of a post (the ones
+its client reviews) are kept in a slot-by-rank matrix; the rest are only
+counted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from simulator.rng import U64, draw_keys
+from simulator.scenario import TIERS, JobStream
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def _next_pow2(n: float) -> int:
+    return 1 << max(4, math.ceil(math.log2(max(n, 2.0))))
+
+
+class JobBoard:
+    """Open and recently closed job posts, in a ring of slots."""
+
+    def __init__(
+        self,
+        stream: JobStream,
+        categories: int,
+        max_reviewed: int,
+        wave_days: float,
+        feed_lookback: int,
+    ) -> None:
+        self.stream = stream
+        self.categories = categories
+        self.max_reviewed = max_reviewed
+        peak_rate = stream.jobs_per_day * (1.0 + stream.weekly_amplitude)
+        expected_open = peak_rate * (stream.open_days_max + 2.0 * wave_days + 1.0)
+        # Poisson spread plus head-room; posting into a still-open slot raises.
+        self.capacity = _next_pow2(1.2 * expected_open + 8.0 * math.sqrt(expected_open) + 64)
+        c = self.capacity
+        self.seq = np.full(c, -1, dtype=np.int64)
+        self.open = np.zeros(c, dtype=np.bool_)
+        self.post_day = np.zeros(c)
+        self.close_day = np.zeros(c)
+        self.budget_usd = np.zeros(c)
+        self.hours = np.zeros(c)
+        self.tier = np.zeros(c, dtype=np.int64)
+        self.category = np.zeros(c, dtype=np.int64)
+        self.ghost = np.zeros(c, dtype=np.bool_)
+        self.removed = np.zeros(c, dtype=np.bool_)
+        self.key = np.zeros(c, dtype=np.uint64)
+        self.proposals = np.zeros(c, dtype=np.int64)
+        self.connects_spent = np.zeros(c, dtype=np.int64)
+        self.reviewed_agent = np.full((c, max_reviewed), -1, dtype=np.int64)
+        self.reviewed_score = np.zeros((c, max_reviewed))
+        self.reviewed_quality = np.zeros((c, max_reviewed))
+        self.posted = 0
+        # per-category feed: ring of global sequence numbers in posting order
+        self.feed_capacity = _next_pow2(2 * feed_lookback + 64)
+        self.feed = np.full((categories, self.feed_capacity), -1, dtype=np.int64)
+        self.feed_count = np.zeros(categories, dtype=np.int64)
+        self._client_rate = np.array([stream.tiers[t].client_rate_usd_per_hour for t in TIERS])
+        self._tier_share = np.array([stream.tiers[t].share for t in TIERS])
+        self._tier_log_median = np.log([stream.tiers[t].budget_median_usd for t in TIERS])
+        self._tier_sigma = np.array([stream.tiers[t].budget_sigma for t in TIERS])
+        # the current wave's new posts, sorted by (category, time), for feed cut-offs
+        self._wave_keys = np.zeros(0)
+        self._wave_start = 0.0
+        self._wave_days = wave_days
+        self._feed_count_at_wave = self.feed_count.copy()
+
+    def post(self, rng: np.random.Generator, start_day: float, days: float) -> IntArray:
+        """Post the jobs arriving in ``[start_day, start_day + days)``; return their slots.
+
+        The draws depend only on the times, never on the market's state.
+        """
+        s = self.stream
+        season = 1.0 + s.weekly_amplitude * math.cos(2.0 * math.pi * (start_day + 0.5 * days) / 7.0)
+        n = int(rng.poisson(s.jobs_per_day * days * season))
+        times = start_day + np.sort(rng.random(n)) * days
+        category = rng.integers(0, self.categories, size=n)
+        tier = rng.choice(len(TIERS), size=n, p=self._tier_share)
+        budget = np.exp(
+            self._tier_log_median[tier] + self._tier_sigma[tier] * rng.standard_normal(n)
+        )
+        ghost = rng.random(n) < s.ghost_share
+        removed = ghost & (rng.random(n) < s.ghost_removed_share)
+        decision = np.minimum(rng.exponential(s.decision_days_mean, size=n), s.open_days_max)
+        keys: U64 = draw_keys(rng, n)
+
+        seqs = self.posted + np.arange(n, dtype=np.int64)
+        slots = seqs % self.capacity
+        if np.any(self.open[slots]):
+            raise RuntimeError(
+                "job board ring is full: more posts open at once than its capacity "
+                f"({self.capacity}); raise jobs.open_days_max head-room"
+            )
+        self.posted += n
+        self.seq[slots] = seqs
+        self.open[slots] = True
+        self.post_day[slots] = times
+        # ghosts that moderation does not remove linger until they expire
+        self.close_day[slots] = times + np.where(ghost & ~removed, s.open_days_max, decision)
+        self.budget_usd[slots] = budget
+        self.hours[slots] = budget / self._client_rate[tier]
+        self.tier[slots] = tier
+        self.category[slots] = category
+        self.ghost[slots] = ghost
+        self.removed[slots] = removed
+        self.key[slots] = keys
+        self.proposals[slots] = 0
+        self.connects_spent[slots] = 0
+        self.reviewed_agent[slots] = -1
+
+        # feed: append in posting order per category
+        self._feed_count_at_wave = self.feed_count.copy()
+        order = np.lexsort((times, category))
+        cat_sorted = category[order]
+        counts = np.bincount(category, minlength=self.categories)
+        first = np.cumsum(counts) - counts
+        position = self.feed_count[cat_sorted] + (np.arange(n) - first[cat_sorted])
+        self.feed[cat_sorted, position % self.feed_capacity] = seqs[order]
+        self.feed_count += counts
+        self._wave_start = start_day
+        self._wave_keys = cat_sorted * 2.0 + (times[order] - start_day) / days
+        return slots
+
+    def feed_position(self, category: IntArray, day: FloatArray) -> IntArray:
+        """How many posts of each category had been posted by each ``day`` in this wave."""
+        probe = category * 2.0 + (day - self._wave_start) / self._wave_days
+        before = np.searchsorted(self._wave_keys, probe, side="left")
+        start = np.searchsorted(self._wave_keys, category * 2.0, side="left")
+        return self._feed_count_at_wave[category] + (before - start)
+
+    def feed_slots(self, category: IntArray, position: IntArray) -> tuple[IntArray, BoolArray]:
+        """Slots of the posts at feed ``position`` of ``category``, and whether each
+        is still the same post and open."""
+        seqs = self.feed[category, position % self.feed_capacity]
+        slots = seqs % self.capacity
+        live = (self.seq[slots] == seqs) & self.open[slots] & (seqs >= 0)
+        return slots, live
+
+    def due(self, day: float, close_when_full: bool) -> IntArray:
+        """Slots of open posts whose decision (or expiry) time has come."""
+        due = self.open & (self.close_day <= day + 1e-9)
+        if close_when_full:
+            due |= self.open & (self.proposals >= self.max_reviewed)
+        return np.flatnonzero(due)
+
+
+class ProposalLog:
+    """Who spent what on posts whose Connects may have to be traced back later.
+
+    Only proposals on posts that may need per-freelancer attribution are
+    kept: ghost posts (to count Connects wasted on them) and, when the policy
+    refunds cancelled posts, every post. Entries of closed posts are dropped
+    as they are read, so the log holds open posts only.
+    """
+
+    def __init__(self, initial: int = 4096) -> None:
+        self.size = 0
+        self.slot = np.zeros(initial, dtype=np.int64)
+        self.agent = np.zeros(initial, dtype=np.int64)
+        self.free_connects = np.zeros(initial, dtype=np.int64)
+        self.paid_connects = np.zeros(initial, dtype=np.int64)
+        self.recorded = np.zeros(initial, dtype=np.bool_)
+
+    def append(
+        self, slot: IntArray, agent: IntArray, free_n: IntArray, paid_n: IntArray, recorded: bool
+    ) -> None:
+        """Add proposals (arrays of equal length)."""
+        n = slot.size
+        if self.size + n > self.slot.size:
+            grow = max(self.size + n, 2 * self.slot.size)
+            for name in ("slot", "agent", "free_connects", "paid_connects", "recorded"):
+                old = getattr(self, name)
+                new = np.zeros(grow, dtype=old.dtype)
+                new[: self.size] = old[: self.size]
+                setattr(self, name, new)
+        s = slice(self.size, self.size + n)
+        self.slot[s] = slot
+        self.agent[s] = agent
+        self.free_connects[s] = free_n
+        self.paid_connects[s] = paid_n
+        self.recorded[s] = recorded
+        self.size += n
+
+    def take(self, closing: BoolArray) -> tuple[IntArray, IntArray, IntArray, IntArray, BoolArray]:
+        """Remove and return the entries of posts flagged in ``closing`` (by slot)."""
+        n = self.size
+        hit = closing[self.slot[:n]]
+        out = (
+            self.slot[:n][hit],
+            self.agent[:n][hit],
+            self.free_connects[:n][hit],
+            self.paid_connects[:n][hit],
+            self.recorded[:n][hit],
+        )
+        if np.any(hit):
+            keep = ~hit
+            m = int(keep.sum())
+            for name in ("slot", "agent", "free_connects", "paid_connects", "recorded"):
+                arr = getattr(self, name)
+                arr[:m] = arr[:n][keep]
+            self.size = m
+        return out

@@ -1,0 +1,196 @@
+"""The Connects ledger: balances kept as lots by month of issue.
+
+Each freelancer has two books: free Connects (grants, earnings and refunds of
+free Connects) and bought ones. Each book is a ring of lots, one column per
+month of issue, as many columns as the book's expiry in months; the column a
+new month reuses is exactly the lot that expires that month, so expiry is
+exact. Connects are spent oldest first, free before bought. A rollover cap
+removes the oldest free Connects above the cap.
+
+Per-freelancer counters record every grant, earning, purchase, spend, refund
+and expiry, so the identity ``balance = granted + earned + bought + refunded -
+spent - expired`` can be checked at any time. With ``keep_log=True`` every
+operation is also logged (by batch, not by Python object) for debugging.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+IntArray = npt.NDArray[np.int64]
+
+DAYS_PER_MONTH = 30.0
+"""Allowance, fee and churn cycles run on 30-day months."""
+
+Book = Literal["free", "paid"]
+LogKind = Literal["grant", "earn", "buy", "spend", "refund", "expire"]
+_COUNTERS = ("granted", "earned", "bought", "spent", "refunded", "expired")
+
+
+def _take_oldest_first(lots: IntArray, amounts: IntArray) -> IntArray:
+    """Remove ``amounts`` from each row of ``lots`` (columns oldest first)."""
+    cumulative = np.cumsum(lots, axis=1)
+    remaining = np.maximum(cumulative - amounts[:, None], 0)
+    out = np.diff(remaining, axis=1, prepend=0)
+    return out
+
+
+class ConnectsLedger:
+    """Connects balances as lots, with counters and an optional log."""
+
+    def __init__(
+        self,
+        capacity: int,
+        free_expiry_months: int | None,
+        paid_expiry_months: int | None,
+        keep_log: bool = False,
+    ) -> None:
+        self._free_expiry = free_expiry_months
+        self._paid_expiry = paid_expiry_months
+        self.free_lots = np.zeros((capacity, free_expiry_months or 1), dtype=np.int64)
+        self.paid_lots = np.zeros((capacity, paid_expiry_months or 1), dtype=np.int64)
+        self.granted = np.zeros(capacity, dtype=np.int64)
+        self.earned = np.zeros(capacity, dtype=np.int64)
+        self.bought = np.zeros(capacity, dtype=np.int64)
+        self.spent = np.zeros(capacity, dtype=np.int64)
+        self.refunded = np.zeros(capacity, dtype=np.int64)
+        self.expired = np.zeros(capacity, dtype=np.int64)
+        self.free_balance = np.zeros(capacity, dtype=np.int64)
+        self.paid_balance = np.zeros(capacity, dtype=np.int64)
+        self.keep_log = keep_log
+        self._log: list[tuple[float, str, str, IntArray, IntArray]] = []
+
+    # -------------------------------------------------------------- capacity
+    def ensure(self, capacity: int) -> None:
+        """Grow every array to hold at least ``capacity`` freelancers."""
+        if capacity <= len(self.granted):
+            return
+        new = max(capacity, 2 * len(self.granted))
+        for name in (*_COUNTERS, "free_balance", "paid_balance"):
+            old = getattr(self, name)
+            grown = np.zeros(new, dtype=np.int64)
+            grown[: len(old)] = old
+            setattr(self, name, grown)
+        for name in ("free_lots", "paid_lots"):
+            old = getattr(self, name)
+            grown = np.zeros((new, old.shape[1]), dtype=np.int64)
+            grown[: len(old)] = old
+            setattr(self, name, grown)
+
+    # ------------------------------------------------------------ operations
+    def _record(self, day: float, kind: LogKind, book: Book, rows: IntArray, n: IntArray) -> None:
+        if self.keep_log:
+            mask = n != 0
+            self._log.append((day, kind, book, rows[mask].copy(), n[mask].copy()))
+
+    def _column(self, book: Book, month: int) -> int:
+        months = self._free_expiry if book == "free" else self._paid_expiry
+        return month % months if months else 0
+
+    def _add(
+        self, book: Book, rows: IntArray, n: IntArray, month: int, day: float, kind: LogKind
+    ) -> None:
+        lots = self.free_lots if book == "free" else self.paid_lots
+        balance = self.free_balance if book == "free" else self.paid_balance
+        col = self._column(book, month)
+        # rows may repeat within a batch, so accumulate rather than assign
+        np.add.at(lots[:, col], rows, n)
+        np.add.at(balance, rows, n)
+        self._record(day, kind, book, rows, n)
+
+    def grant(self, rows: IntArray, n: IntArray, month: int, day: float) -> None:
+        """Free Connects handed out (monthly or one-time grants)."""
+        self._add("free", rows, n, month, day, "grant")
+        np.add.at(self.granted, rows, n)
+
+    def earn(self, rows: IntArray, n: IntArray, month: int, day: float) -> None:
+        """Free Connects earned for activity."""
+        self._add("free", rows, n, month, day, "earn")
+        np.add.at(self.earned, rows, n)
+
+    def buy(self, rows: IntArray, n: IntArray, month: int, day: float) -> None:
+        """Connects bought with money."""
+        self._add("paid", rows, n, month, day, "buy")
+        np.add.at(self.bought, rows, n)
+
+    def refund(
+        self, rows: IntArray, free_n: IntArray, paid_n: IntArray, month: int, day: float
+    ) -> None:
+        """Connects given back, each to the book it was spent from."""
+        self._add("free", rows, free_n, month, day, "refund")
+        self._add("paid", rows, paid_n, month, day, "refund")
+        np.add.at(self.refunded, rows, free_n + paid_n)
+
+    def spend(
+        self, rows: IntArray, free_n: IntArray, paid_n: IntArray, month: int, day: float
+    ) -> None:
+        """Spend Connects, oldest lots first. ``rows`` must be unique."""
+        if np.any(free_n > self.free_balance[rows]) or np.any(paid_n > self.paid_balance[rows]):
+            raise RuntimeError("spend exceeds balance: the bidding rule let an agent overdraw")
+        self._take("free", rows, free_n, month)
+        self._take("paid", rows, paid_n, month)
+        self.spent[rows] += free_n + paid_n
+        self._record(day, "spend", "free", rows, free_n)
+        self._record(day, "spend", "paid", rows, paid_n)
+
+    def _take(self, book: Book, rows: IntArray, n: IntArray, month: int) -> None:
+        lots = self.free_lots if book == "free" else self.paid_lots
+        balance = self.free_balance if book == "free" else self.paid_balance
+        width = lots.shape[1]
+        oldest_first = (np.arange(1, width + 1) + month) % width
+        sub = lots[np.ix_(rows, oldest_first)]
+        lots[np.ix_(rows, oldest_first)] = _take_oldest_first(sub, n)
+        balance[rows] -= n
+
+    def start_month(self, month: int, day: float, rollover_cap: IntArray, size: int) -> None:
+        """Expire the lots that reach their expiry at the start of ``month``, then
+        apply each freelancer's rollover cap to what remains of its free Connects."""
+        rows = np.arange(size, dtype=np.int64)
+        for book, months in (("free", self._free_expiry), ("paid", self._paid_expiry)):
+            if not months:
+                continue
+            lots = self.free_lots if book == "free" else self.paid_lots
+            balance = self.free_balance if book == "free" else self.paid_balance
+            col = month % months
+            lost = lots[:size, col].copy()
+            lots[:size, col] = 0
+            balance[:size] -= lost
+            self.expired[:size] += lost
+            self._record(day, "expire", book, rows, lost)
+        over = np.maximum(self.free_balance[:size] - rollover_cap[:size], 0)
+        if np.any(over):
+            hit = np.flatnonzero(over)
+            self._take("free", hit, over[hit], month)
+            self.expired[hit] += over[hit]
+            self._record(day, "expire", "free", hit, over[hit])
+
+    # -------------------------------------------------------------- checking
+    def identity_gap(self, size: int) -> IntArray:
+        """Balance minus what the counters say it should be (all zeros when sound)."""
+        s = slice(0, size)
+        expected = (
+            self.granted[s]
+            + self.earned[s]
+            + self.bought[s]
+            + self.refunded[s]
+            - self.spent[s]
+            - self.expired[s]
+        )
+        lots = self.free_lots[s].sum(axis=1) + self.paid_lots[s].sum(axis=1)
+        return np.asarray(lots - expected, dtype=np.int64)
+
+    def log_frame(self) -> pd.DataFrame:
+        """Every logged operation as a tidy frame (empty unless ``keep_log``)."""
+        if not self._log:
+            return pd.DataFrame(columns=["day", "kind", "book", "freelancer", "connects"])
+        parts = [
+            pd.DataFrame(
+                {"day": day, "kind": kind, "book": book, "freelancer": rows, "connects": n}
+            )
+            for day, kind, book, rows, n in self._log
+        ]
+        return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,594 @@
+"""The market: a SimPy engine whose events act on whole batches of agents.
+
+SimPy owns time. Six processes share one environment: the job stream, the
+browsing waves, the clients' decisions, contract completions, the weekly
+reset and the monthly cycle (grants, expiry, fees, eligibility, exits and
+entries), plus a daily recorder. Each event acts on every agent concerned at
+once with array operations: there is no SimPy event and no Python object per
+proposal, which is what lets a replication of a large market run in seconds.
+
+A replication is a pure function of (scenario, arm, root seed, replication):
+see :func:`run_replication`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import simpy
+
+from simulator import behaviour as rules
+from simulator.jobs import JobBoard, ProposalLog
+from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
+from simulator.metrics import MetricsRecorder, ReplicationResult
+from simulator.population import Population
+from simulator.rng import pair_normal, pair_uniform, replication_seed, spawn_streams
+from simulator.scenario import Scenario
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+MAX_SESSIONS_PER_WAVE = 8
+"""Sessions counted per freelancer and wave at most (a cap on the feed's lookback)."""
+
+_REVIEW_SALT = np.uint64(0x5EED_0F_2E71E7)
+
+
+@dataclass(slots=True)
+class _Contracts:
+    """Active contracts as columns."""
+
+    agent: IntArray
+    end_day: FloatArray
+    value_usd: FloatArray
+    key: npt.NDArray[np.uint64]
+
+    @classmethod
+    def empty(cls) -> _Contracts:
+        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.uint64))
+
+
+class Market:
+    """One replication of one arm: the world, the policy and the SimPy environment."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        arm: str,
+        replication: int = 0,
+        root_seed: int | None = None,
+        keep_log: bool = False,
+    ) -> None:
+        if arm not in scenario.arms:
+            raise KeyError(f"arm {arm!r} is not in scenario {scenario.name!r}")
+        self.scenario = scenario
+        self.arm = arm
+        self.replication = replication
+        self.root_seed = scenario.run.seed if root_seed is None else root_seed
+        world = scenario.world
+        self.world = world
+        self.wave_days = scenario.run.wave_days
+        self.waves_per_day = round(1.0 / self.wave_days)
+        self.warmup_days = scenario.run.warmup_days
+        self.end_day = scenario.run.warmup_days + scenario.run.horizon_days
+        self.streams = spawn_streams(replication_seed(self.root_seed, replication))
+
+        region_multipliers = np.array([r.connect_price_multiplier for r in world.regions.values()])
+        self.policy = scenario.arms[arm].compile(region_multipliers, list(world.regions))
+        self.fee_usd = np.array(
+            [
+                world.memberships["basic"].fee_usd_per_month,
+                world.memberships["plus"].fee_usd_per_month,
+            ]
+        )
+
+        p = world.population
+        months = self.end_day / DAYS_PER_MONTH
+        capacity = int(p.freelancers * (1.0 + 1.5 * p.entrants_per_month_share * months)) + 64
+        self.pop = Population(world, capacity)
+        self.ledger = ConnectsLedger(
+            capacity,
+            self.policy.free_expiry_months,
+            self.policy.purchased_expiry_months,
+            keep_log=keep_log,
+        )
+        self.board = JobBoard(
+            world.jobs,
+            p.categories,
+            world.clients.max_reviewed,
+            self.wave_days,
+            feed_lookback=p.jobs_viewed_per_session * MAX_SESSIONS_PER_WAVE,
+        )
+        self.env = simpy.Environment()
+        self.contracts = _Contracts.empty()
+        self.proposal_log = ProposalLog()
+        self.metrics = MetricsRecorder(self)
+        self.month = 0
+
+        rows = self.pop.add(self.streams["population"], p.freelancers, 0.0, 1.0 - p.new_share)
+        self._welcome(rows, 0.0)
+        self._grant_monthly(rows, 0.0)
+
+        for process in (
+            self._job_stream,
+            self._clients,
+            self._contract_completions,
+            self._browsing,
+            self._weekly,
+            self._monthly,
+            self._recorder,
+        ):
+            self.env.process(process())
+
+    # ------------------------------------------------------------ utilities
+    @property
+    def recording(self) -> bool:
+        """Whether the warm-up is over and metrics are being recorded."""
+        return self.env.now >= self.warmup_days - 1e-9
+
+    def _wave_index(self) -> int:
+        return round(self.env.now * self.waves_per_day)
+
+    def _now(self) -> float:
+        # SimPy adds float timeouts; snap to the wave grid so days stay exact.
+        return self._wave_index() * self.wave_days
+
+    def _eligible(self, rows: IntArray, day: float) -> BoolArray:
+        pop = self.pop
+        return (
+            self.policy.eligible(
+                pop.verified[rows],
+                pop.rating(rows),
+                pop.completed_jobs[rows] == 0,
+                day - pop.last_proposal_day[rows],
+            )
+            & pop.in_market[rows]
+        )
+
+    def _welcome(self, rows: IntArray, day: float) -> None:
+        """One-time grants for new accounts."""
+        pol = self.policy
+        new = rows[self.pop.new_cohort[rows]]
+        if new.size == 0:
+            return
+        grant = np.full(new.size, pol.new_account_grant, dtype=np.int64)
+        grant += np.where(
+            self.pop.readiness_draw[new] < pol.readiness_pass_share, pol.readiness_test_grant, 0
+        )
+        if pol.require_verified:
+            grant = np.where(self.pop.verified[new], grant, 0)
+        self.ledger.grant(new, grant, self.month, day)
+        self.metrics.granted(new, grant)
+
+    def _grant_monthly(self, rows: IntArray, day: float) -> None:
+        ok = self._eligible(rows, day)
+        grant = np.where(ok, self.policy.monthly_grant[self.pop.membership[rows]], 0)
+        self.ledger.grant(rows, grant, self.month, day)
+        self.metrics.granted(rows, grant)
+
+    def _earn(self, rows: IntArray, connects: IntArray, day: float) -> None:
+        """Credit earned Connects, within eligibility and the monthly cap."""
+        if rows.size == 0:
+            return
+        # several events of one agent in a batch: total them first so the cap holds
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        total = np.bincount(inverse, weights=connects, minlength=uniq.size).astype(np.int64)
+        room = np.maximum(self.policy.earn_cap_per_month - self.pop.month_earned_connects[uniq], 0)
+        credit = np.where(self._eligible(uniq, day), np.minimum(total, room), 0)
+        if not np.any(credit):
+            return
+        self.pop.month_earned_connects[uniq] += credit
+        self.ledger.earn(uniq, credit, self.month, day)
+        self.metrics.earned(uniq, credit)
+
+    # ------------------------------------------------------------ processes
+    def _job_stream(self) -> Generator[simpy.Event, None, None]:
+        rng = self.streams["jobs"]
+        while True:
+            slots = self.board.post(rng, self._now(), self.wave_days)
+            self.metrics.posted(slots)
+            yield self.env.timeout(self.wave_days)
+
+    def _clients(self) -> Generator[simpy.Event, None, None]:
+        while True:
+            self._close_posts(self._now())
+            yield self.env.timeout(self.wave_days)
+
+    def _contract_completions(self) -> Generator[simpy.Event, None, None]:
+        while True:
+            self._complete_contracts(self._now())
+            yield self.env.timeout(self.wave_days)
+
+    def _browsing(self) -> Generator[simpy.Event, None, None]:
+        rng = self.streams["browsing"]
+        while True:
+            self._browse(rng, self._now())
+            yield self.env.timeout(self.wave_days)
+
+    def _weekly(self) -> Generator[simpy.Event, None, None]:
+        while True:
+            yield self.env.timeout(7.0)
+            self.pop.week_proposals[: self.pop.size] = 0
+
+    def _monthly(self) -> Generator[simpy.Event, None, None]:
+        while True:
+            yield self.env.timeout(DAYS_PER_MONTH)
+            self._new_month(self._now())
+
+    def _recorder(self) -> Generator[simpy.Event, None, None]:
+        while True:
+            yield self.env.timeout(1.0)
+            self.metrics.end_of_day(self._now())
+
+    # ------------------------------------------------------------- browsing
+    def _browse(self, rng: np.random.Generator, day: float) -> None:
+        pop, board, pol, world = self.pop, self.board, self.policy, self.world
+        beh = world.behaviour
+        n = pop.size
+        # drawn for every row ever created, so the stream stays aligned across arms
+        sessions = np.minimum(
+            rng.poisson(pop.sessions_per_day[:n] * self.wave_days), MAX_SESSIONS_PER_WAVE
+        )
+        offset_in_wave = rng.random(n)
+        can_bid = (
+            (sessions > 0)
+            & pop.in_market[:n]
+            & (pop.active_contracts[:n] < world.population.capacity_contracts)
+        )
+        agents = np.flatnonzero(can_bid)
+        if agents.size == 0:
+            return
+        session_day = day + offset_in_wave[agents] * self.wave_days
+        order = np.argsort(session_day, kind="stable")
+        agents = agents[order]
+        session_day = session_day[order]
+        category = pop.category[agents]
+
+        newest = board.feed_position(category, session_day)
+        oldest = np.maximum(
+            pop.last_seen_seq[agents],
+            newest - world.population.jobs_viewed_per_session * sessions[agents],
+        )
+        pop.last_seen_seq[agents] = np.maximum(pop.last_seen_seq[agents], newest)
+        views = np.maximum(newest - oldest, 0)
+        total = int(views.sum())
+        if total == 0:
+            return
+        who = np.repeat(np.arange(agents.size), views)
+        first = np.cumsum(views) - views
+        back = np.arange(total) - np.repeat(first, views)
+        slots, live = board.feed_slots(category[who], np.repeat(newest, views) - 1 - back)
+        if world.clients.applicant_cap is not None:
+            live &= board.proposals[slots] < world.clients.applicant_cap
+        who = who[live]
+        slots = slots[live]
+        if who.size == 0:
+            return
+        agent = agents[who]
+
+        # --- what each view is worth
+        budget = board.budget_usd[slots]
+        hours = board.hours[slots]
+        quote = rules.quote_usd(budget, hours, pop.asking_rate_usd_per_hour[agent])
+        surplus = rules.surplus_usd(
+            quote,
+            hours,
+            pop.reservation_rate_usd_per_hour[agent],
+            world.contracts.service_fee_share,
+        )
+        rating = pop.rating(agent)
+        seen_rating = np.where(
+            pop.completed_jobs[agent] == 0, world.clients.new_freelancer_rating, rating
+        )
+        p_win = rules.win_probability(
+            rules.strength(pop.skill[agent], seen_rating),
+            rules.perceived_competitors(
+                board.proposals[slots], beh.expected_final_proposals_multiplier
+            ),
+            beh.believed_hire_rate,
+        )
+        gain = p_win * surplus - beh.proposal_hours * pop.reservation_rate_usd_per_hour[agent]
+        need = pol.connects_per_proposal(board.tier[slots], budget)
+
+        free_bal = self.ledger.free_balance[agents]
+        paid_bal = self.ledger.paid_balance[agents]
+        price = pol.price_usd_per_connect(pop.region[agents])
+        days_to_grant = (self.month + 1) * DAYS_PER_MONTH - day
+        shadow = rules.pacing_shadow_price_usd(
+            free_bal, days_to_grant, beh.pacing_connects_per_day, beh.pacing_value_usd_per_connect
+        )
+
+        # --- pass 1: worth it if paid from the free allowance
+        keep = gain > need * shadow[who]
+        # --- pass 2: proposals beyond the free balance are paid for at the money price
+        cum = rules.segmented_cumsum(np.where(keep, need, 0), who)
+        beyond_free = cum > free_bal[who]
+        value = np.where(beyond_free, need * price[who], need * shadow[who])
+        keep &= gain > value
+        if not pol.purchase_allowed:
+            keep &= cum <= free_bal[who] + paid_bal[who]
+        # --- pass 3: money. Whatever must be bought comes out of this month's budget.
+        cum = rules.segmented_cumsum(np.where(keep, need, 0), who)
+        if pol.purchase_allowed:
+            money_left = np.maximum(
+                pop.monthly_budget_usd[agents] - pop.month_spend_usd[agents], 0.0
+            )
+            can_buy = rules.affordable_connects(money_left, price, pol.bundle_sizes)
+        else:
+            can_buy = np.zeros(agents.size, dtype=np.int64)
+        keep &= cum <= free_bal[who] + paid_bal[who] + can_buy[who]
+        if not np.any(keep):
+            return
+        who = who[keep]
+        slots = slots[keep]
+        agent = agent[keep]
+        need = need[keep]
+        quote = quote[keep]
+        budget = budget[keep]
+        seen_rating = seen_rating[keep]
+
+        # --- settle each agent's Connects for the wave
+        cum = rules.segmented_cumsum(need, who)
+        per_agent = np.bincount(who, weights=need, minlength=agents.size).astype(np.int64)
+        from_free = np.minimum(per_agent, free_bal)
+        from_paid = np.minimum(per_agent - from_free, paid_bal)
+        shortfall = per_agent - from_free - from_paid
+        bought = (
+            pol.connects_bought(shortfall) if pol.purchase_allowed else np.zeros_like(shortfall)
+        )
+        active = np.flatnonzero(per_agent)
+        rows = agents[active]
+        if np.any(bought):
+            buyers = np.flatnonzero(bought)
+            self.ledger.buy(agents[buyers], bought[buyers], self.month, day)
+        cost_usd = bought * price
+        self.ledger.spend(rows, from_free[active], (from_paid + shortfall)[active], self.month, day)
+        paid_part = np.clip(cum - free_bal[who], 0, need)
+
+        # --- the proposals: quality, the client's score, rank on the post
+        n_by_agent = np.bincount(who, minlength=agents.size)
+        rank_in_wave = rules.segmented_cumsum(np.ones(who.size, dtype=np.int64), who) - 1
+        effort = rules.effort_factor(
+            pop.week_proposals[agent] + rank_in_wave,
+            beh.weekly_proposal_hours,
+            beh.proposal_hours,
+            beh.min_effort,
+        )
+        quality = pop.skill[agent] * effort
+        cl = world.clients
+        weights = cl.weight_quality + cl.weight_rating + cl.weight_price
+        score = (
+            cl.weight_quality * quality
+            + cl.weight_rating * seen_rating
+            + cl.weight_price * rules.price_fit(quote, budget)
+        ) / max(weights, 1e-12) + cl.noise_sd * pair_normal(board.key[slots], pop.key[agent])
+
+        by_slot = np.argsort(slots, kind="stable")
+        sorted_slots = slots[by_slot]
+        rank_sorted = rules.segmented_cumsum(np.ones(slots.size, dtype=np.int64), sorted_slots) - 1
+        rank_on_post = np.empty_like(rank_sorted)
+        rank_on_post[by_slot] = rank_sorted
+        rank_on_post += board.proposals[slots]
+        reviewed = rank_on_post < cl.max_reviewed
+        rs, rr = slots[reviewed], rank_on_post[reviewed]
+        board.reviewed_agent[rs, rr] = agent[reviewed]
+        board.reviewed_score[rs, rr] = score[reviewed]
+        board.reviewed_quality[rs, rr] = quality[reviewed]
+        np.add.at(board.proposals, slots, 1)
+        np.add.at(board.connects_spent, slots, need)
+
+        traced = board.ghost[slots] | pol.refund_on_cancel
+        if np.any(traced):
+            self.proposal_log.append(
+                slots[traced],
+                agent[traced],
+                (need - paid_part)[traced],
+                paid_part[traced],
+                self.recording,
+            )
+        pop.week_proposals[agents] += n_by_agent
+        pop.last_proposal_day[rows] = day
+        pop.month_spend_usd[agents] += cost_usd
+        self.metrics.proposals_sent(
+            agents, n_by_agent, per_agent, cost_usd, bought, slots, agent, need, paid_part
+        )
+
+    # ---------------------------------------------------------------- hiring
+    def _close_posts(self, day: float) -> None:
+        board, pop, cl = self.board, self.pop, self.world.clients
+        due = board.due(day, cl.close_when_reviewed_full)
+        if due.size == 0:
+            return
+        ghost = board.ghost[due]
+        agents = board.reviewed_agent[due]
+        scores = board.reviewed_score[due]
+        listed = agents >= 0
+        safe = np.where(listed, agents, 0)
+        capacity = self.world.population.capacity_contracts
+        busy = listed & (pop.active_contracts[safe] >= capacity)
+        available = listed & ~busy & pop.in_market[safe]
+        candidate = available & (scores >= cl.reservation_score) & ~ghost[:, None]
+
+        hired_agent = np.full(due.size, -1, dtype=np.int64)
+        hired_col = np.full(due.size, -1, dtype=np.int64)
+        free_room = capacity - pop.active_contracts
+        pending = np.flatnonzero(candidate.any(axis=1))
+        while pending.size:
+            masked = np.where(candidate[pending], scores[pending], -np.inf)
+            col = np.argmax(masked, axis=1)
+            who = agents[pending, col]
+            # a freelancer chosen by more posts than it has room for takes the
+            # earliest-posted ones; the other clients fall back to their next best
+            order = np.lexsort((pending, who))
+            w_sorted = who[order]
+            rank = rules.segmented_cumsum(np.ones(w_sorted.size, dtype=np.int64), w_sorted) - 1
+            accepted_sorted = rank < free_room[w_sorted]
+            accepted = np.empty_like(accepted_sorted)
+            accepted[order] = accepted_sorted
+            won = pending[accepted]
+            hired_agent[won] = who[accepted]
+            hired_col[won] = col[accepted]
+            np.subtract.at(free_room, who[accepted], 1)
+            lost = pending[~accepted]
+            candidate[lost, col[~accepted]] = False
+            # a freelancer now full is no longer available to anyone still choosing
+            full = free_room[agents[lost]] <= 0
+            candidate[lost] &= ~(full & (agents[lost] >= 0))
+            pending = lost[candidate[lost].any(axis=1)]
+
+        hired = hired_agent >= 0
+        self._start_contracts(due[hired], hired_agent[hired], day)
+
+        removed = board.removed[due]
+        cancelled = ~ghost & ~hired
+        expired = ghost & ~removed
+        refund = self.policy.refunds(cancelled, ghost & removed, expired)
+        self.metrics.posts_closed(due, hired, hired_agent, hired_col, listed, busy, refund, day)
+        if self.proposal_log.size:
+            self._trace_closed(due, refund, day)
+        board.open[due] = False
+
+    def _trace_closed(self, due: IntArray, refund: BoolArray, day: float) -> None:
+        """Refund what the policy refunds and count Connects wasted on ghost posts."""
+        board = self.board
+        closing = np.zeros(board.capacity, dtype=np.bool_)
+        closing[due] = True
+        slot, agent, free_n, paid_n, recorded = self.proposal_log.take(closing)
+        refunded_slot = np.zeros(board.capacity, dtype=np.bool_)
+        refunded_slot[due[refund]] = True
+        back = refunded_slot[slot]
+        if np.any(back):
+            self.ledger.refund(agent[back], free_n[back], paid_n[back], self.month, day)
+            self.metrics.refunded(agent[back], (free_n + paid_n)[back], recorded[back])
+        wasted = board.ghost[slot] & ~back & recorded
+        if np.any(wasted):
+            self.metrics.wasted_on_ghosts(agent[wasted], (free_n + paid_n)[wasted])
+
+    def _start_contracts(self, slots: IntArray, agents: IntArray, day: float) -> None:
+        if slots.size == 0:
+            return
+        pop, board = self.pop, self.board
+        hours = board.hours[slots]
+        value = rules.quote_usd(
+            board.budget_usd[slots], hours, pop.asking_rate_usd_per_hour[agents]
+        )
+        length_days = hours / self.world.contracts.hours_per_day
+        np.add.at(pop.active_contracts, agents, 1)
+        first = np.isinf(pop.first_hire_day[agents])
+        pop.first_hire_day[agents[first]] = day
+        c = self.contracts
+        self.contracts = _Contracts(
+            np.concatenate([c.agent, agents]),
+            np.concatenate([c.end_day, day + length_days]),
+            np.concatenate([c.value_usd, value]),
+            np.concatenate([c.key, board.key[slots] ^ _REVIEW_SALT]),
+        )
+        self.metrics.hired(agents, length_days)
+
+    def _complete_contracts(self, day: float) -> None:
+        c = self.contracts
+        done = c.end_day <= day + 1e-9
+        if not np.any(done):
+            return
+        agent = c.agent[done]
+        value = c.value_usd[done]
+        key = c.key[done]
+        self.contracts = _Contracts(
+            c.agent[~done], c.end_day[~done], c.value_usd[~done], c.key[~done]
+        )
+        pop, ct = self.pop, self.world.contracts
+        pay = value * (1.0 - ct.service_fee_share)
+        np.add.at(pop.active_contracts, agent, -1)
+        np.add.at(pop.completed_jobs, agent, 1)
+        five_star_prob = np.clip(
+            ct.five_star_base + ct.five_star_per_skill * pop.skill[agent], 0, 1
+        )
+        five_star = pair_uniform(key, pop.key[agent]) < five_star_prob
+        np.add.at(pop.five_star_reviews, agent, five_star.astype(np.int64))
+        np.add.at(pop.month_earnings_usd, agent, pay)
+        self.metrics.completed(agent, pay, value - pay)
+        earn = self.policy.earn_completion + np.where(five_star, self.policy.earn_five_star, 0)
+        if np.any(earn):
+            self._earn(agent, earn.astype(np.int64), day)
+
+    # --------------------------------------------------------------- monthly
+    def _new_month(self, day: float) -> None:
+        pop, pol, p = self.pop, self.policy, self.world.population
+        n = pop.size
+        rows = np.arange(n, dtype=np.int64)
+        beh = self.world.behaviour
+        # activity of the month just ended earns Connects where the policy pays for it
+        act = self.streams["activity"]
+        courses = act.poisson(beh.courses_per_month, size=n)
+        community = act.poisson(beh.community_posts_per_month, size=n)
+        earned = courses * pol.earn_course + community * pol.earn_community
+        hit = np.flatnonzero((earned > 0) & pop.in_market[:n])
+        self._earn(hit, earned[hit], day)
+
+        # exits: money-losing months, and churn from outside the model
+        exit_rng = self.streams["exit"]
+        churn = exit_rng.random(n) < p.churn_per_month
+        losing = (pop.month_spend_usd[:n] > pop.month_earnings_usd[:n] + 1e-9) & pop.in_market[:n]
+        pop.losing_months[:n] = np.where(losing, pop.losing_months[:n] + 1, 0)
+        leave = (
+            pop.in_market[:n]
+            & (pop.active_contracts[:n] == 0)
+            & ((pop.losing_months[:n] >= p.exit_after_losing_months) | churn)
+        )
+        leavers = np.flatnonzero(leave)
+        pop.in_market[leavers] = False
+        pop.left_day[leavers] = day
+        self.metrics.exited(leavers)
+
+        self.month += 1
+        if beh.membership_choice == "choose":
+            self._choose_memberships(rows)
+        pop.month_spend_usd[:n] = 0.0
+        pop.month_earnings_usd[:n] = 0.0
+        pop.month_earned_connects[:n] = 0
+        self.ledger.start_month(self.month, day, pol.rollover_cap[pop.membership], n)
+
+        # entries, then grants and fees for everyone in the market
+        entry_rng = self.streams["entry"]
+        arrivals = int(entry_rng.poisson(p.entrants_per_month_share * p.freelancers))
+        if arrivals:
+            self.ledger.ensure(pop.size + arrivals)
+            new_rows = pop.add(entry_rng, arrivals, day, established_share=0.0)
+            pop.last_seen_seq[new_rows] = self.board.feed_count[pop.category[new_rows]]
+            self._welcome(new_rows, day)
+            self.metrics.entered(new_rows)
+        present = np.flatnonzero(pop.in_market[: pop.size])
+        self._grant_monthly(present, day)
+        fee = self.fee_usd[pop.membership[present]]
+        pop.month_spend_usd[present] += fee
+        self.metrics.fees(present, fee)
+
+    def _choose_memberships(self, rows: IntArray) -> None:
+        """Upgrade when last month's extra allowance would have been worth the fee."""
+        pop, pol = self.pop, self.policy
+        used = self.metrics.month_connects_spent[rows]
+        extra = pol.monthly_grant[1] - pol.monthly_grant[0]
+        useful = np.clip(used - pol.monthly_grant[0], 0, extra)
+        unit = (
+            pol.price_usd_per_connect(pop.region[rows])
+            if pol.purchase_allowed
+            else np.full(rows.size, self.world.behaviour.pacing_value_usd_per_connect)
+        )
+        pop.membership[rows] = (useful * unit > self.fee_usd[1] - self.fee_usd[0]).astype(np.int64)
+
+    # ------------------------------------------------------------------- run
+    def run(self) -> ReplicationResult:
+        """Run the warm-up and the horizon; return the recorded metrics."""
+        self.env.run(until=self.end_day + 0.5 * self.wave_days)
+        return self.metrics.result()
+
+
+def run_replication(
+    scenario: Scenario, arm: str, replication: int, root_seed: int | None = None
+) -> ReplicationResult:
+    """Run one replication of one arm: a pure function of its arguments."""
+    return Market(scenario, arm, replication, root_seed).run()

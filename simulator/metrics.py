@@ -1,0 +1,463 @@
+"""Metrics, accumulated while a replication runs and turned into tidy frames.
+
+Nothing is stored per proposal: the engine adds to per-freelancer counters
+(columns of the population), to per-post counters at closing, and to a
+small daily table. At the end, :meth:`MetricsRecorder.result` aggregates the
+counters overall and by region, membership and cohort.
+
+The tidy frame has one row per (segment, metric) with columns ``arm``,
+``replication``, ``root_seed``, ``segment_kind``, ``segment``, ``metric`` and
+``value``. Ratios are ratios of totals within the segment (for example hires
+per proposal is the segment's hires over its proposals); per-month figures
+divide by freelancer-months of presence in the recorded window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from simulator.ledger import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from simulator.market import Market
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+PROPOSAL_HISTOGRAM_MAX = 200
+"""Posts with more proposals than this are counted in the last histogram bin."""
+
+HEADLINE_METRICS: tuple[str, ...] = (
+    "proposals_per_job",
+    "hires_per_proposal",
+    "connects_spend_share_of_income",
+)
+"""The metrics a comparison leads with."""
+
+SEGMENT_KINDS: tuple[str, ...] = ("overall", "region", "membership", "cohort")
+
+METRIC_DESCRIPTIONS: dict[str, str] = {
+    "freelancers": "freelancers present at any time in the recorded window",
+    "freelancer_months": "months of presence in the recorded window, summed",
+    "proposals_per_freelancer_month": "proposals sent per freelancer-month",
+    "hires_per_proposal": "hires per proposal sent (win rate)",
+    "share_with_hire": "share of freelancers hired at least once in the window",
+    "connects_spent_per_freelancer_month": "Connects spent per freelancer-month",
+    "connects_bought_per_freelancer_month": "Connects bought per freelancer-month",
+    "connects_granted_per_freelancer_month": "free Connects granted per freelancer-month",
+    "connects_earned_per_freelancer_month": "Connects earned per freelancer-month",
+    "connects_wasted_on_ghosts_per_freelancer_month": "Connects spent on ghost posts and "
+    "not refunded, per freelancer-month",
+    "connects_spend_usd_per_freelancer_month": "money spent on Connects, USD per freelancer-month",
+    "fee_usd_per_freelancer_month": "membership fees, USD per freelancer-month",
+    "total_spend_usd_per_freelancer_month": "Connects plus fees, USD per freelancer-month",
+    "earnings_usd_per_freelancer_month": "earnings after service fees, USD per freelancer-month",
+    "connects_spend_share_of_income": "money on Connects as a share of regional monthly income",
+    "fee_share_of_income": "membership fees as a share of regional monthly income",
+    "total_spend_share_of_income": "Connects plus fees as a share of regional monthly income",
+    "spend_share_of_earnings": "Connects plus fees as a share of earnings",
+    "share_spend_exceeds_earnings": "share of freelancers who spent more than they earned",
+    "days_to_first_hire": "days from joining to first hire, new freelancers hired in the run",
+    "new_hired_within_60_days": "share of new freelancers hired within 60 days of joining "
+    "(those who joined at least 60 days before the end)",
+    "share_of_hires": "segment's share of all hires",
+    "share_of_earnings": "segment's share of all earnings",
+    "population_share": "segment's share of freelancer-months",
+    "gini_earnings": "Gini coefficient of earnings across the segment's freelancers",
+    "entries": "freelancers who joined during the window",
+    "exits": "freelancers who left during the window",
+    "jobs_closed": "posts closed in the window (posted after the warm-up)",
+    "proposals_per_job": "proposals per closed post",
+    "share_jobs_50plus": "share of closed posts with 50 or more proposals",
+    "fill_rate": "share of closed posts that hired",
+    "fill_rate_genuine": "share of closed posts that hired, ghost posts excluded",
+    "days_to_hire": "days from posting to hire",
+    "proposals_reviewed_per_hire": "proposals clients reviewed per hire",
+    "hired_skill": "mean skill of hired freelancers",
+    "hired_proposal_quality": "mean quality of the hired proposals",
+    "busy_share_of_reviewed": "share of reviewed proposals from freelancers already at capacity",
+    "connects_revenue_usd_per_month": "platform revenue from Connects, USD a month",
+    "membership_revenue_usd_per_month": "platform revenue from membership fees, USD a month",
+    "service_fee_revenue_usd_per_month": "platform revenue from service fees, USD a month",
+    "mean_active_contracts": "contracts in progress, daily mean",
+    "hires_per_day_x_contract_days": "hire rate times mean contract length (Little's law)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationResult:
+    """What one replication of one arm produced."""
+
+    arm: str
+    replication: int
+    root_seed: int
+    metrics: pd.DataFrame
+    """Tidy: segment_kind, segment, metric, value (plus arm, replication, root_seed)."""
+    daily: pd.DataFrame
+    """One row a day, warm-up included: proposals, hires, posts, freelancers, contracts."""
+    proposals_per_job: pd.DataFrame
+    """Histogram of proposals per closed post: proposals, posts."""
+
+
+def gini(values: FloatArray) -> float:
+    """Gini coefficient of non-negative values (0 = equal, near 1 = concentrated)."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n = x.size
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return float("nan")
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * np.sum(ranks * x) / (n * total)) - (n + 1.0) / n)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
+class MetricsRecorder:
+    """Counters the engine adds to while it runs."""
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        pop = market.pop
+        n = len(pop.skill)
+        self.month_connects_spent = np.zeros(n, dtype=np.int64)
+        self.rec_granted = np.zeros(n, dtype=np.int64)
+        self.rec_earned = np.zeros(n, dtype=np.int64)
+        self.rec_bought = np.zeros(n, dtype=np.int64)
+        days = int(np.ceil(market.end_day)) + 1
+        self._daily = np.zeros((days, 6))
+        self._today = np.zeros(6)
+        self._day_index = 0
+        self.hist = np.zeros(PROPOSAL_HISTOGRAM_MAX + 1, dtype=np.int64)
+        self.jobs: dict[str, float] = dict.fromkeys(
+            (
+                "closed",
+                "genuine",
+                "hired",
+                "proposals",
+                "fifty_plus",
+                "days_to_hire",
+                "reviewed",
+                "busy_reviewed",
+                "hired_skill",
+                "hired_quality",
+                "connects_revenue_usd",
+                "fee_revenue_usd",
+                "service_fee_revenue_usd",
+                "hires",
+                "contract_days",
+                "active_contracts_days",
+                "recorded_days",
+            ),
+            0.0,
+        )
+
+    # ----------------------------------------------------------- growth
+    def _fit(self, size: int) -> None:
+        if size <= self.month_connects_spent.size:
+            return
+        grow = max(size, 2 * self.month_connects_spent.size)
+        for name in ("month_connects_spent", "rec_granted", "rec_earned", "rec_bought"):
+            old = getattr(self, name)
+            new = np.zeros(grow, dtype=old.dtype)
+            new[: old.size] = old
+            setattr(self, name, new)
+
+    # ----------------------------------------------------------- events
+    def granted(self, rows: IntArray, n: IntArray) -> None:
+        self._fit(self.market.pop.size)
+        if self.market.recording:
+            np.add.at(self.rec_granted, rows, n)
+
+    def earned(self, rows: IntArray, n: IntArray) -> None:
+        self._fit(self.market.pop.size)
+        if self.market.recording:
+            np.add.at(self.rec_earned, rows, n)
+
+    def posted(self, slots: IntArray) -> None:
+        self._today[2] += slots.size
+
+    def proposals_sent(
+        self,
+        agents: IntArray,
+        n_by_agent: IntArray,
+        connects_by_agent: IntArray,
+        cost_usd: FloatArray,
+        bought: IntArray,
+        slots: IntArray,
+        proposal_agent: IntArray,
+        need: IntArray,
+        paid_part: IntArray,
+    ) -> None:
+        m = self.market
+        pop = m.pop
+        self._fit(pop.size)
+        self._today[0] += proposal_agent.size
+        self.month_connects_spent[agents] += connects_by_agent
+        if not m.recording:
+            return
+        pop.rec_proposals[agents] += n_by_agent
+        pop.rec_connects_spent[agents] += connects_by_agent
+        pop.rec_connects_spend_usd[agents] += cost_usd
+        self.rec_bought[agents] += bought
+        self.jobs["connects_revenue_usd"] += float(cost_usd.sum())
+
+    def posts_closed(
+        self,
+        slots: IntArray,
+        hired: BoolArray,
+        hired_agent: IntArray,
+        hired_col: IntArray,
+        listed: BoolArray,
+        busy: BoolArray,
+        refunded: BoolArray,
+        day: float,
+    ) -> None:
+        m = self.market
+        board, pop = m.board, m.pop
+        if not m.recording:
+            return
+        counted = board.post_day[slots] >= m.warmup_days
+        if not np.any(counted):
+            return
+        s = slots[counted]
+        h = hired[counted]
+        proposals = board.proposals[s]
+        j = self.jobs
+        j["closed"] += s.size
+        j["genuine"] += float(np.count_nonzero(~board.ghost[s]))
+        j["hired"] += float(np.count_nonzero(h))
+        j["proposals"] += float(proposals.sum())
+        j["fifty_plus"] += float(np.count_nonzero(proposals >= 50))
+        self.hist += np.bincount(
+            np.minimum(proposals, PROPOSAL_HISTOGRAM_MAX), minlength=PROPOSAL_HISTOGRAM_MAX + 1
+        )
+        hs = s[h]
+        j["days_to_hire"] += float(np.sum(day - board.post_day[hs]))
+        reviewed = listed[counted] & ~board.ghost[s][:, None]
+        j["reviewed"] += float(reviewed[h].sum())
+        j["busy_reviewed"] += float((busy[counted] & reviewed).sum())
+        j["reviewed_all"] = j.get("reviewed_all", 0.0) + float(reviewed.sum())
+        ha = hired_agent[counted][h]
+        j["hired_skill"] += float(pop.skill[ha].sum())
+        j["hired_quality"] += float(board.reviewed_quality[hs, hired_col[counted][h]].sum())
+
+    def refunded(self, agents: IntArray, connects: IntArray, recorded: BoolArray) -> None:
+        """Refunded Connects no longer count as spent (if they were counted)."""
+        np.add.at(self.market.pop.rec_connects_spent, agents[recorded], -connects[recorded])
+
+    def wasted_on_ghosts(self, agents: IntArray, connects: IntArray) -> None:
+        if self.market.recording:
+            np.add.at(self.market.pop.rec_connects_wasted_ghost, agents, connects)
+
+    def hired(self, agents: IntArray, length_days: FloatArray) -> None:
+        self._today[1] += agents.size
+        if self.market.recording:
+            np.add.at(self.market.pop.rec_hires, agents, 1)
+            self.jobs["hires"] += agents.size
+            self.jobs["contract_days"] += float(length_days.sum())
+
+    def completed(self, agents: IntArray, pay_usd: FloatArray, service_fee_usd: FloatArray) -> None:
+        if self.market.recording:
+            np.add.at(self.market.pop.rec_earnings_usd, agents, pay_usd)
+            self.jobs["service_fee_revenue_usd"] += float(service_fee_usd.sum())
+
+    def fees(self, rows: IntArray, fee_usd: FloatArray) -> None:
+        if self.market.recording:
+            self.market.pop.rec_fee_usd[rows] += fee_usd
+            self.jobs["fee_revenue_usd"] += float(fee_usd.sum())
+
+    def exited(self, rows: IntArray) -> None:
+        self.month_connects_spent[rows] = 0
+
+    def entered(self, rows: IntArray) -> None:
+        self._fit(self.market.pop.size)
+
+    def end_of_day(self, day: float) -> None:
+        m = self.market
+        pop = m.pop
+        self._today[3] = float(np.count_nonzero(pop.in_market[: pop.size]))
+        self._today[4] = float(m.contracts.agent.size)
+        self._today[5] = float(np.count_nonzero(m.board.open))
+        if self._day_index < self._daily.shape[0]:
+            self._daily[self._day_index] = self._today
+        self._day_index += 1
+        if m.recording:
+            self.jobs["active_contracts_days"] += self._today[4]
+            self.jobs["recorded_days"] += 1.0
+        self._today = np.zeros(6)
+
+    # ----------------------------------------------------------- results
+    def result(self) -> ReplicationResult:
+        m = self.market
+        keys = {"arm": m.arm, "replication": m.replication, "root_seed": m.root_seed}
+        metrics = self._segment_metrics()
+        metrics = pd.concat([metrics, self._market_metrics()], ignore_index=True)
+        for k, v in reversed(keys.items()):
+            metrics.insert(0, k, v)
+        days = self._day_index
+        daily = pd.DataFrame(
+            self._daily[:days],
+            columns=[
+                "proposals",
+                "hires",
+                "posts",
+                "freelancers",
+                "active_contracts",
+                "open_posts",
+            ],
+        )
+        daily.insert(0, "day", np.arange(1, days + 1, dtype=np.int64))
+        for k, v in reversed(keys.items()):
+            daily.insert(0, k, v)
+        hist = pd.DataFrame(
+            {"proposals": np.arange(PROPOSAL_HISTOGRAM_MAX + 1), "posts": self.hist}
+        )
+        for k, v in reversed(keys.items()):
+            hist.insert(0, k, v)
+        return ReplicationResult(m.arm, m.replication, m.root_seed, metrics, daily, hist)
+
+    def freelancer_frame(self) -> pd.DataFrame:
+        """One row per freelancer present in the recorded window, with its totals."""
+        m = self.market
+        pop = m.pop
+        n = pop.size
+        start, end = m.warmup_days, m.end_day
+        joined = pop.joined_day[:n]
+        left = pop.left_day[:n]
+        exposure = np.clip(np.minimum(left, end) - np.maximum(joined, start), 0.0, None)
+        present = exposure > 0
+        rows = np.flatnonzero(present)
+        income = pop.region_income_usd[pop.region[rows]]
+        frame = pd.DataFrame(
+            {
+                "region": pd.Categorical.from_codes(pop.region[rows], pop.region_names),
+                "membership": pd.Categorical.from_codes(pop.membership[rows], ["basic", "plus"]),
+                "cohort": pd.Categorical.from_codes(
+                    pop.new_cohort[rows].astype(np.int64), ["established", "new"]
+                ),
+                "months": exposure[rows] / DAYS_PER_MONTH,
+                "income_usd": income,
+                "proposals": pop.rec_proposals[rows],
+                "hires": pop.rec_hires[rows],
+                "connects_spent": pop.rec_connects_spent[rows],
+                "connects_bought": self.rec_bought[rows],
+                "connects_granted": self.rec_granted[rows],
+                "connects_earned": self.rec_earned[rows],
+                "connects_wasted_ghost": pop.rec_connects_wasted_ghost[rows],
+                "connects_usd": pop.rec_connects_spend_usd[rows],
+                "fee_usd": pop.rec_fee_usd[rows],
+                "earnings_usd": pop.rec_earnings_usd[rows],
+                "joined_day": joined[rows],
+                "left_day": left[rows],
+                "first_hire_day": pop.first_hire_day[rows],
+            }
+        )
+        frame["spend_usd"] = frame["connects_usd"] + frame["fee_usd"]
+        return frame
+
+    def _segment_metrics(self) -> pd.DataFrame:
+        m = self.market
+        f = self.freelancer_frame()
+        start, end = m.warmup_days, m.end_day
+        totals = {
+            "hires": float(f["hires"].sum()),
+            "earnings": float(f["earnings_usd"].sum()),
+            "months": float(f["months"].sum()),
+        }
+        rows: list[tuple[str, str, str, float]] = []
+        groups: list[tuple[str, str, pd.DataFrame]] = [("overall", "all", f)]
+        for kind in ("region", "membership", "cohort"):
+            for name, part in f.groupby(kind, observed=False):
+                groups.append((kind, str(name), part))
+        for kind, name, g in groups:
+            for metric, value in _freelancer_metrics(g, totals, start, end).items():
+                rows.append((kind, name, metric, value))
+        return pd.DataFrame(rows, columns=["segment_kind", "segment", "metric", "value"])
+
+    def _market_metrics(self) -> pd.DataFrame:
+        m = self.market
+        j = self.jobs
+        months = (m.end_day - m.warmup_days) / DAYS_PER_MONTH
+        days = max(j["recorded_days"], 1.0)
+        values = {
+            "jobs_closed": j["closed"],
+            "proposals_per_job": _ratio(j["proposals"], j["closed"]),
+            "share_jobs_50plus": _ratio(j["fifty_plus"], j["closed"]),
+            "fill_rate": _ratio(j["hired"], j["closed"]),
+            "fill_rate_genuine": _ratio(j["hired"], j["genuine"]),
+            "days_to_hire": _ratio(j["days_to_hire"], j["hired"]),
+            "proposals_reviewed_per_hire": _ratio(j["reviewed"], j["hired"]),
+            "hired_skill": _ratio(j["hired_skill"], j["hired"]),
+            "hired_proposal_quality": _ratio(j["hired_quality"], j["hired"]),
+            "busy_share_of_reviewed": _ratio(j["busy_reviewed"], j.get("reviewed_all", 0.0)),
+            "connects_revenue_usd_per_month": j["connects_revenue_usd"] / months,
+            "membership_revenue_usd_per_month": j["fee_revenue_usd"] / months,
+            "service_fee_revenue_usd_per_month": j["service_fee_revenue_usd"] / months,
+            "mean_active_contracts": j["active_contracts_days"] / days,
+            "hires_per_day_x_contract_days": (j["hires"] / days)
+            * _ratio(j["contract_days"], j["hires"]),
+        }
+        return pd.DataFrame(
+            [("overall", "all", k, float(v)) for k, v in values.items()],
+            columns=["segment_kind", "segment", "metric", "value"],
+        )
+
+
+def _freelancer_metrics(
+    g: pd.DataFrame, totals: dict[str, float], start: float, end: float
+) -> dict[str, float]:
+    months = float(g["months"].sum())
+    proposals = float(g["proposals"].sum())
+    earnings = float(g["earnings_usd"].sum())
+    spend = float(g["spend_usd"].sum())
+    new = g[g["cohort"] == "new"]
+    hired_new = new[np.isfinite(new["first_hire_day"])]
+    old_enough = new[new["joined_day"] <= end - 60.0]
+    per_month = months if months > 0 else float("nan")
+    return {
+        "freelancers": float(len(g)),
+        "freelancer_months": months,
+        "proposals_per_freelancer_month": proposals / per_month,
+        "hires_per_proposal": _ratio(float(g["hires"].sum()), proposals),
+        "share_with_hire": _ratio(float((g["hires"] > 0).sum()), float(len(g))),
+        "connects_spent_per_freelancer_month": float(g["connects_spent"].sum()) / per_month,
+        "connects_bought_per_freelancer_month": float(g["connects_bought"].sum()) / per_month,
+        "connects_granted_per_freelancer_month": float(g["connects_granted"].sum()) / per_month,
+        "connects_earned_per_freelancer_month": float(g["connects_earned"].sum()) / per_month,
+        "connects_wasted_on_ghosts_per_freelancer_month": float(g["connects_wasted_ghost"].sum())
+        / per_month,
+        "connects_spend_usd_per_freelancer_month": float(g["connects_usd"].sum()) / per_month,
+        "fee_usd_per_freelancer_month": float(g["fee_usd"].sum()) / per_month,
+        "total_spend_usd_per_freelancer_month": spend / per_month,
+        "earnings_usd_per_freelancer_month": earnings / per_month,
+        # spend per month of presence over regional income, averaged over freelancer-months
+        "connects_spend_share_of_income": float((g["connects_usd"] / g["income_usd"]).sum())
+        / per_month,
+        "fee_share_of_income": float((g["fee_usd"] / g["income_usd"]).sum()) / per_month,
+        "total_spend_share_of_income": float((g["spend_usd"] / g["income_usd"]).sum()) / per_month,
+        "spend_share_of_earnings": _ratio(spend, earnings),
+        "share_spend_exceeds_earnings": _ratio(
+            float((g["spend_usd"] > g["earnings_usd"] + 1e-9).sum()), float(len(g))
+        ),
+        "days_to_first_hire": float((hired_new["first_hire_day"] - hired_new["joined_day"]).mean())
+        if len(hired_new)
+        else float("nan"),
+        "new_hired_within_60_days": _ratio(
+            float((old_enough["first_hire_day"] - old_enough["joined_day"] <= 60.0).sum()),
+            float(len(old_enough)),
+        ),
+        "share_of_hires": _ratio(float(g["hires"].sum()), totals["hires"]),
+        "share_of_earnings": _ratio(earnings, totals["earnings"]),
+        "population_share": _ratio(months, totals["months"]),
+        "gini_earnings": gini(g["earnings_usd"].to_numpy(dtype=np.float64)),
+        "entries": float(((g["joined_day"] > start) & (g["joined_day"] <= end)).sum()),
+        "exits": float(((g["left_day"] > start) & (g["left_day"] <= end)).sum()),
+    }

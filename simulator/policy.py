@@ -1,0 +1,347 @@
+"""Credit policies: validated rule sets plus the pure functions the engine calls.
+
+A policy is assembled from independent rules (price and bundles, Connects per
+proposal, grants, rollover and expiry, purchase, earning, eligibility,
+refunds). Scenario files choose a preset by ``kind``; every rule can then be
+overridden field by field. :meth:`CreditPolicy.compile` turns the rules into
+a :class:`CompiledPolicy` of small arrays indexed by region and membership
+code, whose methods are vectorized and pure (no SimPy, no random numbers), so
+each rule is unit-tested on its own.
+
+Boosted proposals are not modelled yet; :class:`CompiledPolicy` keeps a
+``boost_slots`` field (0 = off) so that the engine's interface already has
+room for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+MEMBERSHIPS: tuple[str, ...] = ("basic", "plus")
+"""Membership names in the order of the engine's integer membership codes."""
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+ConnectCount = Annotated[int, Field(ge=0, le=1_000)]
+
+
+class FlatCost(_Rule):
+    """Every proposal costs the same number of Connects."""
+
+    rule: Literal["flat"] = "flat"
+    connects: ConnectCount = 2
+    """Connects per proposal."""
+
+
+class TierCost(_Rule):
+    """Connects per proposal by the job's tier."""
+
+    rule: Literal["by_tier"] = "by_tier"
+    entry: ConnectCount = 2
+    """Connects for an entry-level job."""
+    intermediate: ConnectCount = 4
+    """Connects for an intermediate job."""
+    expert: ConnectCount = 6
+    """Connects for an expert job."""
+
+
+class BudgetCost(_Rule):
+    """Connects per proposal by budget brackets (a rate card when multiplied)."""
+
+    rule: Literal["by_budget"] = "by_budget"
+    thresholds_usd: list[Annotated[float, Field(gt=0.0)]] = Field(
+        default_factory=lambda: [50.0, 600.0]
+    )
+    """Upper budget limits of every bracket but the last, USD, increasing."""
+    connects: list[ConnectCount] = Field(default_factory=lambda: [2, 4, 6])
+    """Connects in each bracket; one more entry than thresholds."""
+    multiplier: Annotated[int, Field(ge=1, le=100)] = 1
+    """Multiplies every bracket (2 turns the 2/4/6/8 rate card into 4/8/12/16)."""
+
+    @model_validator(mode="after")
+    def _brackets(self) -> BudgetCost:
+        if len(self.connects) != len(self.thresholds_usd) + 1:
+            raise ValueError(
+                f"connects needs {len(self.thresholds_usd) + 1} entries "
+                f"(one more than thresholds_usd), got {len(self.connects)}"
+            )
+        if any(b <= a for a, b in zip(self.thresholds_usd, self.thresholds_usd[1:], strict=False)):
+            raise ValueError("thresholds_usd must increase")
+        return self
+
+
+ProposalCost = Annotated[FlatCost | TierCost | BudgetCost, Field(discriminator="rule")]
+
+
+class Earning(_Rule):
+    """Connects earned for activity, when the policy pays for it."""
+
+    per_five_star_review: ConnectCount = 0
+    """Connects per five-star review received."""
+    per_completed_project: ConnectCount = 0
+    """Connects per completed contract."""
+    per_course: ConnectCount = 0
+    """Connects per course completed."""
+    per_community_post: ConnectCount = 0
+    """Connects per community contribution."""
+    cap_per_month: Annotated[int, Field(ge=0)] | None = None
+    """At most this many earned Connects a month (None = no cap)."""
+
+
+class Eligibility(_Rule):
+    """Who receives grants and earned Connects."""
+
+    require_verified: bool = False
+    """Only verified freelancers receive grants and earnings."""
+    min_rating: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Good standing: rating at least this (new freelancers count as in good standing)."""
+    active_within_days: Annotated[float, Field(gt=0.0)] | None = None
+    """Only freelancers who sent a proposal in this many days (None = no rule)."""
+
+
+class Refunds(_Rule):
+    """When Connects spent on a post come back."""
+
+    on_cancel: bool = False
+    """The client closes the post without hiring."""
+    on_removed: bool = False
+    """The post is removed by moderation."""
+    on_expired: bool = False
+    """The post expires unanswered (ghost posts)."""
+
+
+class CreditPolicy(_Rule):
+    """All rules of a credit policy. Use a preset ``kind`` in scenario files."""
+
+    kind: str
+    label: str = ""
+    """Human-readable name for tables and charts (defaults to the arm name)."""
+    price_usd_per_connect: Annotated[float, Field(ge=0.0)] = 0.15
+    """Price of one Connect, USD."""
+    regional_pricing: bool = False
+    """Multiply the price by the freelancer's region's connect_price_multiplier."""
+    purchase_allowed: bool = True
+    """Freelancers may buy Connects."""
+    bundle_sizes: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [10, 20, 40, 60, 80]
+    )
+    """Connects are sold only in these bundle sizes."""
+    proposal_cost: ProposalCost = Field(default_factory=BudgetCost)
+    """Connects a proposal costs."""
+    monthly_grant: dict[str, ConnectCount] = Field(default_factory=lambda: {"basic": 0, "plus": 70})
+    """Free Connects granted each month, by membership."""
+    new_account_grant: ConnectCount = 20
+    """One-time free Connects for a new account."""
+    readiness_test_grant: ConnectCount = 0
+    """Extra one-time Connects for new accounts that pass a readiness test."""
+    readiness_pass_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    """Share of new accounts that pass the readiness test."""
+    rollover_cap: dict[str, Annotated[int, Field(ge=0)] | None] = Field(
+        default_factory=lambda: {"basic": None, "plus": 140}
+    )
+    """At a new month, free Connects above this are lost (None = no cap), by membership."""
+    free_expiry_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    """Free Connects expire this many months after issue (1 = at month end; None = never)."""
+    purchased_expiry_months: Annotated[int, Field(ge=1, le=120)] | None = 12
+    """Bought Connects expire this many months after purchase (None = never)."""
+    earning: Earning = Earning()
+    """Connects earned for activity."""
+    eligibility: Eligibility = Eligibility()
+    """Who receives grants and earnings."""
+    refunds: Refunds = Refunds()
+    """When spent Connects are refunded."""
+
+    def check_against(self, arm: str, memberships: set[str], regions: set[str]) -> None:
+        """Raise ``ValueError`` if the policy names memberships the world lacks."""
+        for field in ("monthly_grant", "rollover_cap"):
+            unknown = sorted(set(getattr(self, field)) - memberships)
+            if unknown:
+                raise ValueError(
+                    f"arms.{arm}.{field} names unknown membership {unknown[0]!r} "
+                    f"(memberships: {', '.join(sorted(memberships))})"
+                )
+
+    def compile(
+        self, region_price_multipliers: FloatArray, region_names: list[str]
+    ) -> CompiledPolicy:
+        """Turn the rules into arrays indexed by region and membership code."""
+        multipliers = (
+            np.asarray(region_price_multipliers, dtype=np.float64)
+            if self.regional_pricing
+            else np.ones(len(region_names))
+        )
+        cost = self.proposal_cost
+        if isinstance(cost, FlatCost):
+            thresholds = np.empty(0)
+            bracket_connects = np.array([cost.connects], dtype=np.int64)
+            tier_connects = np.full(3, cost.connects, dtype=np.int64)
+            by_tier = True
+        elif isinstance(cost, TierCost):
+            thresholds = np.empty(0)
+            bracket_connects = np.array([cost.entry], dtype=np.int64)
+            tier_connects = np.array([cost.entry, cost.intermediate, cost.expert], np.int64)
+            by_tier = True
+        else:
+            thresholds = np.asarray(cost.thresholds_usd, dtype=np.float64)
+            bracket_connects = np.asarray(cost.connects, dtype=np.int64) * cost.multiplier
+            tier_connects = np.zeros(3, dtype=np.int64)
+            by_tier = False
+        big = np.iinfo(np.int64).max // 4
+        return CompiledPolicy(
+            price_usd=self.price_usd_per_connect * multipliers,
+            purchase_allowed=self.purchase_allowed,
+            bundle_sizes=np.sort(np.asarray(self.bundle_sizes, dtype=np.int64)),
+            cost_by_tier=by_tier,
+            tier_connects=tier_connects,
+            budget_thresholds_usd=thresholds,
+            bracket_connects=bracket_connects,
+            monthly_grant=np.array([self.monthly_grant.get(m, 0) for m in MEMBERSHIPS], np.int64),
+            rollover_cap=np.array(
+                [
+                    big if self.rollover_cap.get(m) is None else self.rollover_cap[m]
+                    for m in MEMBERSHIPS
+                ],
+                dtype=np.int64,
+            ),
+            new_account_grant=self.new_account_grant,
+            readiness_test_grant=self.readiness_test_grant,
+            readiness_pass_share=self.readiness_pass_share,
+            free_expiry_months=self.free_expiry_months,
+            purchased_expiry_months=self.purchased_expiry_months,
+            earn_five_star=self.earning.per_five_star_review,
+            earn_completion=self.earning.per_completed_project,
+            earn_course=self.earning.per_course,
+            earn_community=self.earning.per_community_post,
+            earn_cap_per_month=big
+            if self.earning.cap_per_month is None
+            else self.earning.cap_per_month,
+            require_verified=self.eligibility.require_verified,
+            min_rating=self.eligibility.min_rating,
+            active_within_days=self.eligibility.active_within_days,
+            refund_on_cancel=self.refunds.on_cancel,
+            refund_on_removed=self.refunds.on_removed,
+            refund_on_expired=self.refunds.on_expired,
+        )
+
+
+class PaidPolicy(CreditPolicy):
+    """The paid system: Connects are bought ($0.15 each in bundles, 2-6 a proposal)."""
+
+    kind: Literal["paid"] = "paid"
+
+
+class FreePolicy(CreditPolicy):
+    """The free-Connects system: monthly allowances plus Connects earned, none sold."""
+
+    kind: Literal["free"] = "free"
+    purchase_allowed: bool = False
+    monthly_grant: dict[str, ConnectCount] = Field(
+        default_factory=lambda: {"basic": 10, "plus": 70}
+    )
+    new_account_grant: ConnectCount = 0
+    earning: Earning = Earning(
+        per_five_star_review=10, per_completed_project=5, per_course=5, per_community_post=2
+    )
+    eligibility: Eligibility = Eligibility(require_verified=True, active_within_days=60.0)
+
+
+POLICY_KINDS: dict[str, type[CreditPolicy]] = {"paid": PaidPolicy, "free": FreePolicy}
+"""The registry of policy kinds a scenario may name."""
+
+PolicySpec = Annotated[PaidPolicy | FreePolicy, Field(discriminator="kind")]
+"""A policy as written in a scenario file, selected by its ``kind``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """A policy as arrays; every method is vectorized and pure."""
+
+    price_usd: FloatArray
+    purchase_allowed: bool
+    bundle_sizes: IntArray
+    cost_by_tier: bool
+    tier_connects: IntArray
+    budget_thresholds_usd: FloatArray
+    bracket_connects: IntArray
+    monthly_grant: IntArray
+    rollover_cap: IntArray
+    new_account_grant: int
+    readiness_test_grant: int
+    readiness_pass_share: float
+    free_expiry_months: int | None
+    purchased_expiry_months: int | None
+    earn_five_star: int
+    earn_completion: int
+    earn_course: int
+    earn_community: int
+    earn_cap_per_month: int
+    require_verified: bool
+    min_rating: float
+    active_within_days: float | None
+    refund_on_cancel: bool
+    refund_on_removed: bool
+    refund_on_expired: bool
+    boost_slots: int = 0
+
+    def connects_per_proposal(self, tier_code: IntArray, budget_usd: FloatArray) -> IntArray:
+        """Connects a proposal to each job costs."""
+        if self.cost_by_tier:
+            return self.tier_connects[tier_code]
+        bracket = np.searchsorted(self.budget_thresholds_usd, budget_usd, side="left")
+        return self.bracket_connects[bracket]
+
+    def price_usd_per_connect(self, region_code: IntArray) -> FloatArray:
+        """Money price of one Connect for freelancers of each region."""
+        return self.price_usd[region_code]
+
+    def connects_bought(self, shortfall: IntArray) -> IntArray:
+        """Connects bought to cover each shortfall: the smallest bundle that covers it,
+        and as many of the largest bundle as needed beyond it."""
+        shortfall = np.maximum(shortfall, 0)
+        largest = int(self.bundle_sizes[-1])
+        whole = (shortfall // largest) * largest
+        rest = shortfall - whole
+        idx = np.searchsorted(self.bundle_sizes, rest, side="left")
+        covered = np.where(
+            idx < len(self.bundle_sizes),
+            self.bundle_sizes[np.minimum(idx, len(self.bundle_sizes) - 1)],
+            largest,
+        )
+        return np.where(rest > 0, whole + covered, whole)
+
+    def eligible(
+        self,
+        verified: BoolArray,
+        rating: FloatArray,
+        is_new: BoolArray,
+        days_since_active: FloatArray,
+    ) -> BoolArray:
+        """Who receives grants and earned Connects under the policy's eligibility rules."""
+        ok = np.ones(verified.shape, dtype=np.bool_)
+        if self.require_verified:
+            ok &= verified
+        if self.min_rating > 0.0:
+            ok &= is_new | (rating >= self.min_rating)
+        if self.active_within_days is not None:
+            ok &= days_since_active <= self.active_within_days
+        return ok
+
+    def refunds(self, cancelled: BoolArray, removed: BoolArray, expired: BoolArray) -> BoolArray:
+        """Whether the Connects spent on each closed post are refunded."""
+        return (
+            (cancelled & self.refund_on_cancel)
+            | (removed & self.refund_on_removed)
+            | (expired & self.refund_on_expired)
+        )

@@ -1,0 +1,224 @@
+"""The freelancers: agent state as columns (a struct of arrays).
+
+A freelancer is a row. Slots are never reused: a freelancer who leaves keeps
+its row (``in_market`` turns false) so that metrics and common random numbers
+stay aligned between arms. :class:`FreelancerView` is a read-only view of one
+row for notebooks and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from simulator.rng import U64, draw_keys
+from simulator.scenario import World
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_FLOAT_COLUMNS = (
+    "skill",
+    "asking_rate_usd_per_hour",
+    "reservation_rate_usd_per_hour",
+    "sessions_per_day",
+    "monthly_budget_usd",
+    "joined_day",
+    "left_day",
+    "last_proposal_day",
+    "first_hire_day",
+    "month_spend_usd",
+    "month_earnings_usd",
+    "readiness_draw",
+    # recorded accumulators (after the warm-up)
+    "rec_connects_spend_usd",
+    "rec_fee_usd",
+    "rec_earnings_usd",
+)
+_INT_COLUMNS = (
+    "region",
+    "membership",
+    "category",
+    "completed_jobs",
+    "five_star_reviews",
+    "active_contracts",
+    "last_seen_seq",
+    "week_proposals",
+    "losing_months",
+    "month_earned_connects",
+    "rec_proposals",
+    "rec_hires",
+    "rec_connects_spent",
+    "rec_connects_wasted_ghost",
+    "rec_reviewed",
+)
+_BOOL_COLUMNS = ("in_market", "verified", "new_cohort")
+
+
+class Population:
+    """Column arrays of every freelancer who has ever been in the market."""
+
+    skill: FloatArray
+    asking_rate_usd_per_hour: FloatArray
+    reservation_rate_usd_per_hour: FloatArray
+    sessions_per_day: FloatArray
+    monthly_budget_usd: FloatArray
+    joined_day: FloatArray
+    left_day: FloatArray
+    last_proposal_day: FloatArray
+    first_hire_day: FloatArray
+    month_spend_usd: FloatArray
+    month_earnings_usd: FloatArray
+    readiness_draw: FloatArray
+    rec_connects_spend_usd: FloatArray
+    rec_fee_usd: FloatArray
+    rec_earnings_usd: FloatArray
+    region: IntArray
+    membership: IntArray
+    category: IntArray
+    completed_jobs: IntArray
+    five_star_reviews: IntArray
+    active_contracts: IntArray
+    last_seen_seq: IntArray
+    week_proposals: IntArray
+    losing_months: IntArray
+    month_earned_connects: IntArray
+    rec_proposals: IntArray
+    rec_hires: IntArray
+    rec_connects_spent: IntArray
+    rec_connects_wasted_ghost: IntArray
+    rec_reviewed: IntArray
+    in_market: BoolArray
+    verified: BoolArray
+    new_cohort: BoolArray
+    key: U64
+
+    def __init__(self, world: World, capacity: int) -> None:
+        self.world = world
+        self.size = 0
+        self._capacity = max(capacity, 16)
+        for name in _FLOAT_COLUMNS:
+            setattr(self, name, np.zeros(self._capacity, dtype=np.float64))
+        for name in _INT_COLUMNS:
+            setattr(self, name, np.zeros(self._capacity, dtype=np.int64))
+        for name in _BOOL_COLUMNS:
+            setattr(self, name, np.zeros(self._capacity, dtype=np.bool_))
+        self.key = np.zeros(self._capacity, dtype=np.uint64)
+        regions = list(world.regions.values())
+        self.region_share = np.array([r.share for r in regions])
+        self.region_income_usd = np.array([r.monthly_income_usd for r in regions])
+        self.region_rate_usd = np.array([r.typical_rate_usd_per_hour for r in regions])
+        self.region_plus_share = np.array([r.plus_share for r in regions])
+        self.region_names = list(world.regions)
+
+    # ------------------------------------------------------------------ rows
+    def _ensure(self, extra: int) -> None:
+        needed = self.size + extra
+        if needed <= self._capacity:
+            return
+        new_capacity = max(needed, 2 * self._capacity)
+        for name in (*_FLOAT_COLUMNS, *_INT_COLUMNS, *_BOOL_COLUMNS, "key"):
+            old = getattr(self, name)
+            grown = np.zeros(new_capacity, dtype=old.dtype)
+            grown[: self.size] = old[: self.size]
+            setattr(self, name, grown)
+        self._capacity = new_capacity
+
+    def add(
+        self, rng: np.random.Generator, n: int, day: float, established_share: float
+    ) -> IntArray:
+        """Create ``n`` freelancers joining on ``day``; return their rows.
+
+        Every trait is drawn here, in bulk and in a fixed order, so that what
+        the policy does later never shifts these draws.
+        """
+        self._ensure(n)
+        rows = np.arange(self.size, self.size + n, dtype=np.int64)
+        p = self.world.population
+        region = rng.choice(len(self.region_share), size=n, p=self.region_share)
+        plus = rng.random(n) < self.region_plus_share[region]
+        category = rng.integers(0, p.categories, size=n)
+        skill = rng.beta(p.skill_beta_a, p.skill_beta_b, size=n)
+        rate = self.region_rate_usd[region] * np.exp(
+            p.rate_sigma * rng.standard_normal(n) - 0.5 * p.rate_sigma**2
+        )
+        sessions = rng.gamma(
+            p.sessions_per_day_shape, p.sessions_per_day_mean / p.sessions_per_day_shape, size=n
+        )
+        verified = rng.random(n) < p.verified_share
+        established = rng.random(n) < established_share
+        history = np.where(established, rng.geometric(1.0 / (1.0 + p.history_jobs_mean), size=n), 0)
+        five_star_prob = np.clip(
+            self.world.contracts.five_star_base + self.world.contracts.five_star_per_skill * skill,
+            0.0,
+            1.0,
+        )
+        five_star = rng.binomial(history, five_star_prob)
+        readiness = rng.random(n)
+        keys = draw_keys(rng, n)
+
+        self.region[rows] = region
+        self.membership[rows] = plus.astype(np.int64)
+        self.category[rows] = category
+        self.skill[rows] = skill
+        self.asking_rate_usd_per_hour[rows] = rate
+        self.reservation_rate_usd_per_hour[rows] = rate * p.reservation_rate_share
+        self.sessions_per_day[rows] = sessions
+        self.monthly_budget_usd[rows] = (
+            self.region_income_usd[region] * p.platform_budget_share_of_income
+        )
+        self.verified[rows] = verified
+        self.completed_jobs[rows] = history
+        self.five_star_reviews[rows] = five_star
+        self.new_cohort[rows] = history == 0
+        self.readiness_draw[rows] = readiness
+        self.joined_day[rows] = day
+        self.left_day[rows] = np.inf
+        self.last_proposal_day[rows] = day
+        self.first_hire_day[rows] = np.inf
+        self.in_market[rows] = True
+        self.key[rows] = keys
+        self.size += n
+        return rows
+
+    # ---------------------------------------------------------- derived state
+    def rating(self, rows: IntArray | slice | None = None) -> FloatArray:
+        """Mean of the Beta(1 + five-star, 1 + other) posterior of five-star reviews."""
+        sel = slice(0, self.size) if rows is None else rows
+        return (self.five_star_reviews[sel] + 1.0) / (self.completed_jobs[sel] + 2.0)
+
+    def view(self, row: int) -> FreelancerView:
+        """A read-only view of one freelancer."""
+        if not 0 <= row < self.size:
+            raise IndexError(f"freelancer {row} does not exist (population has {self.size})")
+        return FreelancerView(
+            row=row,
+            region=self.region_names[int(self.region[row])],
+            membership=("basic", "plus")[int(self.membership[row])],
+            category=int(self.category[row]),
+            skill=float(self.skill[row]),
+            asking_rate_usd_per_hour=float(self.asking_rate_usd_per_hour[row]),
+            completed_jobs=int(self.completed_jobs[row]),
+            rating=float(self.rating(np.array([row]))[0]),
+            active_contracts=int(self.active_contracts[row]),
+            in_market=bool(self.in_market[row]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FreelancerView:
+    """One freelancer's main traits and state, for reading."""
+
+    row: int
+    region: str
+    membership: str
+    category: int
+    skill: float
+    asking_rate_usd_per_hour: float
+    completed_jobs: int
+    rating: float
+    active_contracts: int
+    in_market: bool
