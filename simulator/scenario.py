@@ -100,7 +100,7 @@ class Population(Frozen):
     """Newest unseen open jobs of its category a freelancer looks at per session."""
     capacity_contracts: Annotated[int, Field(ge=1, le=50)] = 2
     """Concurrent contracts at most; a full freelancer does not bid."""
-    platform_budget_share_of_income: Share = 0.05
+    platform_budget_share_of_income: Share = 0.08
     """Monthly budget for platform spend (Connects and fees), share of regional income."""
     verified_share: Share = 0.9
     """Share of freelancers with a verified identity."""
@@ -157,7 +157,8 @@ class Clients(Frozen):
     applicant_cap: Annotated[int, Field(ge=1)] | None = None
     """Stop accepting proposals once a post has this many (None = no cap)."""
     weight_quality: NonNegativeFloat = 1.0
-    """Weight of proposal quality (skill x effort) in the client's score."""
+    """Weight of proposal quality (skill x effort) in the client's score (weights are
+    normalised to sum to one)."""
     weight_rating: NonNegativeFloat = 0.6
     """Weight of the freelancer's rating in the score."""
     weight_price: NonNegativeFloat = 0.6
@@ -186,13 +187,13 @@ class Contracts(Frozen):
 class Behaviour(Frozen):
     """The boundedly rational rules freelancers follow (every rule a parameter)."""
 
-    proposal_hours: PositiveFloat = 0.5
+    proposal_hours: PositiveFloat = 0.25
     """Hours a careful proposal takes."""
     weekly_proposal_hours: PositiveFloat = 4.0
     """Hours a week a freelancer will spend writing proposals; beyond it, quality falls."""
     min_effort: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
     """Floor on the effort factor of a rushed proposal."""
-    expected_final_proposals_multiplier: Annotated[float, Field(ge=1.0)] = 2.0
+    expected_final_proposals_multiplier: Annotated[float, Field(ge=1.0)] = 1.5
     """How many times the visible proposal count a freelancer expects by the decision."""
     believed_hire_rate: Share = 0.7
     """Probability, as freelancers believe, that a post hires anyone at all."""

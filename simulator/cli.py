@@ -1,0 +1,177 @@
+"""The ``connectsim`` command line: a thin layer over the study API.
+
+One error boundary (:func:`main`) turns every
+:class:`~simulator.errors.ConnectsimError` into one red line on stderr and
+exit code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from simulator.errors import ConnectsimError, ScenarioError
+from simulator.loading import load_scenario
+from simulator.metrics import HEADLINE_METRICS
+from simulator.report import fmt, write_report
+from simulator.study import Study, default_workers, run_study
+
+app = typer.Typer(
+    name="connectsim",
+    help="Monte Carlo comparison of application-credit (Connects) policies on freelance markets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+_state = {"debug": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _summary_table(study: Study) -> Table:
+    table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
+    table.add_column("metric")
+    for arm in study.arms:
+        table.add_column(study.label(arm), justify="right")
+        if arm != study.baseline:
+            table.add_column(f"{arm} - {study.baseline}", justify="right")
+    lv = study.levels()
+    diff = study.differences()
+    lv = lv[lv["segment_kind"] == "overall"].set_index(["arm", "metric"])
+    diff = diff[diff["segment_kind"] == "overall"].set_index(["arm", "metric"])
+    shown = [*HEADLINE_METRICS, "fill_rate", "proposals_per_freelancer_month"]
+    for metric in shown:
+        cells = [metric]
+        for arm in study.arms:
+            r = lv.loc[(arm, metric)]
+            cells.append(
+                f"{fmt(metric, r['mean'])}\n[{fmt(metric, r['ci_low'])}, {fmt(metric, r['ci_high'])}]"
+            )
+            if arm != study.baseline:
+                d = diff.loc[(arm, metric)]
+                cells.append(
+                    f"{fmt(metric, d['mean'], signed=True, difference=True)}\n"
+                    f"[{fmt(metric, d['ci_low'], difference=True)}, "
+                    f"{fmt(metric, d['ci_high'], difference=True)}]"
+                )
+        table.add_row(*cells)
+    return table
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-n", min=1, help="Replications per arm.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Root seed.")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Results directory (default reports/<name>).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Processes (default: all cores).")
+    ] = None,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Write results only, no report.")
+    ] = False,
+) -> None:
+    """Run every arm of SCENARIO for N replications and compare them with the baseline."""
+    sc = load_scenario(scenario, overrides or [])
+    n = replications or sc.run.replications
+    target = out or Path("reports") / sc.name
+    n_workers = workers or default_workers()
+    total = n * len(sc.arms)
+    console.print(
+        f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {n} replications "
+        f"on {n_workers} worker{'s' if n_workers > 1 else ''} -> {target}"
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        overall = bar.add_task("all arms", total=total)
+        per_arm = {arm: bar.add_task(f"  {arm}", total=n) for arm in sc.arms}
+
+        def progress(arm: str, _replication: int) -> None:
+            bar.advance(per_arm[arm])
+            bar.advance(overall)
+
+        study = run_study(
+            sc,
+            replications=n,
+            seed=seed,
+            workers=min(n_workers, total),
+            out=target,
+            progress=progress,
+        )
+    console.print(_summary_table(study))
+    if not no_report:
+        command = "connectsim run " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        path = write_report(study, target, command=command)
+        console.print(f"report: {path}")
+    console.print(f"results: {target}")
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    overrides: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a field: PATH=VALUE.")
+    ] = None,
+) -> None:
+    """Check scenario files without running them."""
+    failed = 0
+    for path in scenarios:
+        try:
+            sc = load_scenario(path, overrides or [])
+        except ScenarioError as exc:
+            err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            failed += 1
+            continue
+        console.print(f"[green]ok[/] {path}: {sc.name} ({len(sc.arms)} arms)", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    """Entry point with the error boundary."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app(standalone_mode=True)
+    except ConnectsimError as exc:
+        if debug:
+            raise
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)

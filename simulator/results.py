@@ -1,0 +1,111 @@
+"""The results store: a study directory of Parquet files and a manifest.
+
+Layout::
+
+    DIR/manifest.json                       scenario, hash, seeds, versions, times
+    DIR/replications/<arm>/<rep>.metrics.parquet
+    DIR/replications/<arm>/<rep>.daily.parquet
+    DIR/replications/<arm>/<rep>.histogram.parquet
+    DIR/summary/levels.csv, differences.csv
+
+Every file is written to a temporary name in the same directory and renamed
+into place, so a crash never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator.errors import ResultsError
+from simulator.metrics import ReplicationResult
+
+_PARTS = ("metrics", "daily", "histogram")
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it into place on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    """Write a text file atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_with(target: Path, writer: Callable[[Path], Any]) -> None:
+    """Call ``writer(tmp_path)`` and move the result to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
+
+
+class ResultsStore:
+    """Reads and writes one study directory."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def _file(self, arm: str, replication: int, part: str) -> Path:
+        return self.root / "replications" / arm / f"{replication:05d}.{part}.parquet"
+
+    def write_replication(self, result: ReplicationResult) -> None:
+        """Store one replication of one arm (three Parquet files)."""
+        frames = {
+            "metrics": result.metrics,
+            "daily": result.daily,
+            "histogram": result.proposals_per_job,
+        }
+        for part, frame in frames.items():
+            write_with(
+                self._file(result.arm, result.replication, part),
+                lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow", index=False),
+            )
+
+    def has_replication(self, arm: str, replication: int) -> bool:
+        """Whether every file of a replication is present."""
+        return all(self._file(arm, replication, part).is_file() for part in _PARTS)
+
+    def read(self, part: str) -> pd.DataFrame:
+        """Concatenate one part (metrics, daily or histogram) over every replication."""
+        if part not in _PARTS:
+            raise ResultsError(f"unknown results part {part!r} (parts: {', '.join(_PARTS)})")
+        files = sorted((self.root / "replications").glob(f"*/*.{part}.parquet"))
+        if not files:
+            raise ResultsError(f"{self.root}: no replications found (run a study into it first)")
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Write manifest.json atomically."""
+        write_text_atomic(self.root / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+
+    def read_manifest(self) -> dict[str, Any]:
+        """Read manifest.json."""
+        path = self.root / "manifest.json"
+        if not path.is_file():
+            raise ResultsError(f"{self.root}: not a study directory (no manifest.json)")
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def write_csv(self, name: str, frame: pd.DataFrame) -> Path:
+        """Write a summary table as CSV atomically; return its path."""
+        target = self.root / "summary" / f"{name}.csv"
+        write_with(target, lambda tmp: frame.to_csv(tmp, index=False))
+        return target

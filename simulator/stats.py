@@ -1,0 +1,83 @@
+"""Statistics over replications: levels and paired differences with intervals.
+
+Intervals are Student t intervals over replications (each replication is one
+independent draw of the whole market). Differences between arms are paired
+by replication: every arm of a replication faced the same freelancers and the
+same job stream (common random numbers), so the paired difference has far
+less noise than either level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+KEYS: list[str] = ["segment_kind", "segment", "metric"]
+CONFIDENCE = 0.95
+
+
+def _interval(values: pd.Series) -> pd.Series:
+    x = values.to_numpy(dtype=np.float64)
+    x = x[np.isfinite(x)]
+    n = x.size
+    mean = float(x.mean()) if n else float("nan")
+    if n >= 2:
+        sd = float(x.std(ddof=1))
+        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2.0, n - 1)) * sd / np.sqrt(n)
+    else:
+        sd = half = float("nan")
+    return pd.Series(
+        {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd, "n": n}
+    )
+
+
+def levels(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Each arm's mean of every metric and segment, with a 95% t interval."""
+    grouped = metrics.groupby(["arm", *KEYS], sort=False, observed=True)["value"]
+    out = grouped.apply(_interval).unstack()
+    out["n"] = out["n"].astype(np.int64)
+    return out.reset_index()
+
+
+def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Each arm's difference from the baseline arm, paired by replication.
+
+    ``mean`` is the mean of (arm - baseline) over replications, with its 95%
+    interval; ``relative`` divides by the baseline's mean level.
+    """
+    base = metrics[metrics["arm"] == baseline][["replication", *KEYS, "value"]]
+    others = metrics[metrics["arm"] != baseline]
+    if others.empty:
+        return pd.DataFrame(
+            columns=[
+                "arm",
+                *KEYS,
+                "mean",
+                "ci_low",
+                "ci_high",
+                "sd",
+                "n",
+                "baseline_mean",
+                "relative",
+                "relative_ci_low",
+                "relative_ci_high",
+            ]
+        )
+    merged = others.merge(base, on=["replication", *KEYS], suffixes=("", "_baseline"))
+    merged["difference"] = merged["value"] - merged["value_baseline"]
+    grouped = merged.groupby(["arm", *KEYS], sort=False, observed=True)
+    out = grouped["difference"].apply(_interval).unstack()
+    out["n"] = out["n"].astype(np.int64)
+    out["baseline_mean"] = grouped["value_baseline"].mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = out["baseline_mean"].where(out["baseline_mean"] != 0)
+        out["relative"] = out["mean"] / scale
+        out["relative_ci_low"] = out["ci_low"] / scale
+        out["relative_ci_high"] = out["ci_high"] / scale
+    return out.reset_index()
+
+
+def excludes_zero(frame: pd.DataFrame) -> pd.Series:
+    """Whether each interval in a differences frame lies entirely on one side of zero."""
+    return (frame["ci_low"] > 0) | (frame["ci_high"] < 0)

@@ -1,0 +1,267 @@
+"""Studies: every arm of a scenario for many replications, on common random numbers.
+
+Replication ``r`` of every arm uses ``SeedSequence(root_seed, spawn_key=(r,))``,
+so the arms of a replication face the same freelancers and the same job
+stream. A replication is a pure function of its inputs, so the order in which
+an executor finishes them changes nothing: results are sorted by arm and
+replication before anything is computed from them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import platform
+import subprocess
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator import stats
+from simulator.loading import load_scenario, scenario_hash
+from simulator.market import run_replication
+from simulator.metrics import ReplicationResult
+from simulator.results import ResultsStore
+from simulator.rng import replication_seed
+from simulator.scenario import Scenario
+
+ProgressCallback = Callable[[str, int], None]
+"""Called as ``progress(arm, replication)`` each time a replication finishes."""
+
+
+@dataclass
+class Study:
+    """The results of a study, with its statistics."""
+
+    scenario: Scenario
+    root_seed: int
+    replications: int
+    metrics: pd.DataFrame
+    daily: pd.DataFrame
+    histogram: pd.DataFrame
+    path: Path | None = None
+    _levels: pd.DataFrame | None = field(default=None, repr=False)
+    _differences: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm names in scenario order."""
+        return list(self.scenario.arms)
+
+    @property
+    def baseline(self) -> str:
+        """The arm differences are taken against."""
+        return self.scenario.baseline
+
+    def frame(self) -> pd.DataFrame:
+        """Every metric of every replication, tidy."""
+        return self.metrics
+
+    def levels(self) -> pd.DataFrame:
+        """Each arm's mean and 95% interval, by metric and segment."""
+        if self._levels is None:
+            self._levels = stats.levels(self.metrics)
+        return self._levels
+
+    def differences(self) -> pd.DataFrame:
+        """Each arm's paired difference from the baseline, with 95% intervals."""
+        if self._differences is None:
+            self._differences = stats.paired_differences(self.metrics, self.baseline)
+        return self._differences
+
+    def label(self, arm: str) -> str:
+        """The human-readable name of an arm."""
+        return self.scenario.arms[arm].label or arm
+
+
+def _sorted(frame: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    order = {a: i for i, a in enumerate(arms)}
+    key = frame["arm"].map(order)
+    out = frame.assign(_arm_order=key).sort_values(["_arm_order", "replication"], kind="stable")
+    return out.drop(columns="_arm_order").reset_index(drop=True)
+
+
+def _collect(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, pd.DataFrame]:
+    arms = list(scenario.arms)
+    return {
+        "metrics": _sorted(pd.concat([r.metrics for r in results], ignore_index=True), arms),
+        "daily": _sorted(pd.concat([r.daily for r in results], ignore_index=True), arms),
+        "histogram": _sorted(
+            pd.concat([r.proposals_per_job for r in results], ignore_index=True), arms
+        ),
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _versions() -> dict[str, str]:
+    names = ["connectsim", "numpy", "pandas", "simpy", "pydantic", "pyarrow", "scipy"]
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def manifest(
+    scenario: Scenario, root_seed: int, replications: int, executor: str, started: str
+) -> dict[str, Any]:
+    """What a study directory records about how it was made."""
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "scenario_hash": scenario_hash(scenario),
+        "root_seed": root_seed,
+        "replications": replications,
+        "replication_seeds": [
+            {
+                "replication": r,
+                "entropy": root_seed,
+                "spawn_key": list(replication_seed(root_seed, r).spawn_key),
+            }
+            for r in range(replications)
+        ],
+        "arms": list(scenario.arms),
+        "baseline": scenario.baseline,
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "executor": executor,
+        "started": started,
+        "finished": None,
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def run_study(
+    scenario_or_path: Scenario | str | Path,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> Study:
+    """Run every arm of a scenario for ``replications`` replications.
+
+    Parameters
+    ----------
+    scenario_or_path
+        A validated :class:`~simulator.scenario.Scenario` or the path of a scenario file.
+    replications
+        Replications per arm (default: the scenario's ``run.replications``).
+    seed
+        Root seed of the study (default: the scenario's ``run.seed``).
+    workers
+        1 runs in this process; more uses a pool of that many processes
+        (started with ``spawn``, so it is safe from notebooks).
+    out
+        A directory to write the results to (Parquet per replication, a
+        manifest and summary CSVs); ``None`` keeps them in memory only.
+    progress
+        Called after each replication with the arm and replication index.
+
+    Returns
+    -------
+    Study
+        The results, identical whatever ``workers`` is.
+    """
+    scenario = (
+        scenario_or_path
+        if isinstance(scenario_or_path, Scenario)
+        else load_scenario(scenario_or_path)
+    )
+    n = scenario.run.replications if replications is None else replications
+    if n < 1:
+        raise ValueError(f"replications must be at least 1 (got {n})")
+    root_seed = scenario.run.seed if seed is None else seed
+    tasks = [(arm, r) for r in range(n) for arm in scenario.arms]
+    store = ResultsStore(out) if out is not None else None
+    executor = "in-process" if workers <= 1 else f"process-pool({workers})"
+    record = manifest(scenario, root_seed, n, executor, _now())
+    if store is not None:
+        store.write_manifest(record)
+
+    results: list[ReplicationResult] = []
+
+    def finished(result: ReplicationResult) -> None:
+        results.append(result)
+        if store is not None:
+            store.write_replication(result)
+        if progress is not None:
+            progress(result.arm, result.replication)
+
+    if workers <= 1:
+        for arm, r in tasks:
+            finished(run_replication(scenario, arm, r, root_seed))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(run_replication, scenario, arm, r, root_seed) for arm, r in tasks
+            ]
+            for future in as_completed(futures):
+                finished(future.result())
+
+    frames = _collect(scenario, results)
+    study = Study(
+        scenario=scenario,
+        root_seed=root_seed,
+        replications=n,
+        metrics=frames["metrics"],
+        daily=frames["daily"],
+        histogram=frames["histogram"],
+        path=Path(out) if out is not None else None,
+    )
+    if store is not None:
+        store.write_csv("levels", study.levels())
+        store.write_csv("differences", study.differences())
+        record["finished"] = _now()
+        store.write_manifest(record)
+    return study
+
+
+def load_study(path: str | Path) -> Study:
+    """Open a finished study directory."""
+    store = ResultsStore(path)
+    record = store.read_manifest()
+    scenario = Scenario.model_validate(record["scenario"])
+    arms = list(scenario.arms)
+    return Study(
+        scenario=scenario,
+        root_seed=int(record["root_seed"]),
+        replications=int(record["replications"]),
+        metrics=_sorted(store.read("metrics"), arms),
+        daily=_sorted(store.read("daily"), arms),
+        histogram=_sorted(store.read("histogram"), arms),
+        path=Path(path),
+    )
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
