@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from simulator.results import write_with
+from simulator.results import atomic_path
 
 if TYPE_CHECKING:
     from simulator.study import Study
@@ -90,7 +90,8 @@ def save(fig: Figure, stem: Path) -> list[Path]:
     paths = []
     for ext in ("png", "svg"):
         path = stem.with_suffix(f".{ext}")
-        write_with(path, lambda tmp, e=ext: fig.savefig(tmp, format=e, dpi=120))
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=120)
         paths.append(path)
     plt.close(fig)
     return paths

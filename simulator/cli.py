@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from simulator import stats
 from simulator.errors import ConnectsimError, ScenarioError
 from simulator.loading import load_scenario
 from simulator.metrics import HEADLINE_METRICS
@@ -60,18 +61,15 @@ def _summary_table(study: Study) -> Table:
             table.add_column(f"{arm} - {study.baseline}", justify="right")
     lv = study.levels()
     diff = study.differences()
-    lv = lv[lv["segment_kind"] == "overall"].set_index(["arm", "metric"])
-    diff = diff[diff["segment_kind"] == "overall"].set_index(["arm", "metric"])
     shown = [*HEADLINE_METRICS, "fill_rate", "proposals_per_freelancer_month"]
     for metric in shown:
         cells = [metric]
         for arm in study.arms:
-            r = lv.loc[(arm, metric)]
-            cells.append(
-                f"{fmt(metric, r['mean'])}\n[{fmt(metric, r['ci_low'])}, {fmt(metric, r['ci_high'])}]"
-            )
+            r = stats.row(lv, arm, metric)
+            low, high = fmt(metric, r["ci_low"]), fmt(metric, r["ci_high"])
+            cells.append(f"{fmt(metric, r['mean'])}\n[{low}, {high}]")
             if arm != study.baseline:
-                d = diff.loc[(arm, metric)]
+                d = stats.row(diff, arm, metric)
                 cells.append(
                     f"{fmt(metric, d['mean'], signed=True, difference=True)}\n"
                     f"[{fmt(metric, d['ci_low'], difference=True)}, "

@@ -35,7 +35,7 @@ def _take_oldest_first(lots: IntArray, amounts: IntArray) -> IntArray:
     """Remove ``amounts`` from each row of ``lots`` (columns oldest first)."""
     cumulative = np.cumsum(lots, axis=1)
     remaining = np.maximum(cumulative - amounts[:, None], 0)
-    out = np.diff(remaining, axis=1, prepend=0)
+    out: IntArray = np.diff(remaining, axis=1, prepend=0)
     return out
 
 
@@ -150,7 +150,11 @@ class ConnectsLedger:
         """Expire the lots that reach their expiry at the start of ``month``, then
         apply each freelancer's rollover cap to what remains of its free Connects."""
         rows = np.arange(size, dtype=np.int64)
-        for book, months in (("free", self._free_expiry), ("paid", self._paid_expiry)):
+        books: tuple[tuple[Book, int | None], ...] = (
+            ("free", self._free_expiry),
+            ("paid", self._paid_expiry),
+        )
+        for book, months in books:
             if not months:
                 continue
             lots = self.free_lots if book == "free" else self.paid_lots

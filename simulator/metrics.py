@@ -116,6 +116,10 @@ def gini(values: FloatArray) -> float:
     return float((2.0 * np.sum(ranks * x) / (n * total)) - (n + 1.0) / n)
 
 
+def _categorical(codes: IntArray, names: list[str]) -> pd.Categorical:
+    return pd.Categorical(np.asarray(names, dtype=object)[codes], categories=names)
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else float("nan")
 
@@ -297,7 +301,11 @@ class MetricsRecorder:
     # ----------------------------------------------------------- results
     def result(self) -> ReplicationResult:
         m = self.market
-        keys = {"arm": m.arm, "replication": m.replication, "root_seed": m.root_seed}
+        keys: dict[str, str | int] = {
+            "arm": m.arm,
+            "replication": m.replication,
+            "root_seed": m.root_seed,
+        }
         metrics = self._segment_metrics()
         metrics = pd.concat([metrics, self._market_metrics()], ignore_index=True)
         for k, v in reversed(keys.items()):
@@ -338,9 +346,9 @@ class MetricsRecorder:
         income = pop.region_income_usd[pop.region[rows]]
         frame = pd.DataFrame(
             {
-                "region": pd.Categorical.from_codes(pop.region[rows], pop.region_names),
-                "membership": pd.Categorical.from_codes(pop.membership[rows], ["basic", "plus"]),
-                "cohort": pd.Categorical.from_codes(
+                "region": _categorical(pop.region[rows], pop.region_names),
+                "membership": _categorical(pop.membership[rows], ["basic", "plus"]),
+                "cohort": _categorical(
                     pop.new_cohort[rows].astype(np.int64), ["established", "new"]
                 ),
                 "months": exposure[rows] / DAYS_PER_MONTH,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulator import charts
+from simulator import charts, stats
 from simulator.metrics import HEADLINE_METRICS, METRIC_DESCRIPTIONS
 from simulator.results import write_text_atomic
 from simulator.study import Study
@@ -45,23 +45,21 @@ def headline_sentences(study: Study) -> list[str]:
     """The headline differences, one plain sentence per arm and metric."""
     lv = study.levels()
     diff = study.differences()
-    overall_lv = lv[lv["segment_kind"] == "overall"].set_index(["arm", "metric"])
-    overall_diff = diff[diff["segment_kind"] == "overall"].set_index(["arm", "metric"])
     base = study.baseline
     sentences = []
     for arm in study.arms:
         if arm == base:
             continue
         for metric in HEADLINE_METRICS:
-            a = overall_lv.loc[(arm, metric)]
-            b = overall_lv.loc[(base, metric)]
-            d = overall_diff.loc[(arm, metric)]
+            a = stats.row(lv, arm, metric)
+            b = stats.row(lv, base, metric)
+            d = stats.row(diff, arm, metric)
             verdict = (
                 "the interval excludes zero"
                 if d["ci_low"] > 0 or d["ci_high"] < 0
                 else "the interval includes zero, so no difference is established"
             )
-            rel = "" if pd.isna(d["relative"]) else f", {d['relative'] * 100:+.0f}%"
+            rel = "" if math.isnan(d["relative"]) else f", {d['relative'] * 100:+.0f}%"
             sentences.append(
                 f"{METRIC_DESCRIPTIONS[metric].capitalize()}: {fmt(metric, a['mean'])} under "
                 f"{study.label(arm)} against {fmt(metric, b['mean'])} under "
@@ -84,17 +82,18 @@ def _table(frame: pd.DataFrame) -> str:
 def level_table(study: Study, segment_kind: str, metrics: list[str]) -> pd.DataFrame:
     """Levels as 'mean [low, high]' strings, one row per segment and arm."""
     lv = study.levels()
-    part = lv[(lv["segment_kind"] == segment_kind) & (lv["metric"].isin(metrics))]
+    part = lv[lv["segment_kind"] == segment_kind]
     rows = []
-    for (segment, arm), g in part.groupby(["segment", "arm"], sort=False):
-        row: dict[str, str] = {"segment": str(segment), "arm": study.label(str(arm))}
-        for metric in metrics:
-            r = g[g["metric"] == metric]
-            if r.empty:
-                continue
-            m, lo, hi = r.iloc[0][["mean", "ci_low", "ci_high"]]
-            row[metric] = f"{fmt(metric, m)} [{fmt(metric, lo)}, {fmt(metric, hi)}]"
-        rows.append(row)
+    for segment in dict.fromkeys(part["segment"].astype(str)):
+        for arm in study.arms:
+            line: dict[str, str] = {"segment": segment, "arm": study.label(arm)}
+            for metric in metrics:
+                r = stats.row(lv, arm, metric, segment_kind, segment)
+                line[metric] = (
+                    f"{fmt(metric, r['mean'])} [{fmt(metric, r['ci_low'])}, "
+                    f"{fmt(metric, r['ci_high'])}]"
+                )
+            rows.append(line)
     return pd.DataFrame(rows)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,12 +51,6 @@ def write_text_atomic(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_with(target: Path, writer: Callable[[Path], Any]) -> None:
-    """Call ``writer(tmp_path)`` and move the result to ``target`` atomically."""
-    with atomic_path(target) as tmp:
-        writer(tmp)
-
-
 class ResultsStore:
     """Reads and writes one study directory."""
 
@@ -74,10 +68,8 @@ class ResultsStore:
             "histogram": result.proposals_per_job,
         }
         for part, frame in frames.items():
-            write_with(
-                self._file(result.arm, result.replication, part),
-                lambda tmp, f=frame: f.to_parquet(tmp, engine="pyarrow", index=False),
-            )
+            with atomic_path(self._file(result.arm, result.replication, part)) as tmp:
+                frame.to_parquet(tmp, engine="pyarrow", index=False)
 
     def has_replication(self, arm: str, replication: int) -> bool:
         """Whether every file of a replication is present."""
@@ -107,5 +99,6 @@ class ResultsStore:
     def write_csv(self, name: str, frame: pd.DataFrame) -> Path:
         """Write a summary table as CSV atomically; return its path."""
         target = self.root / "summary" / f"{name}.csv"
-        write_with(target, lambda tmp: frame.to_csv(tmp, index=False))
+        with atomic_path(target) as tmp:
+            frame.to_csv(tmp, index=False)
         return target

@@ -18,7 +18,8 @@ from simulator.policy import PolicySpec
 SCHEMA_VERSION = 1
 """The scenario format this version of connectsim reads and writes."""
 
-TIERS: tuple[str, ...] = ("entry", "intermediate", "expert")
+TierName = Literal["entry", "intermediate", "expert"]
+TIERS: tuple[TierName, ...] = ("entry", "intermediate", "expert")
 """Job tiers, in the order used by the engine's integer tier codes."""
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -119,8 +120,8 @@ class JobStream(Frozen):
     """Mean job posts a day."""
     weekly_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     """Relative amplitude of weekly seasonality (0 = none; 0.3 = weekends 30% quieter)."""
-    tiers: dict[Literal["entry", "intermediate", "expert"], Tier] = Field(
-        default_factory=lambda: {
+    tiers: dict[TierName, Tier] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]
             "entry": Tier(share=0.5, budget_median_usd=150.0, client_rate_usd_per_hour=15.0),
             "intermediate": Tier(
                 share=0.35, budget_median_usd=500.0, client_rate_usd_per_hour=30.0
@@ -269,7 +270,7 @@ class RunSettings(Frozen):
 class Scenario(Frozen):
     """A scenario: one world, several credit-policy arms, and a baseline among them."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     """Version of this file format."""
     name: Annotated[str, Field(min_length=1)]
     """Short name of the scenario."""

@@ -81,3 +81,19 @@ def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
 def excludes_zero(frame: pd.DataFrame) -> pd.Series:
     """Whether each interval in a differences frame lies entirely on one side of zero."""
     return (frame["ci_low"] > 0) | (frame["ci_high"] < 0)
+
+
+def row(
+    frame: pd.DataFrame, arm: str, metric: str, segment_kind: str = "overall", segment: str = "all"
+) -> dict[str, float]:
+    """One row of a levels or differences frame, as floats."""
+    hit = frame[
+        (frame["arm"] == arm)
+        & (frame["metric"] == metric)
+        & (frame["segment_kind"] == segment_kind)
+        & (frame["segment"] == segment)
+    ]
+    if hit.empty:
+        raise KeyError(f"no {metric} for arm {arm!r}, {segment_kind} {segment!r}")
+    numeric = hit.iloc[0].drop(labels=["arm", *KEYS])
+    return {str(k): float(v) for k, v in numeric.items()}
