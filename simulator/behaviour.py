@@ -35,9 +35,13 @@ def visible_bucket(proposals: IntArray) -> IntArray:
     return np.searchsorted(BUCKET_LOWER_EDGES, proposals, side="right") - 1
 
 
+_MIDPOINT_BY_COUNT: FloatArray = BUCKET_MIDPOINTS[visible_bucket(np.arange(51, dtype=np.int64))]
+
+
 def perceived_competitors(proposals: IntArray, final_multiplier: float) -> FloatArray:
     """Competitors a freelancer expects by the decision, from the visible bucket only."""
-    return BUCKET_MIDPOINTS[visible_bucket(proposals)] * final_multiplier
+    # a lookup table instead of a binary search: this runs on every view
+    return _MIDPOINT_BY_COUNT[np.minimum(proposals, 50)] * final_multiplier
 
 
 def strength(skill: FloatArray, rating: FloatArray) -> FloatArray:
@@ -113,14 +117,17 @@ def affordable_connects(
 
 
 def segmented_cumsum(values: IntArray, groups: IntArray) -> IntArray:
-    """Running sum of ``values`` restarting at each new value of sorted ``groups``."""
+    """Running sum of non-negative ``values``, restarting at each new value of
+    sorted ``groups``."""
     if values.size == 0:
         return values.copy()
     cs = np.cumsum(values)
-    boundary = np.empty(groups.size, dtype=np.bool_)
-    boundary[0] = True
-    np.not_equal(groups[1:], groups[:-1], out=boundary[1:])
-    starts = np.flatnonzero(boundary)
-    base = np.zeros(starts.size, dtype=cs.dtype)
-    base[1:] = cs[starts[1:] - 1]
-    return cs - np.repeat(base, np.diff(np.append(starts, groups.size)))
+    start = np.empty(groups.size, dtype=np.bool_)
+    start[0] = True
+    np.not_equal(groups[1:], groups[:-1], out=start[1:])
+    # the running total before each group's first element; with non-negative values
+    # it never decreases, so a running maximum carries it across the group
+    before = np.where(start, cs - values, 0)
+    np.maximum.accumulate(before, out=before)
+    out: IntArray = cs - before
+    return out

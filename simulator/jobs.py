@@ -60,13 +60,15 @@ class JobBoard:
         self.key = np.zeros(c, dtype=np.uint64)
         self.proposals = np.zeros(c, dtype=np.int64)
         self.connects_spent = np.zeros(c, dtype=np.int64)
+        self.connects_needed = np.zeros(c, dtype=np.int64)
         self.reviewed_agent = np.full((c, max_reviewed), -1, dtype=np.int64)
         self.reviewed_score = np.zeros((c, max_reviewed))
         self.reviewed_quality = np.zeros((c, max_reviewed))
         self.posted = 0
         # per-category feed: ring of global sequence numbers in posting order
         self.feed_capacity = _next_pow2(2 * feed_lookback + 64)
-        self.feed = np.full((categories, self.feed_capacity), -1, dtype=np.int64)
+        # flat (category-major) so that a view is one integer index
+        self.feed = np.full(categories * self.feed_capacity, -1, dtype=np.int64)
         self.feed_count = np.zeros(categories, dtype=np.int64)
         self._client_rate = np.array([stream.tiers[t].client_rate_usd_per_hour for t in TIERS])
         self._tier_share = np.array([stream.tiers[t].share for t in TIERS])
@@ -77,6 +79,7 @@ class JobBoard:
         self._wave_start = 0.0
         self._wave_days = wave_days
         self._feed_count_at_wave = self.feed_count.copy()
+        self._wave_category_start = np.zeros(categories, dtype=np.int64)
 
     def post(self, rng: np.random.Generator, start_day: float, days: float) -> IntArray:
         """Post the jobs arriving in ``[start_day, start_day + days)``; return their slots.
@@ -98,7 +101,7 @@ class JobBoard:
         keys: U64 = draw_keys(rng, n)
 
         seqs = self.posted + np.arange(n, dtype=np.int64)
-        slots = seqs % self.capacity
+        slots = seqs & (self.capacity - 1)
         if np.any(self.open[slots]):
             raise RuntimeError(
                 "job board ring is full: more posts open at once than its capacity "
@@ -128,9 +131,12 @@ class JobBoard:
         counts = np.bincount(category, minlength=self.categories)
         first = np.cumsum(counts) - counts
         position = self.feed_count[cat_sorted] + (np.arange(n) - first[cat_sorted])
-        self.feed[cat_sorted, position % self.feed_capacity] = seqs[order]
+        self.feed[cat_sorted * self.feed_capacity + (position & (self.feed_capacity - 1))] = seqs[
+            order
+        ]
         self.feed_count += counts
         self._wave_start = start_day
+        self._wave_category_start = first
         self._wave_keys = cat_sorted * 2.0 + (times[order] - start_day) / days
         return slots
 
@@ -138,14 +144,14 @@ class JobBoard:
         """How many posts of each category had been posted by each ``day`` in this wave."""
         probe = category * 2.0 + (day - self._wave_start) / self._wave_days
         before = np.searchsorted(self._wave_keys, probe, side="left")
-        start = np.searchsorted(self._wave_keys, category * 2.0, side="left")
+        start = self._wave_category_start[category]
         return self._feed_count_at_wave[category] + (before - start)
 
     def feed_slots(self, category: IntArray, position: IntArray) -> tuple[IntArray, BoolArray]:
         """Slots of the posts at feed ``position`` of ``category``, and whether each
         is still the same post and open."""
-        seqs = self.feed[category, position % self.feed_capacity]
-        slots = seqs % self.capacity
+        seqs = self.feed[category * self.feed_capacity + (position & (self.feed_capacity - 1))]
+        slots = seqs & (self.capacity - 1)
         live = (self.seq[slots] == seqs) & self.open[slots] & (seqs >= 0)
         return slots, live
 

@@ -141,9 +141,19 @@ class ConnectsLedger:
         lots = self.free_lots if book == "free" else self.paid_lots
         balance = self.free_balance if book == "free" else self.paid_balance
         width = lots.shape[1]
+        if width == 1:
+            # a single lot: nothing to order, spend it directly (the common case)
+            lots[rows, 0] -= n
+            balance[rows] -= n
+            return
+        some = n > 0
+        rows, n = rows[some], n[some]
         oldest_first = (np.arange(1, width + 1) + month) % width
-        sub = lots[np.ix_(rows, oldest_first)]
-        lots[np.ix_(rows, oldest_first)] = _take_oldest_first(sub, n)
+        # whole-row gather, then a column permutation: much cheaper than np.ix_
+        sub = lots[rows][:, oldest_first]
+        back = np.empty_like(oldest_first)
+        back[oldest_first] = np.arange(width)
+        lots[rows] = _take_oldest_first(sub, n)[:, back]
         balance[rows] -= n
 
     def start_month(self, month: int, day: float, rollover_cap: IntArray, size: int) -> None:

@@ -105,6 +105,8 @@ class Market:
         )
         self.env = simpy.Environment()
         self.contracts = _Contracts.empty()
+        self._session_rate = np.zeros(0)
+        self._p_no_session = np.zeros(0)
         self.proposal_log = ProposalLog()
         self.metrics = MetricsRecorder(self)
         self.month = 0
@@ -190,6 +192,9 @@ class Market:
         rng = self.streams["jobs"]
         while True:
             slots = self.board.post(rng, self._now(), self.wave_days)
+            self.board.connects_needed[slots] = self.policy.connects_per_proposal(
+                self.board.tier[slots], self.board.budget_usd[slots]
+            )
             self.metrics.posted(slots)
             yield self.env.timeout(self.wave_days)
 
@@ -229,29 +234,20 @@ class Market:
         pop, board, pol, world = self.pop, self.board, self.policy, self.world
         beh = world.behaviour
         n = pop.size
-        # drawn for every row ever created, so the stream stays aligned across arms
-        sessions = np.minimum(
-            rng.poisson(pop.sessions_per_day[:n] * self.wave_days), MAX_SESSIONS_PER_WAVE
-        )
-        offset_in_wave = rng.random(n)
-        can_bid = (
-            (sessions > 0)
-            & pop.in_market[:n]
-            & (pop.active_contracts[:n] < world.population.capacity_contracts)
-        )
-        agents = np.flatnonzero(can_bid)
+        agents, sessions, offset_in_wave = self._sessions(rng, n)
         if agents.size == 0:
             return
-        session_day = day + offset_in_wave[agents] * self.wave_days
-        order = np.argsort(session_day, kind="stable")
+        session_day = day + offset_in_wave * self.wave_days
+        order = np.argsort(session_day)
         agents = agents[order]
+        sessions = sessions[order]
         session_day = session_day[order]
         category = pop.category[agents]
 
         newest = board.feed_position(category, session_day)
         oldest = np.maximum(
             pop.last_seen_seq[agents],
-            newest - world.population.jobs_viewed_per_session * sessions[agents],
+            newest - world.population.jobs_viewed_per_session * sessions,
         )
         pop.last_seen_seq[agents] = np.maximum(pop.last_seen_seq[agents], newest)
         views = np.maximum(newest - oldest, 0)
@@ -264,35 +260,46 @@ class Market:
         slots, live = board.feed_slots(category[who], np.repeat(newest, views) - 1 - back)
         if world.clients.applicant_cap is not None:
             live &= board.proposals[slots] < world.clients.applicant_cap
+
+        # --- what each view is worth; per-agent terms once per agent, not per view
+        asking = pop.asking_rate_usd_per_hour[agents]
+        reservation = pop.reservation_rate_usd_per_hour[agents]
+        rating = pop.rating(agents)
+        seen_rating_a = np.where(
+            pop.completed_jobs[agents] == 0, world.clients.new_freelancer_rating, rating
+        )
+        strength_a = rules.strength(pop.skill[agents], seen_rating_a)
+        effort_cost_a = beh.proposal_hours * reservation
         who = who[live]
         slots = slots[live]
-        if who.size == 0:
-            return
-        agent = agents[who]
-
-        # --- what each view is worth
         budget = board.budget_usd[slots]
         hours = board.hours[slots]
-        quote = rules.quote_usd(budget, hours, pop.asking_rate_usd_per_hour[agent])
+        quote = rules.quote_usd(budget, hours, asking[who])
         surplus = rules.surplus_usd(
-            quote,
-            hours,
-            pop.reservation_rate_usd_per_hour[agent],
-            world.contracts.service_fee_share,
-        )
-        rating = pop.rating(agent)
-        seen_rating = np.where(
-            pop.completed_jobs[agent] == 0, world.clients.new_freelancer_rating, rating
+            quote, hours, reservation[who], world.contracts.service_fee_share
         )
         p_win = rules.win_probability(
-            rules.strength(pop.skill[agent], seen_rating),
+            strength_a[who],
             rules.perceived_competitors(
                 board.proposals[slots], beh.expected_final_proposals_multiplier
             ),
             beh.believed_hire_rate,
         )
-        gain = p_win * surplus - beh.proposal_hours * pop.reservation_rate_usd_per_hour[agent]
-        need = pol.connects_per_proposal(board.tier[slots], budget)
+        gain = p_win * surplus - effort_cost_a[who]
+        # a view not worth its effort even with free Connects is never bid on
+        worth = gain > 0.0
+        who, slots, gain, quote, budget = (
+            who[worth],
+            slots[worth],
+            gain[worth],
+            quote[worth],
+            budget[worth],
+        )
+        if who.size == 0:
+            return
+        agent = agents[who]
+        seen_rating = seen_rating_a[who]
+        need = board.connects_needed[slots]
 
         free_bal = self.ledger.free_balance[agents]
         paid_bal = self.ledger.paid_balance[agents]
@@ -396,6 +403,46 @@ class Market:
         self.metrics.proposals_sent(
             agents, n_by_agent, per_agent, cost_usd, bought, slots, agent, need, paid_part
         )
+
+    def _sessions(self, rng: np.random.Generator, n: int) -> tuple[IntArray, IntArray, FloatArray]:
+        """Who browses in this wave, how many sessions, and when (share of the wave).
+
+        One uniform per freelancer ever created (so the stream stays aligned
+        across arms) gives both the Poisson session count, by inverting its
+        distribution, and the time, as the position of the uniform within the
+        count's probability interval (which is again uniform and independent).
+        """
+        pop = self.pop
+        if self._session_rate.size != n:
+            self._session_rate = pop.sessions_per_day[:n] * self.wave_days
+            self._p_no_session = np.exp(-self._session_rate)
+        u = rng.random(n)
+        can = (
+            (u > self._p_no_session)
+            & pop.in_market[:n]
+            & (pop.active_contracts[:n] < self.world.population.capacity_contracts)
+        )
+        agents = np.flatnonzero(can)
+        u = u[agents]
+        lam = self._session_rate[agents]
+        term = self._p_no_session[agents]
+        low = term.copy()
+        high = np.ones_like(low)
+        sessions = np.ones(agents.size, dtype=np.int64)
+        cdf = term.copy()
+        for k in range(1, MAX_SESSIONS_PER_WAVE):
+            term = term * lam / k
+            below = cdf
+            cdf = cdf + term
+            beyond = u > cdf
+            if not beyond.any():
+                high = np.where(u > below, np.minimum(high, cdf), high)
+                break
+            sessions += beyond
+            low = np.where(beyond, cdf, low)
+            high = np.where(~beyond & (u > below), cdf, high)
+        offset = np.clip((u - low) / np.maximum(high - low, 1e-300), 0.0, 1.0)
+        return agents, sessions, offset
 
     # ---------------------------------------------------------------- hiring
     def _close_posts(self, day: float) -> None:

@@ -72,8 +72,14 @@ def test_visible_bucket_matches_labels() -> None:
 
 
 def test_perceived_competitors_uses_bucket_midpoint() -> None:
-    out = perceived_competitors(ints(0, 4, 5, 49, 50), final_multiplier=2.0)
-    np.testing.assert_allclose(out, [4.0, 4.0, 15.0, 70.0, 120.0])
+    out = perceived_competitors(ints(0, 4, 5, 49, 50, 51, 5000), final_multiplier=2.0)
+    np.testing.assert_allclose(out, [4.0, 4.0, 15.0, 70.0, 120.0, 120.0, 120.0])
+
+
+def test_perceived_competitors_matches_bucket_midpoints() -> None:
+    counts = np.arange(0, 200, dtype=np.int64)
+    out = perceived_competitors(counts, final_multiplier=1.5)
+    np.testing.assert_allclose(out, BUCKET_MIDPOINTS[visible_bucket(counts)] * 1.5)
 
 
 # ------------------------------------------------------------ win probability
@@ -223,6 +229,26 @@ def test_segmented_cumsum_empty() -> None:
 def test_segmented_cumsum_matches_pandas() -> None:
     rng = np.random.default_rng(2024)
     groups = np.sort(rng.integers(0, 50, size=2000))
-    values = rng.integers(-5, 20, size=2000)
+    # non-negative values (Connects needed, counts), a third of them zero
+    values = rng.integers(0, 20, size=2000) * (rng.random(2000) < 0.67)
     expected = pd.Series(values).groupby(groups).cumsum().to_numpy()
     np.testing.assert_array_equal(segmented_cumsum(values, groups), expected)
+
+
+def test_segmented_cumsum_zeros_and_single_element_groups() -> None:
+    values = ints(0, 0, 3, 0, 0, 5, 2, 0)
+    groups = ints(0, 1, 1, 2, 3, 3, 4, 4)
+    assert segmented_cumsum(values, groups).tolist() == [0, 0, 3, 0, 0, 5, 2, 2]
+
+
+def test_segmented_cumsum_of_ones_is_rank_within_group() -> None:
+    groups = ints(2, 2, 2, 5, 7, 7, 9, 9, 9, 9)
+    ones = np.ones(groups.size, dtype=np.int64)
+    assert (segmented_cumsum(ones, groups) - 1).tolist() == [0, 1, 2, 0, 0, 1, 0, 1, 2, 3]
+
+
+def test_segmented_cumsum_large_values_in_later_groups() -> None:
+    # a later group's running total may be smaller than an earlier one's
+    values = ints(100, 100, 1, 1, 50)
+    groups = ints(0, 0, 1, 1, 2)
+    assert segmented_cumsum(values, groups).tolist() == [100, 200, 1, 2, 50]

@@ -27,7 +27,7 @@ ONE_REGION = np.array([1.0])
 
 
 def compile_paid(**overrides: object) -> CompiledPolicy:
-    return PaidPolicy(**overrides).compile(ONE_REGION, ["a"])  # type: ignore[arg-type]
+    return PaidPolicy(**overrides).compile(ONE_REGION, ["a"])
 
 
 def cost(policy: CompiledPolicy, tiers: list[int], budgets: list[float]) -> list[int]:
@@ -76,7 +76,9 @@ def test_budget_cost_threshold_belongs_to_lower_bracket() -> None:
 def test_budget_cost_multiplier_doubles_the_rate_card() -> None:
     thresholds = [10.0, 100.0, 1000.0]
     budgets = [5.0, 50.0, 500.0, 5000.0]
-    single = compile_paid(proposal_cost=BudgetCost(thresholds_usd=thresholds, connects=[2, 4, 6, 8]))
+    single = compile_paid(
+        proposal_cost=BudgetCost(thresholds_usd=thresholds, connects=[2, 4, 6, 8])
+    )
     double = compile_paid(
         proposal_cost=BudgetCost(thresholds_usd=thresholds, connects=[2, 4, 6, 8], multiplier=2)
     )
@@ -170,6 +172,16 @@ def test_connects_bought_single_bundle_size() -> None:
     pol = compile_paid(bundle_sizes=[25])
     out = pol.connects_bought(np.array([0, 1, 25, 26, 50, 51], dtype=np.int64))
     assert out.tolist() == [0, 25, 25, 50, 50, 75]
+
+
+@pytest.mark.xfail(
+    reason="bundle_sizes=[] passes validation, then connects_bought (and "
+    "behaviour.affordable_connects) fail with IndexError on bundle_sizes[-1]",
+    strict=True,
+)
+def test_empty_bundle_sizes_rejected_when_purchase_allowed() -> None:
+    with pytest.raises(ValidationError):
+        PaidPolicy(bundle_sizes=[])
 
 
 # ------------------------------------------------------------ price
@@ -377,7 +389,5 @@ def test_refunds_truth_table(on_cancel: bool, on_removed: bool, on_expired: bool
     combos = list(itertools.product([False, True], repeat=3))
     cancelled, removed, expired = (np.array(c, dtype=np.bool_) for c in zip(*combos, strict=True))
     out = pol.refunds(cancelled, removed, expired)
-    expected = [
-        (c and on_cancel) or (r and on_removed) or (e and on_expired) for c, r, e in combos
-    ]
+    expected = [(c and on_cancel) or (r and on_removed) or (e and on_expired) for c, r, e in combos]
     assert out.tolist() == expected
