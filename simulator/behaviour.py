@@ -104,7 +104,9 @@ def price_fit(quote: FloatArray, budget_usd: FloatArray) -> FloatArray:
 def affordable_connects(
     money_usd: FloatArray, price_usd: FloatArray, bundle_sizes: IntArray
 ) -> IntArray:
-    """Most Connects that whole bundles can buy with ``money_usd``."""
+    """Connects a freelancer can afford with ``money_usd``, bought as it buys them
+    (:meth:`~simulator.policy.CompiledPolicy.connects_bought`): as many of the
+    largest bundle as the money allows, plus the largest single bundle that fits."""
     with np.errstate(divide="ignore", invalid="ignore"):
         units = np.where(price_usd > 0, np.floor(money_usd / price_usd), 1e12)
     units = np.maximum(units, 0).astype(np.int64)

@@ -135,7 +135,7 @@ class CreditPolicy(_Rule):
     purchase_allowed: bool = True
     """Freelancers may buy Connects."""
     bundle_sizes: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: [10, 20, 40, 60, 80]
+        default_factory=lambda: [10, 20, 40, 60, 80], min_length=1
     )
     """Connects are sold only in these bundle sizes."""
     proposal_cost: ProposalCost = Field(default_factory=BudgetCost)

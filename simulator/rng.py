@@ -73,7 +73,8 @@ def pair_uniform(key_a: U64, key_b: U64) -> npt.NDArray[np.float64]:
     """Uniform(0, 1) values determined by two keys (open interval)."""
     with np.errstate(over="ignore"):
         h = _mix(key_a ^ _mix(key_b + _GOLDEN))
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    # 52 bits, so that the largest value plus one half is still below 2**52 exactly
+    return ((h >> np.uint64(12)).astype(np.float64) + 0.5) * (1.0 / 4503599627370496.0)
 
 
 def pair_normal(key_a: U64, key_b: U64) -> npt.NDArray[np.float64]:

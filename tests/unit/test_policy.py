@@ -174,11 +174,6 @@ def test_connects_bought_single_bundle_size() -> None:
     assert out.tolist() == [0, 25, 25, 50, 50, 75]
 
 
-@pytest.mark.xfail(
-    reason="bundle_sizes=[] passes validation, then connects_bought (and "
-    "behaviour.affordable_connects) fail with IndexError on bundle_sizes[-1]",
-    strict=True,
-)
 def test_empty_bundle_sizes_rejected_when_purchase_allowed() -> None:
     with pytest.raises(ValidationError):
         PaidPolicy(bundle_sizes=[])
