@@ -1,0 +1,434 @@
+"""The ``connectsim`` command line, used as a user uses it.
+
+Happy paths go through typer's CliRunner on :data:`simulator.cli.app`. Bad
+input goes through the real error boundary, :func:`simulator.cli.main`: in
+process (``sys.argv`` patched, ``SystemExit`` caught) for every kind of bad
+input, and as a real subprocess of the installed ``connectsim`` script for a
+representative subset. Every bad input must give exit code 2, exactly one
+line on stderr naming the file, the field path and the bad value, no
+traceback, and no results directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from simulator import cli
+from simulator.errors import ScenarioError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
+SCENARIO_FILES = sorted((REPO_ROOT / "scenarios").glob("*.yaml"))
+
+YamlWriter = Callable[[str, str | Mapping[str, Any]], Path]
+
+
+def connectsim_script() -> Path:
+    """The installed console script (the virtualenv's, else the one on PATH)."""
+    beside = Path(sys.executable).parent / "connectsim"
+    if beside.is_file():
+        return beside
+    found = shutil.which("connectsim")
+    if found is None:
+        pytest.fail("the connectsim script is not installed (pip install -e .)")
+    return Path(found)
+
+
+def run_script(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real ``connectsim`` script, without colours, in ``cwd``."""
+    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "COLUMNS"}}
+    env["NO_COLOR"] = "1"
+    return subprocess.run(
+        [str(connectsim_script()), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def run_main(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Call the entry point in process, as the script does; return (code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    captured = capsys.readouterr()
+    code = exc.value.code
+    assert isinstance(code, int)
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(stdout: str, stderr: str, expected: tuple[str, ...]) -> None:
+    """Exactly one line on stderr, starting 'error:', naming everything expected."""
+    assert "Traceback" not in stdout + stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{stderr}"
+    line = lines[0]
+    assert line.startswith("error: "), line
+    for text in expected:
+        assert text in line, f"{text!r} not in {line!r}"
+    assert stdout.strip() == "", f"nothing should be printed on stdout, got {stdout!r}"
+
+
+def scenario_data() -> dict[str, Any]:
+    """The seed scenario as plain data, to be spoiled by a test."""
+    data: dict[str, Any] = yaml.safe_load(PAID_VS_FREE.read_text(encoding="utf-8"))
+    return data
+
+
+# ----------------------------------------------------------------- bad input
+@dataclass(frozen=True)
+class BadInput:
+    """One kind of bad input: the files to write, the arguments, what the error names."""
+
+    files: dict[str, str | dict[str, Any]]
+    scenario: str
+    extra_args: tuple[str, ...] = ()
+    expected: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _spoil(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    data = scenario_data()
+    change(data)
+    return data
+
+
+def _unknown_field(d: dict[str, Any]) -> None:
+    d["world"]["population"]["freelancer"] = 10
+
+
+def _wrong_type(d: dict[str, Any]) -> None:
+    d["world"]["population"]["freelancers"] = "many"
+
+
+def _negative_rate(d: dict[str, Any]) -> None:
+    d["world"]["regions"]["south_asia"]["typical_rate_usd_per_hour"] = -3
+
+
+def _bad_shares(d: dict[str, Any]) -> None:
+    d["world"]["regions"]["south_asia"]["share"] = 0.6  # total 1.1
+
+
+def _barter(d: dict[str, Any]) -> None:
+    d["arms"]["free"]["kind"] = "barter"
+
+
+BAD_INPUTS: dict[str, BadInput] = {
+    "missing_file": BadInput(
+        files={}, scenario="missing.yaml", expected=("missing.yaml", "file not found")
+    ),
+    "malformed_yaml": BadInput(
+        files={"broken.yaml": "name: broken\nworld:\n  regions: [1, 2\narms: {}\n"},
+        scenario="broken.yaml",
+        expected=("broken.yaml:4:", "malformed YAML"),
+    ),
+    "unknown_field": BadInput(
+        files={"typo.yaml": _spoil(_unknown_field)},
+        scenario="typo.yaml",
+        expected=("typo.yaml", "world.population.freelancer:", "Extra inputs", "10"),
+    ),
+    "wrong_type": BadInput(
+        files={"many.yaml": _spoil(_wrong_type)},
+        scenario="many.yaml",
+        expected=("many.yaml", "world.population.freelancers:", "integer", "'many'"),
+    ),
+    "negative_rate": BadInput(
+        files={"negative.yaml": _spoil(_negative_rate)},
+        scenario="negative.yaml",
+        expected=(
+            "negative.yaml",
+            "world.regions.south_asia.typical_rate_usd_per_hour",
+            "greater than 0",
+            "-3",
+        ),
+    ),
+    "region_shares": BadInput(
+        files={"shares.yaml": _spoil(_bad_shares)},
+        scenario="shares.yaml",
+        # the validator sits on World, so the path is only 'world' (see the xfail below)
+        expected=("shares.yaml", "world", "region shares must sum to 1", "1.1"),
+    ),
+    "unknown_policy_kind": BadInput(
+        files={"barter.yaml": _spoil(_barter)},
+        scenario="barter.yaml",
+        expected=("barter.yaml", "arms.free", "kind", "'barter'", "'paid', 'free'"),
+    ),
+    "extends_cycle": BadInput(
+        files={
+            "a.yaml": "extends: b.yaml\nname: a\n",
+            "b.yaml": "extends: a.yaml\nname: b\n",
+        },
+        scenario="a.yaml",
+        expected=("b.yaml", "extends", "cycle", "a.yaml -> b.yaml -> a.yaml"),
+    ),
+    "set_bad_path": BadInput(
+        files={"good.yaml": scenario_data()},
+        scenario="good.yaml",
+        extra_args=("--set", "world.population.nonexistent=3"),
+        expected=("good.yaml", "--set", "world.population.nonexistent", "Extra inputs", "3"),
+    ),
+    "set_bad_value": BadInput(
+        files={"good.yaml": scenario_data()},
+        scenario="good.yaml",
+        extra_args=("--set", "run.horizon_days=abc"),
+        expected=("good.yaml", "--set", "run.horizon_days", "'abc'"),
+    ),
+    "set_without_equals": BadInput(
+        files={"good.yaml": scenario_data()},
+        scenario="good.yaml",
+        extra_args=("--set", "run.horizon_days"),
+        expected=("--set", "'run.horizon_days'", "PATH=VALUE"),
+    ),
+}
+
+SUBPROCESS_CASES = (
+    "missing_file",
+    "malformed_yaml",
+    "wrong_type",
+    "extends_cycle",
+    "set_bad_path",
+    "set_without_equals",
+)
+
+
+def _prepare(case: BadInput, tiny_yaml: YamlWriter, tmp_path: Path) -> tuple[list[str], Path]:
+    for name, content in case.files.items():
+        tiny_yaml(name, content)
+    out = tmp_path / "results"
+    args = ["run", str(tmp_path / case.scenario), *case.extra_args, "--out", str(out)]
+    args += ["-n", "1", "--workers", "1"]
+    return args, out
+
+
+def _assert_nothing_written(tmp_path: Path, out: Path) -> None:
+    assert not out.exists(), "a failed run must not create its results directory"
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+def test_bad_input_in_process_boundary(
+    kind: str,
+    tiny_yaml: YamlWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    case = BAD_INPUTS[kind]
+    args, out = _prepare(case, tiny_yaml, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run_main(args, monkeypatch, capsys)
+    assert code == 2
+    assert_one_line_error(stdout, stderr, case.expected)
+    _assert_nothing_written(tmp_path, out)
+
+
+@pytest.mark.parametrize("kind", SUBPROCESS_CASES)
+def test_bad_input_real_script(kind: str, tiny_yaml: YamlWriter, tmp_path: Path) -> None:
+    case = BAD_INPUTS[kind]
+    args, out = _prepare(case, tiny_yaml, tmp_path)
+    proc = run_script(args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert_one_line_error(proc.stdout, proc.stderr, case.expected)
+    _assert_nothing_written(tmp_path, out)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="region shares are checked by a validator on World, so the error names the "
+    "field path 'world' instead of 'world.regions'",
+)
+def test_region_share_error_names_the_regions_field(
+    tiny_yaml: YamlWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args, _ = _prepare(BAD_INPUTS["region_shares"], tiny_yaml, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, _stdout, stderr = run_main(args, monkeypatch, capsys)
+    assert code == 2
+    assert "world.regions" in stderr
+
+
+def test_debug_shows_the_traceback(tiny_yaml: YamlWriter, tmp_path: Path) -> None:
+    tiny_yaml("typo.yaml", BAD_INPUTS["unknown_field"].files["typo.yaml"])
+    out = tmp_path / "results"
+    proc = run_script(["--debug", "run", str(tmp_path / "typo.yaml"), "--out", str(out)], tmp_path)
+    assert proc.returncode not in (0, 2)
+    assert "Traceback" in proc.stderr
+    assert "ScenarioError" in proc.stderr
+    assert "world.population.freelancer" in proc.stderr
+    assert not out.exists()
+
+
+def test_debug_in_process_reraises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_yaml: YamlWriter
+) -> None:
+    tiny_yaml("typo.yaml", BAD_INPUTS["unknown_field"].files["typo.yaml"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["connectsim", "--debug", "run", "typo.yaml"])
+    with pytest.raises(ScenarioError, match=r"world\.population\.freelancer"):
+        cli.main()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="validate catches ScenarioError itself, so --debug ('Show tracebacks instead "
+    "of one-line errors') has no effect on it",
+)
+def test_debug_applies_to_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_yaml: YamlWriter
+) -> None:
+    tiny_yaml("typo.yaml", BAD_INPUTS["unknown_field"].files["typo.yaml"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["connectsim", "--debug", "validate", "typo.yaml"])
+    with pytest.raises(ScenarioError):
+        cli.main()
+
+
+# ------------------------------------------------------------------ validate
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.name for p in SCENARIO_FILES])
+def test_validate_every_shipped_scenario(path: Path) -> None:
+    result = CliRunner().invoke(cli.app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok ")
+    assert path.name in result.stdout
+    assert result.stderr == ""
+
+
+def test_validate_all_scenarios_real_script(tmp_path: Path) -> None:
+    assert len(SCENARIO_FILES) >= 2
+    proc = run_script(["validate", *map(str, SCENARIO_FILES)], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == len(SCENARIO_FILES)
+    assert all(line.startswith("ok ") for line in lines)
+    assert proc.stderr == ""
+
+
+def test_validate_bad_file_exits_2(tiny_yaml: YamlWriter, tmp_path: Path) -> None:
+    bad = tiny_yaml("many.yaml", BAD_INPUTS["wrong_type"].files["many.yaml"])
+    proc = run_script(["validate", str(PAID_VS_FREE), str(bad)], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert_one_line_error("", proc.stderr, BAD_INPUTS["wrong_type"].expected)
+    # the good file is still reported as fine
+    assert proc.stdout.strip().splitlines() == [
+        f"ok {PAID_VS_FREE}: paid_vs_free (2 arms)",
+    ]
+
+
+def test_validate_bad_file_in_process(tiny_yaml: YamlWriter) -> None:
+    bad = tiny_yaml("negative.yaml", BAD_INPUTS["negative_rate"].files["negative.yaml"])
+    result = CliRunner().invoke(cli.app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert_one_line_error(result.stdout, result.stderr, BAD_INPUTS["negative_rate"].expected)
+
+
+def test_validate_applies_set_overrides() -> None:
+    result = CliRunner().invoke(
+        cli.app, ["validate", str(PAID_VS_FREE), "--set", "run.horizon_days=-1"]
+    )
+    assert result.exit_code == 2
+    assert "run.horizon_days" in result.stderr
+    assert "-1" in result.stderr
+
+
+# ----------------------------------------------------------------- happy path
+def _run_small(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    small_overrides: list[str],
+    leading: list[str],
+    replications: int,
+) -> tuple[int, str, Path, list[str]]:
+    """``connectsim [leading] run <small scenario> ...`` through CliRunner, with a
+    realistic ``sys.argv`` (the report records the command from it)."""
+    out = tmp_path / "results"
+    sets = [a for s in small_overrides for a in ("--set", s)]
+    args = [*leading, "run", str(PAID_VS_FREE), *sets]
+    args += ["-n", str(replications), "--workers", "1", "--out", str(out)]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
+    result = CliRunner().invoke(cli.app, args)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, out, args
+
+
+def test_run_small_scenario_writes_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_overrides: list[str]
+) -> None:
+    code, stdout, out, args = _run_small(tmp_path, monkeypatch, small_overrides, [], 2)
+    assert code == 0, stdout
+    assert (out / "manifest.json").is_file()
+    for arm in ("paid", "free"):
+        for rep in ("00000", "00001"):
+            assert (out / "replications" / arm / f"{rep}.metrics.parquet").is_file()
+    assert not list((out / "replications").glob("*/00002.*"))
+    assert (out / "summary" / "levels.csv").is_file()
+    assert (out / "summary" / "differences.csv").is_file()
+    assert (out / "report.md").is_file()
+    assert (out / "charts" / "region_comparison.png").stat().st_size > 1000
+    assert not list(out.rglob("*.tmp")), "atomic writes left temporary files behind"
+    assert not (tmp_path / "reports").exists(), "--out must be honoured"
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["replications"] == 2
+    assert manifest["finished"] is not None
+    world = manifest["scenario"]["world"]
+    assert world["population"]["freelancers"] == 300  # the --set overrides were applied
+    assert world["jobs"]["jobs_per_day"] == 25
+    assert manifest["scenario"]["run"]["horizon_days"] == 45
+
+    levels = pd.read_csv(out / "summary" / "levels.csv")
+    assert set(levels["arm"]) == {"paid", "free"}
+    differences = pd.read_csv(out / "summary" / "differences.csv")
+    assert set(differences["arm"]) == {"free"}
+
+    metrics = pd.read_parquet(out / "replications" / "paid" / "00001.metrics.parquet")
+    assert set(metrics["replication"]) == {1}
+    assert "proposals_per_job" in set(metrics["metric"])
+
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "charts/region_comparison.png" in report
+    assert "connectsim run " + " ".join(args[1:]) in report
+    assert "paid_vs_free" in stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the report's Reproduce command is 'connectsim run ' + sys.argv[2:], so a "
+    "global option before the subcommand (connectsim --debug run ...) yields "
+    "'connectsim run run ...'",
+)
+def test_report_reproduce_command_with_global_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_overrides: list[str]
+) -> None:
+    code, stdout, out, args = _run_small(tmp_path, monkeypatch, small_overrides, ["--debug"], 1)
+    assert code == 0, stdout
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "connectsim run run" not in report
+    assert "connectsim run " + " ".join(args[2:]) in report
+
+
+def test_run_without_arguments_shows_help() -> None:
+    result = CliRunner().invoke(cli.app, [])
+    assert "run" in result.output
+    assert "validate" in result.output
