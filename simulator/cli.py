@@ -136,7 +136,11 @@ def run(
         )
     console.print(_summary_table(study))
     if not no_report:
-        command = "connectsim run " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        words = ["connectsim", "run", str(scenario), "--replications", str(n)]
+        words += ["--seed", str(study.root_seed), "--out", str(target)]
+        for text in overrides or []:
+            words += ["--set", text]
+        command = " ".join(shlex.quote(w) for w in words)
         path = write_report(study, target, command=command)
         console.print(f"report: {path}")
     console.print(f"results: {target}")
@@ -155,6 +159,8 @@ def validate(
         try:
             sc = load_scenario(path, overrides or [])
         except ScenarioError as exc:
+            if _state["debug"]:
+                raise
             err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
             failed += 1
             continue

@@ -114,6 +114,7 @@ class Market:
         rows = self.pop.add(self.streams["population"], p.freelancers, 0.0, 1.0 - p.new_share)
         self._welcome(rows, 0.0)
         self._grant_monthly(rows, 0.0)
+        self._charge_fees(rows)
 
         for process in (
             self._job_stream,
@@ -388,7 +389,10 @@ class Market:
         np.add.at(board.proposals, slots, 1)
         np.add.at(board.connects_spent, slots, need)
 
-        traced = board.ghost[slots] | pol.refund_on_cancel
+        on_ghost = board.ghost[slots]
+        if np.any(on_ghost):
+            self.metrics.wasted_on_ghosts(agent[on_ghost], need[on_ghost])
+        traced = on_ghost | pol.refund_on_cancel
         if np.any(traced):
             self.proposal_log.append(
                 slots[traced],
@@ -470,7 +474,7 @@ class Market:
             who = agents[pending, col]
             # a freelancer chosen by more posts than it has room for takes the
             # earliest-posted ones; the other clients fall back to their next best
-            order = np.lexsort((pending, who))
+            order = np.lexsort((board.post_day[due[pending]], who))
             w_sorted = who[order]
             rank = rules.segmented_cumsum(np.ones(w_sorted.size, dtype=np.int64), w_sorted) - 1
             accepted_sorted = rank < free_room[w_sorted]
@@ -511,9 +515,9 @@ class Market:
         if np.any(back):
             self.ledger.refund(agent[back], free_n[back], paid_n[back], self.month, day)
             self.metrics.refunded(agent[back], (free_n + paid_n)[back], recorded[back])
-        wasted = board.ghost[slot] & ~back & recorded
-        if np.any(wasted):
-            self.metrics.wasted_on_ghosts(agent[wasted], (free_n + paid_n)[wasted])
+        ghost_back = back & board.ghost[slot] & recorded
+        if np.any(ghost_back):
+            self.metrics.wasted_on_ghosts(agent[ghost_back], -(free_n + paid_n)[ghost_back])
 
     def _start_contracts(self, slots: IntArray, agents: IntArray, day: float) -> None:
         if slots.size == 0:
@@ -568,14 +572,6 @@ class Market:
         n = pop.size
         rows = np.arange(n, dtype=np.int64)
         beh = self.world.behaviour
-        # activity of the month just ended earns Connects where the policy pays for it
-        act = self.streams["activity"]
-        courses = act.poisson(beh.courses_per_month, size=n)
-        community = act.poisson(beh.community_posts_per_month, size=n)
-        earned = courses * pol.earn_course + community * pol.earn_community
-        hit = np.flatnonzero((earned > 0) & pop.in_market[:n])
-        self._earn(hit, earned[hit], day)
-
         # exits: money-losing months, and churn from outside the model
         exit_rng = self.streams["exit"]
         churn = exit_rng.random(n) < p.churn_per_month
@@ -593,11 +589,20 @@ class Market:
 
         self.month += 1
         if beh.membership_choice == "choose":
-            self._choose_memberships(rows)
+            self._choose_memberships(rows[pop.in_market[:n]])
+        self.metrics.month_connects_spent[:n] = 0
         pop.month_spend_usd[:n] = 0.0
         pop.month_earnings_usd[:n] = 0.0
         pop.month_earned_connects[:n] = 0
         self.ledger.start_month(self.month, day, pol.rollover_cap[pop.membership], n)
+        # activity of the month just ended earns Connects where the policy pays for it;
+        # credited after expiry, so that a monthly expiry does not take them at once
+        act = self.streams["activity"]
+        courses = act.poisson(beh.courses_per_month, size=n)
+        community = act.poisson(beh.community_posts_per_month, size=n)
+        earned = courses * pol.earn_course + community * pol.earn_community
+        hit = np.flatnonzero((earned > 0) & pop.in_market[:n])
+        self._earn(hit, earned[hit], day)
 
         # entries, then grants and fees for everyone in the market
         entry_rng = self.streams["entry"]
@@ -610,9 +615,13 @@ class Market:
             self.metrics.entered(new_rows)
         present = np.flatnonzero(pop.in_market[: pop.size])
         self._grant_monthly(present, day)
-        fee = self.fee_usd[pop.membership[present]]
-        pop.month_spend_usd[present] += fee
-        self.metrics.fees(present, fee)
+        self._charge_fees(present)
+
+    def _charge_fees(self, rows: IntArray) -> None:
+        """Membership fees for the month that starts, out of the month's budget."""
+        fee = self.fee_usd[self.pop.membership[rows]]
+        self.pop.month_spend_usd[rows] += fee
+        self.metrics.fees(rows, fee)
 
     def _choose_memberships(self, rows: IntArray) -> None:
         """Upgrade when last month's extra allowance would have been worth the fee."""
@@ -630,7 +639,10 @@ class Market:
     # ------------------------------------------------------------------- run
     def run(self) -> ReplicationResult:
         """Run the warm-up and the horizon; return the recorded metrics."""
-        self.env.run(until=self.end_day + 0.5 * self.wave_days)
+        # events at the end instant itself (a new month, the next wave) are not run:
+        # they belong to a period that is not recorded
+        self.env.run(until=self.end_day)
+        self.metrics.end_of_day(self.end_day)
         return self.metrics.result()
 
 

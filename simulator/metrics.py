@@ -78,7 +78,7 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "fill_rate": "share of closed posts that hired",
     "fill_rate_genuine": "share of closed posts that hired, ghost posts excluded",
     "days_to_hire": "days from posting to hire",
-    "proposals_reviewed_per_hire": "proposals clients reviewed per hire",
+    "proposals_reviewed_per_hire": "proposals clients reviewed (on all genuine posts) per hire",
     "hired_skill": "mean skill of hired freelancers",
     "hired_proposal_quality": "mean quality of the hired proposals",
     "busy_share_of_reviewed": "share of reviewed proposals from freelancers already at capacity",
@@ -258,6 +258,7 @@ class MetricsRecorder:
         np.add.at(self.market.pop.rec_connects_spent, agents[recorded], -connects[recorded])
 
     def wasted_on_ghosts(self, agents: IntArray, connects: IntArray) -> None:
+        """Connects spent on ghost posts (negative when a recorded spend is refunded)."""
         if self.market.recording:
             np.add.at(self.market.pop.rec_connects_wasted_ghost, agents, connects)
 
@@ -402,7 +403,7 @@ class MetricsRecorder:
             "fill_rate": _ratio(j["hired"], j["closed"]),
             "fill_rate_genuine": _ratio(j["hired"], j["genuine"]),
             "days_to_hire": _ratio(j["days_to_hire"], j["hired"]),
-            "proposals_reviewed_per_hire": _ratio(j["reviewed"], j["hired"]),
+            "proposals_reviewed_per_hire": _ratio(j.get("reviewed_all", 0.0), j["hired"]),
             "hired_skill": _ratio(j["hired_skill"], j["hired"]),
             "hired_proposal_quality": _ratio(j["hired_quality"], j["hired"]),
             "busy_share_of_reviewed": _ratio(j["busy_reviewed"], j.get("reviewed_all", 0.0)),
@@ -466,6 +467,8 @@ def _freelancer_metrics(
         "share_of_earnings": _ratio(earnings, totals["earnings"]),
         "population_share": _ratio(months, totals["months"]),
         "gini_earnings": gini(g["earnings_usd"].to_numpy(dtype=np.float64)),
-        "entries": float(((g["joined_day"] > start) & (g["joined_day"] <= end)).sum()),
-        "exits": float(((g["left_day"] > start) & (g["left_day"] <= end)).sum()),
+        "entries": float(
+            ((g["joined_day"] > 0.0) & (g["joined_day"] >= start) & (g["joined_day"] < end)).sum()
+        ),
+        "exits": float(((g["left_day"] >= start) & (g["left_day"] < end)).sum()),
     }

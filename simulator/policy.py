@@ -254,7 +254,9 @@ class FreePolicy(CreditPolicy):
     earning: Earning = Earning(
         per_five_star_review=10, per_completed_project=5, per_course=5, per_community_post=2
     )
-    eligibility: Eligibility = Eligibility(require_verified=True, active_within_days=60.0)
+    eligibility: Eligibility = Eligibility(
+        require_verified=True, min_rating=0.5, active_within_days=60.0
+    )
 
 
 POLICY_KINDS: dict[str, type[CreditPolicy]] = {"paid": PaidPolicy, "free": FreePolicy}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.policy import PolicySpec
 
@@ -119,7 +119,7 @@ class JobStream(Frozen):
     jobs_per_day: PositiveFloat = 150.0
     """Mean job posts a day."""
     weekly_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    """Relative amplitude of weekly seasonality (0 = none; 0.3 = weekends 30% quieter)."""
+    """Relative amplitude of a 7-day sinusoidal cycle in the posting rate (0 = none)."""
     tiers: dict[TierName, Tier] = Field(
         default_factory=lambda: {  # type: ignore[arg-type]
             "entry": Tier(share=0.5, budget_median_usd=150.0, client_rate_usd_per_hour=15.0),
@@ -139,13 +139,14 @@ class JobStream(Frozen):
     open_days_max: PositiveFloat = 30.0
     """A post never stays open longer than this, days."""
 
-    @model_validator(mode="after")
-    def _tiers_complete(self) -> JobStream:
-        missing = [t for t in TIERS if t not in self.tiers]
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_complete(cls, tiers: dict[TierName, Tier]) -> dict[TierName, Tier]:
+        missing = [t for t in TIERS if t not in tiers]
         if missing:
             raise ValueError(f"tiers must define {', '.join(missing)}")
-        _check_shares({k: v.share for k, v in self.tiers.items()}, "tier shares")
-        return self
+        _check_shares({k: v.share for k, v in tiers.items()}, "tier shares")
+        return tiers
 
 
 class Clients(Frozen):
@@ -233,16 +234,22 @@ class World(Frozen):
     behaviour: Behaviour = Behaviour()
     """Freelancers' decision rules."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> World:
-        if not self.regions:
+    @field_validator("regions")
+    @classmethod
+    def _regions_share_one(cls, regions: dict[str, Region]) -> dict[str, Region]:
+        if not regions:
             raise ValueError("regions must name at least one region")
-        _check_shares({k: v.share for k, v in self.regions.items()}, "region shares")
-        if set(self.memberships) != {"basic", "plus"}:
+        _check_shares({k: v.share for k, v in regions.items()}, "region shares")
+        return regions
+
+    @field_validator("memberships")
+    @classmethod
+    def _two_memberships(cls, memberships: dict[str, Membership]) -> dict[str, Membership]:
+        if set(memberships) != {"basic", "plus"}:
             raise ValueError(
-                f"memberships must be exactly 'basic' and 'plus' (got {sorted(self.memberships)})"
+                f"memberships must be exactly 'basic' and 'plus' (got {sorted(memberships)})"
             )
-        return self
+        return memberships
 
 
 class RunSettings(Frozen):
