@@ -1,12 +1,14 @@
-"""Freelancers' decision rules, vectorized over everyone acting in a wave.
+"""Freelancers' decision rules.
 
-Every function is pure: arrays in, arrays out, no random numbers and no
-simulation state, so that each rule can be tested alone and reused by the
-closed-form checks.
+Every rule is pure (no random numbers, no simulation state) and compiled with
+numba, so the same function serves the engine's browsing kernel
+(:mod:`simulator.bidding`), which calls it on scalars for each view, and
+Python code and tests, which call it on NumPy arrays.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -37,18 +39,24 @@ def visible_bucket(proposals: IntArray) -> IntArray:
 
 _MIDPOINT_BY_COUNT: FloatArray = BUCKET_MIDPOINTS[visible_bucket(np.arange(51, dtype=np.int64))]
 
+rule = numba.njit(cache=True)
+"""Compile a rule for scalars and arrays alike."""
 
+
+@rule
 def perceived_competitors(proposals: IntArray, final_multiplier: float) -> FloatArray:
     """Competitors a freelancer expects by the decision, from the visible bucket only."""
     # a lookup table instead of a binary search: this runs on every view
     return _MIDPOINT_BY_COUNT[np.minimum(proposals, 50)] * final_multiplier
 
 
+@rule
 def strength(skill: FloatArray, rating: FloatArray) -> FloatArray:
     """Competitiveness relative to an average freelancer (about 1 on average)."""
     return skill + rating
 
 
+@rule
 def win_probability(
     own_strength: FloatArray, competitors: FloatArray, believed_hire_rate: float
 ) -> FloatArray:
@@ -57,11 +65,13 @@ def win_probability(
     return believed_hire_rate * own_strength / (own_strength + competitors)
 
 
+@rule
 def quote_usd(budget_usd: FloatArray, hours: FloatArray, asking_rate: FloatArray) -> FloatArray:
     """The price a freelancer asks: its rate times the hours, at most the budget."""
     return np.minimum(budget_usd, asking_rate * hours)
 
 
+@rule
 def surplus_usd(
     quote: FloatArray, hours: FloatArray, reservation_rate: FloatArray, service_fee_share: float
 ) -> FloatArray:
@@ -69,6 +79,7 @@ def surplus_usd(
     return quote * (1.0 - service_fee_share) - reservation_rate * hours
 
 
+@rule
 def pacing_shadow_price_usd(
     free_balance: IntArray,
     days_to_next_grant: float,
@@ -81,10 +92,11 @@ def pacing_shadow_price_usd(
     it or lose it), rising to ``pacing_value_usd`` as the balance runs out.
     """
     planned = max(days_to_next_grant * pacing_connects_per_day, 1e-9)
-    scarcity = np.clip(1.0 - free_balance / planned, 0.0, 1.0)
+    scarcity = np.minimum(np.maximum(1.0 - free_balance / planned, 0.0), 1.0)
     return pacing_value_usd * scarcity
 
 
+@rule
 def effort_factor(
     proposals_before: IntArray,
     weekly_proposal_hours: float,
@@ -93,29 +105,14 @@ def effort_factor(
 ) -> FloatArray:
     """Share of a careful proposal's effort the next one gets, given the week so far."""
     wanted = (proposals_before + 1.0) * proposal_hours
-    return np.clip(weekly_proposal_hours / wanted, min_effort, 1.0)
+    effort: FloatArray = np.minimum(np.maximum(weekly_proposal_hours / wanted, min_effort), 1.0)
+    return effort
 
 
+@rule
 def price_fit(quote: FloatArray, budget_usd: FloatArray) -> FloatArray:
     """How well a quote fits the budget, in [0, 1]: 1 when free, 0.5 at the budget."""
-    return np.clip(1.0 - quote / (2.0 * budget_usd), 0.0, 1.0)
-
-
-def affordable_connects(
-    money_usd: FloatArray, price_usd: FloatArray, bundle_sizes: IntArray
-) -> IntArray:
-    """Connects a freelancer can afford with ``money_usd``, bought as it buys them
-    (:meth:`~simulator.policy.CompiledPolicy.connects_bought`): as many of the
-    largest bundle as the money allows, plus the largest single bundle that fits."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        units = np.where(price_usd > 0, np.floor(money_usd / price_usd), 1e12)
-    units = np.maximum(units, 0).astype(np.int64)
-    largest = int(bundle_sizes[-1])
-    whole = (units // largest) * largest
-    rest = units - whole
-    idx = np.searchsorted(bundle_sizes, rest, side="right") - 1
-    best_rest = np.where(idx >= 0, bundle_sizes[np.maximum(idx, 0)], 0)
-    return whole + best_rest
+    return np.minimum(np.maximum(1.0 - quote / (2.0 * budget_usd), 0.0), 1.0)
 
 
 def segmented_cumsum(values: IntArray, groups: IntArray) -> IntArray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -75,11 +76,11 @@ class JobBoard:
         self._tier_log_median = np.log([stream.tiers[t].budget_median_usd for t in TIERS])
         self._tier_sigma = np.array([stream.tiers[t].budget_sigma for t in TIERS])
         # the current wave's new posts, sorted by (category, time), for feed cut-offs
-        self._wave_keys = np.zeros(0)
+        self.wave_keys = np.zeros(0)
         self._wave_start = 0.0
         self._wave_days = wave_days
-        self._feed_count_at_wave = self.feed_count.copy()
-        self._wave_category_start = np.zeros(categories, dtype=np.int64)
+        self.feed_count_at_wave = self.feed_count.copy()
+        self.wave_category_start = np.zeros(categories, dtype=np.int64)
 
     def post(self, rng: np.random.Generator, start_day: float, days: float) -> IntArray:
         """Post the jobs arriving in ``[start_day, start_day + days)``; return their slots.
@@ -125,7 +126,7 @@ class JobBoard:
         self.reviewed_agent[slots] = -1
 
         # feed: append in posting order per category
-        self._feed_count_at_wave = self.feed_count.copy()
+        self.feed_count_at_wave = self.feed_count.copy()
         order = np.lexsort((times, category))
         cat_sorted = category[order]
         counts = np.bincount(category, minlength=self.categories)
@@ -136,16 +137,16 @@ class JobBoard:
         ]
         self.feed_count += counts
         self._wave_start = start_day
-        self._wave_category_start = first
-        self._wave_keys = cat_sorted * 2.0 + (times[order] - start_day) / days
+        self.wave_category_start = first
+        self.wave_keys = cat_sorted * 2.0 + (times[order] - start_day) / days
         return slots
 
     def feed_position(self, category: IntArray, day: FloatArray) -> IntArray:
         """How many posts of each category had been posted by each ``day`` in this wave."""
         probe = category * 2.0 + (day - self._wave_start) / self._wave_days
-        before = np.searchsorted(self._wave_keys, probe, side="left")
-        start = self._wave_category_start[category]
-        return self._feed_count_at_wave[category] + (before - start)
+        before = np.searchsorted(self.wave_keys, probe, side="left")
+        start = self.wave_category_start[category]
+        return self.feed_count_at_wave[category] + (before - start)
 
     def feed_slots(self, category: IntArray, position: IntArray) -> tuple[IntArray, BoolArray]:
         """Slots of the posts at feed ``position`` of ``category``, and whether each
@@ -161,6 +162,39 @@ class JobBoard:
         if close_when_full:
             due |= self.open & (self.proposals >= self.max_reviewed)
         return np.flatnonzero(due)
+
+
+@numba.njit(cache=True)
+def _split_log(
+    closing: BoolArray,
+    size: int,
+    slot: IntArray,
+    agent: IntArray,
+    free_n: IntArray,
+    paid_n: IntArray,
+    recorded: BoolArray,
+    taken: IntArray,
+    taken_recorded: BoolArray,
+) -> tuple[int, int]:
+    """Move the entries of closing posts to ``taken``; compact the rest in place."""
+    kept = 0
+    n_taken = 0
+    for i in range(size):
+        if closing[slot[i]]:
+            taken[0, n_taken] = slot[i]
+            taken[1, n_taken] = agent[i]
+            taken[2, n_taken] = free_n[i]
+            taken[3, n_taken] = paid_n[i]
+            taken_recorded[n_taken] = recorded[i]
+            n_taken += 1
+        else:
+            slot[kept] = slot[i]
+            agent[kept] = agent[i]
+            free_n[kept] = free_n[i]
+            paid_n[kept] = paid_n[i]
+            recorded[kept] = recorded[i]
+            kept += 1
+    return n_taken, kept
 
 
 class ProposalLog:
@@ -202,20 +236,11 @@ class ProposalLog:
 
     def take(self, closing: BoolArray) -> tuple[IntArray, IntArray, IntArray, IntArray, BoolArray]:
         """Remove and return the entries of posts flagged in ``closing`` (by slot)."""
-        n = self.size
-        hit = closing[self.slot[:n]]
-        out = (
-            self.slot[:n][hit],
-            self.agent[:n][hit],
-            self.free_connects[:n][hit],
-            self.paid_connects[:n][hit],
-            self.recorded[:n][hit],
+        columns = (self.slot, self.agent, self.free_connects, self.paid_connects)
+        taken = np.empty((4, self.size), dtype=np.int64)
+        taken_recorded = np.empty(self.size, dtype=np.bool_)
+        n_taken, self.size = _split_log(
+            closing, self.size, *columns, self.recorded, taken, taken_recorded
         )
-        if np.any(hit):
-            keep = ~hit
-            m = int(keep.sum())
-            for name in ("slot", "agent", "free_connects", "paid_connects", "recorded"):
-                arr = getattr(self, name)
-                arr[:m] = arr[:n][keep]
-            self.size = m
-        return out
+        slot, agent, free_n, paid_n = taken[:, :n_taken]
+        return slot, agent, free_n, paid_n, taken_recorded[:n_taken]

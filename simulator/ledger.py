@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -31,12 +32,24 @@ LogKind = Literal["grant", "earn", "buy", "spend", "refund", "expire"]
 _COUNTERS = ("granted", "earned", "bought", "spent", "refunded", "expired")
 
 
-def _take_oldest_first(lots: IntArray, amounts: IntArray) -> IntArray:
-    """Remove ``amounts`` from each row of ``lots`` (columns oldest first)."""
-    cumulative = np.cumsum(lots, axis=1)
-    remaining = np.maximum(cumulative - amounts[:, None], 0)
-    out: IntArray = np.diff(remaining, axis=1, prepend=0)
-    return out
+@numba.njit(cache=True)
+def take_oldest_first(lots: IntArray, rows: IntArray, amounts: IntArray, month: int) -> None:
+    """Remove ``amounts`` from the lots of ``rows`` in place, oldest lot first.
+
+    Column ``month % width`` holds the lots issued this month, so the oldest is
+    the next column round the ring.
+    """
+    width = lots.shape[1]
+    for i in range(rows.size):
+        row = rows[i]
+        left = amounts[i]
+        k = 1
+        while left > 0 and k <= width:
+            col = (month + k) % width
+            taken = min(lots[row, col], left)
+            lots[row, col] -= taken
+            left -= taken
+            k += 1
 
 
 class ConnectsLedger:
@@ -140,20 +153,7 @@ class ConnectsLedger:
     def _take(self, book: Book, rows: IntArray, n: IntArray, month: int) -> None:
         lots = self.free_lots if book == "free" else self.paid_lots
         balance = self.free_balance if book == "free" else self.paid_balance
-        width = lots.shape[1]
-        if width == 1:
-            # a single lot: nothing to order, spend it directly (the common case)
-            lots[rows, 0] -= n
-            balance[rows] -= n
-            return
-        some = n > 0
-        rows, n = rows[some], n[some]
-        oldest_first = (np.arange(1, width + 1) + month) % width
-        # whole-row gather, then a column permutation: much cheaper than np.ix_
-        sub = lots[rows][:, oldest_first]
-        back = np.empty_like(oldest_first)
-        back[oldest_first] = np.arange(width)
-        lots[rows] = _take_oldest_first(sub, n)[:, back]
+        take_oldest_first(lots, rows, n, month)
         balance[rows] -= n
 
     def start_month(self, month: int, day: float, rollover_cap: IntArray, size: int) -> None:

@@ -21,11 +21,12 @@ import numpy.typing as npt
 import simpy
 
 from simulator import behaviour as rules
+from simulator.bidding import BiddingParameters, browse_wave, draw_sessions
 from simulator.jobs import JobBoard, ProposalLog
 from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
 from simulator.metrics import MetricsRecorder, ReplicationResult
 from simulator.population import Population
-from simulator.rng import pair_normal, pair_uniform, replication_seed, spawn_streams
+from simulator.rng import pair_uniform, replication_seed, spawn_streams
 from simulator.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
@@ -106,6 +107,26 @@ class Market:
         self.env = simpy.Environment()
         self.contracts = _Contracts.empty()
         self._session_rate = np.zeros(0)
+        beh, cl = world.behaviour, world.clients
+        self._bidding = BiddingParameters(
+            jobs_viewed_per_session=p.jobs_viewed_per_session,
+            applicant_cap=-1 if cl.applicant_cap is None else cl.applicant_cap,
+            max_reviewed=cl.max_reviewed,
+            service_fee_share=world.contracts.service_fee_share,
+            proposal_hours=beh.proposal_hours,
+            weekly_proposal_hours=beh.weekly_proposal_hours,
+            min_effort=beh.min_effort,
+            final_multiplier=beh.expected_final_proposals_multiplier,
+            believed_hire_rate=beh.believed_hire_rate,
+            pacing_value_usd=beh.pacing_value_usd_per_connect,
+            pacing_connects_per_day=beh.pacing_connects_per_day,
+            new_freelancer_rating=cl.new_freelancer_rating,
+            weight_quality=cl.weight_quality,
+            weight_rating=cl.weight_rating,
+            weight_price=cl.weight_price,
+            noise_sd=cl.noise_sd,
+            purchase_allowed=self.policy.purchase_allowed,
+        )
         self._p_no_session = np.zeros(0)
         self.proposal_log = ProposalLog()
         self.metrics = MetricsRecorder(self)
@@ -232,162 +253,88 @@ class Market:
 
     # ------------------------------------------------------------- browsing
     def _browse(self, rng: np.random.Generator, day: float) -> None:
-        pop, board, pol, world = self.pop, self.board, self.policy, self.world
-        beh = world.behaviour
-        n = pop.size
-        agents, sessions, offset_in_wave = self._sessions(rng, n)
+        pop, board, pol = self.pop, self.board, self.policy
+        agents, sessions, offset_in_wave = self._sessions(rng, pop.size)
         if agents.size == 0:
             return
         session_day = day + offset_in_wave * self.wave_days
         order = np.argsort(session_day)
-        agents = agents[order]
-        sessions = sessions[order]
-        session_day = session_day[order]
-        category = pop.category[agents]
+        agents, sessions, session_day = agents[order], sessions[order], session_day[order]
 
-        newest = board.feed_position(category, session_day)
-        oldest = np.maximum(
-            pop.last_seen_seq[agents],
-            newest - world.population.jobs_viewed_per_session * sessions,
+        most = int(sessions.sum()) * self.world.population.jobs_viewed_per_session
+        out_slot = np.empty(most, dtype=np.int64)
+        out_agent = np.empty(most, dtype=np.int64)
+        out_connects = np.empty(most, dtype=np.int64)
+        out_paid = np.empty(most, dtype=np.int64)
+        free_used = np.empty(agents.size, dtype=np.int64)
+        paid_used = np.empty(agents.size, dtype=np.int64)
+        bought = np.empty(agents.size, dtype=np.int64)
+        cost_usd = np.empty(agents.size)
+        sent = np.empty(agents.size, dtype=np.int64)
+        ledger = self.ledger
+        n = browse_wave(
+            agents,
+            sessions,
+            session_day,
+            day,
+            self.wave_days,
+            (self.month + 1) * DAYS_PER_MONTH - day,
+            pop.category,
+            pop.last_seen_seq,
+            pop.asking_rate_usd_per_hour,
+            pop.reservation_rate_usd_per_hour,
+            pop.skill,
+            pop.completed_jobs,
+            pop.five_star_reviews,
+            pop.key,
+            pop.region,
+            pop.week_proposals,
+            pop.month_spend_usd,
+            pop.monthly_budget_usd,
+            ledger.free_balance,
+            ledger.paid_balance,
+            board.feed,
+            board.feed_capacity,
+            board.capacity,
+            board.seq,
+            board.open,
+            board.proposals,
+            board.budget_usd,
+            board.hours,
+            board.connects_needed,
+            board.connects_spent,
+            board.key,
+            board.reviewed_agent,
+            board.reviewed_score,
+            board.reviewed_quality,
+            board.wave_keys,
+            board.wave_category_start,
+            board.feed_count_at_wave,
+            pol.price_usd,
+            pol.bundle_sizes,
+            self._bidding,
+            out_slot,
+            out_agent,
+            out_connects,
+            out_paid,
+            free_used,
+            paid_used,
+            bought,
+            cost_usd,
+            sent,
         )
-        pop.last_seen_seq[agents] = np.maximum(pop.last_seen_seq[agents], newest)
-        views = np.maximum(newest - oldest, 0)
-        total = int(views.sum())
-        if total == 0:
+        if n == 0:
             return
-        who = np.repeat(np.arange(agents.size), views)
-        first = np.cumsum(views) - views
-        back = np.arange(total) - np.repeat(first, views)
-        slots, live = board.feed_slots(category[who], np.repeat(newest, views) - 1 - back)
-        if world.clients.applicant_cap is not None:
-            live &= board.proposals[slots] < world.clients.applicant_cap
-
-        # --- what each view is worth; per-agent terms once per agent, not per view
-        asking = pop.asking_rate_usd_per_hour[agents]
-        reservation = pop.reservation_rate_usd_per_hour[agents]
-        rating = pop.rating(agents)
-        seen_rating_a = np.where(
-            pop.completed_jobs[agents] == 0, world.clients.new_freelancer_rating, rating
-        )
-        strength_a = rules.strength(pop.skill[agents], seen_rating_a)
-        effort_cost_a = beh.proposal_hours * reservation
-        who = who[live]
-        slots = slots[live]
-        budget = board.budget_usd[slots]
-        hours = board.hours[slots]
-        quote = rules.quote_usd(budget, hours, asking[who])
-        surplus = rules.surplus_usd(
-            quote, hours, reservation[who], world.contracts.service_fee_share
-        )
-        p_win = rules.win_probability(
-            strength_a[who],
-            rules.perceived_competitors(
-                board.proposals[slots], beh.expected_final_proposals_multiplier
-            ),
-            beh.believed_hire_rate,
-        )
-        gain = p_win * surplus - effort_cost_a[who]
-        # a view not worth its effort even with free Connects is never bid on
-        worth = gain > 0.0
-        who, slots, gain, quote, budget = (
-            who[worth],
-            slots[worth],
-            gain[worth],
-            quote[worth],
-            budget[worth],
-        )
-        if who.size == 0:
-            return
-        agent = agents[who]
-        seen_rating = seen_rating_a[who]
-        need = board.connects_needed[slots]
-
-        free_bal = self.ledger.free_balance[agents]
-        paid_bal = self.ledger.paid_balance[agents]
-        price = pol.price_usd_per_connect(pop.region[agents])
-        days_to_grant = (self.month + 1) * DAYS_PER_MONTH - day
-        shadow = rules.pacing_shadow_price_usd(
-            free_bal, days_to_grant, beh.pacing_connects_per_day, beh.pacing_value_usd_per_connect
-        )
-
-        # --- pass 1: worth it if paid from the free allowance
-        keep = gain > need * shadow[who]
-        # --- pass 2: proposals beyond the free balance are paid for at the money price
-        cum = rules.segmented_cumsum(np.where(keep, need, 0), who)
-        beyond_free = cum > free_bal[who]
-        value = np.where(beyond_free, need * price[who], need * shadow[who])
-        keep &= gain > value
-        if not pol.purchase_allowed:
-            keep &= cum <= free_bal[who] + paid_bal[who]
-        # --- pass 3: money. Whatever must be bought comes out of this month's budget.
-        cum = rules.segmented_cumsum(np.where(keep, need, 0), who)
-        if pol.purchase_allowed:
-            money_left = np.maximum(
-                pop.monthly_budget_usd[agents] - pop.month_spend_usd[agents], 0.0
-            )
-            can_buy = rules.affordable_connects(money_left, price, pol.bundle_sizes)
-        else:
-            can_buy = np.zeros(agents.size, dtype=np.int64)
-        keep &= cum <= free_bal[who] + paid_bal[who] + can_buy[who]
-        if not np.any(keep):
-            return
-        who = who[keep]
-        slots = slots[keep]
-        agent = agent[keep]
-        need = need[keep]
-        quote = quote[keep]
-        budget = budget[keep]
-        seen_rating = seen_rating[keep]
-
-        # --- settle each agent's Connects for the wave
-        cum = rules.segmented_cumsum(need, who)
-        per_agent = np.bincount(who, weights=need, minlength=agents.size).astype(np.int64)
-        from_free = np.minimum(per_agent, free_bal)
-        from_paid = np.minimum(per_agent - from_free, paid_bal)
-        shortfall = per_agent - from_free - from_paid
-        bought = (
-            pol.connects_bought(shortfall) if pol.purchase_allowed else np.zeros_like(shortfall)
-        )
-        active = np.flatnonzero(per_agent)
+        slots, agent = out_slot[:n], out_agent[:n]
+        need, paid_part = out_connects[:n], out_paid[:n]
+        active = np.flatnonzero(sent)
         rows = agents[active]
-        if np.any(bought):
-            buyers = np.flatnonzero(bought)
-            self.ledger.buy(agents[buyers], bought[buyers], self.month, day)
-        cost_usd = bought * price
-        self.ledger.spend(rows, from_free[active], (from_paid + shortfall)[active], self.month, day)
-        paid_part = np.clip(cum - free_bal[who], 0, need)
-
-        # --- the proposals: quality, the client's score, rank on the post
-        n_by_agent = np.bincount(who, minlength=agents.size)
-        rank_in_wave = rules.segmented_cumsum(np.ones(who.size, dtype=np.int64), who) - 1
-        effort = rules.effort_factor(
-            pop.week_proposals[agent] + rank_in_wave,
-            beh.weekly_proposal_hours,
-            beh.proposal_hours,
-            beh.min_effort,
-        )
-        quality = pop.skill[agent] * effort
-        cl = world.clients
-        weights = cl.weight_quality + cl.weight_rating + cl.weight_price
-        score = (
-            cl.weight_quality * quality
-            + cl.weight_rating * seen_rating
-            + cl.weight_price * rules.price_fit(quote, budget)
-        ) / max(weights, 1e-12) + cl.noise_sd * pair_normal(board.key[slots], pop.key[agent])
-
-        by_slot = np.argsort(slots, kind="stable")
-        sorted_slots = slots[by_slot]
-        rank_sorted = rules.segmented_cumsum(np.ones(slots.size, dtype=np.int64), sorted_slots) - 1
-        rank_on_post = np.empty_like(rank_sorted)
-        rank_on_post[by_slot] = rank_sorted
-        rank_on_post += board.proposals[slots]
-        reviewed = rank_on_post < cl.max_reviewed
-        rs, rr = slots[reviewed], rank_on_post[reviewed]
-        board.reviewed_agent[rs, rr] = agent[reviewed]
-        board.reviewed_score[rs, rr] = score[reviewed]
-        board.reviewed_quality[rs, rr] = quality[reviewed]
-        np.add.at(board.proposals, slots, 1)
-        np.add.at(board.connects_spent, slots, need)
+        buyers = np.flatnonzero(bought)
+        if buyers.size:
+            ledger.buy(agents[buyers], bought[buyers], self.month, day)
+        ledger.spend(rows, free_used[active], paid_used[active], self.month, day)
+        pop.last_proposal_day[rows] = day
+        pop.month_spend_usd[agents] += cost_usd
 
         on_ghost = board.ghost[slots]
         if np.any(on_ghost):
@@ -401,11 +348,8 @@ class Market:
                 paid_part[traced],
                 self.recording,
             )
-        pop.week_proposals[agents] += n_by_agent
-        pop.last_proposal_day[rows] = day
-        pop.month_spend_usd[agents] += cost_usd
         self.metrics.proposals_sent(
-            agents, n_by_agent, per_agent, cost_usd, bought, slots, agent, need, paid_part
+            agents, sent, free_used + paid_used, cost_usd, bought, slots, agent, need, paid_part
         )
 
     def _sessions(self, rng: np.random.Generator, n: int) -> tuple[IntArray, IntArray, FloatArray]:
@@ -421,32 +365,16 @@ class Market:
             self._session_rate = pop.sessions_per_day[:n] * self.wave_days
             self._p_no_session = np.exp(-self._session_rate)
         u = rng.random(n)
-        can = (
-            (u > self._p_no_session)
-            & pop.in_market[:n]
-            & (pop.active_contracts[:n] < self.world.population.capacity_contracts)
+        drawn: tuple[IntArray, IntArray, FloatArray] = draw_sessions(
+            u,
+            self._session_rate,
+            self._p_no_session,
+            pop.in_market,
+            pop.active_contracts,
+            self.world.population.capacity_contracts,
+            MAX_SESSIONS_PER_WAVE,
         )
-        agents = np.flatnonzero(can)
-        u = u[agents]
-        lam = self._session_rate[agents]
-        term = self._p_no_session[agents]
-        low = term.copy()
-        high = np.ones_like(low)
-        sessions = np.ones(agents.size, dtype=np.int64)
-        cdf = term.copy()
-        for k in range(1, MAX_SESSIONS_PER_WAVE):
-            term = term * lam / k
-            below = cdf
-            cdf = cdf + term
-            beyond = u > cdf
-            if not beyond.any():
-                high = np.where(u > below, np.minimum(high, cdf), high)
-                break
-            sessions += beyond
-            low = np.where(beyond, cdf, low)
-            high = np.where(~beyond & (u > below), cdf, high)
-        offset = np.clip((u - low) / np.maximum(high - low, 1e-300), 0.0, 1.0)
-        return agents, sessions, offset
+        return drawn
 
     # ---------------------------------------------------------------- hiring
     def _close_posts(self, day: float) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import numba
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -266,6 +267,31 @@ PolicySpec = Annotated[PaidPolicy | FreePolicy, Field(discriminator="kind")]
 """A policy as written in a scenario file, selected by its ``kind``."""
 
 
+@numba.njit(cache=True)
+def bundle_purchase(shortfall: int, bundle_sizes: IntArray) -> int:
+    """Connects bought to cover a shortfall: as many of the largest bundle as
+    needed, then the smallest bundle that covers the rest."""
+    if shortfall <= 0:
+        return 0
+    largest = bundle_sizes[-1]
+    whole = (shortfall // largest) * largest
+    rest = shortfall - whole
+    if rest == 0:
+        return int(whole)
+    for size in bundle_sizes:
+        if size >= rest:
+            return int(whole + size)
+    return int(whole + largest)
+
+
+@numba.njit(cache=True)
+def _bundle_purchases(shortfalls: IntArray, bundle_sizes: IntArray) -> IntArray:
+    out = np.empty_like(shortfalls)
+    for i in range(shortfalls.size):
+        out[i] = bundle_purchase(shortfalls[i], bundle_sizes)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledPolicy:
     """A policy as arrays; every method is vectorized and pure."""
@@ -309,19 +335,11 @@ class CompiledPolicy:
         return self.price_usd[region_code]
 
     def connects_bought(self, shortfall: IntArray) -> IntArray:
-        """Connects bought to cover each shortfall: the smallest bundle that covers it,
-        and as many of the largest bundle as needed beyond it."""
-        shortfall = np.maximum(shortfall, 0)
-        largest = int(self.bundle_sizes[-1])
-        whole = (shortfall // largest) * largest
-        rest = shortfall - whole
-        idx = np.searchsorted(self.bundle_sizes, rest, side="left")
-        covered = np.where(
-            idx < len(self.bundle_sizes),
-            self.bundle_sizes[np.minimum(idx, len(self.bundle_sizes) - 1)],
-            largest,
+        """Connects bought to cover each shortfall (see :func:`bundle_purchase`)."""
+        bought: IntArray = _bundle_purchases(
+            np.asarray(shortfall, dtype=np.int64), self.bundle_sizes
         )
-        return np.where(rest > 0, whole + covered, whole)
+        return bought
 
     def eligible(
         self,

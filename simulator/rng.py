@@ -15,9 +15,11 @@ way under every policy, however many other proposals each policy produced.
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtri
 
 STREAMS: tuple[str, ...] = (
     "population",
@@ -57,26 +59,54 @@ def draw_keys(rng: np.random.Generator, n: int) -> U64:
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_NORMAL_SALT = np.uint64(0xD1B54A32D192ED03)
+_S30, _S27, _S31, _S12 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(12)
+_TWO_POW_52 = 4503599627370496.0
+
+
+# Every constant and shift is a uint64: numba turns a uint64 mixed with an int64
+# into a float64, which would silently break the hash.
+@numba.njit(cache=True)
+def mix_one(x: np.uint64) -> np.uint64:
+    """splitmix64's finaliser: a bijection of 64-bit integers with good avalanche."""
+    x = x ^ (x >> _S30)
+    x = x * _M1
+    x = x ^ (x >> _S27)
+    x = x * _M2
+    return x ^ (x >> _S31)
+
+
+@numba.njit(cache=True)
+def pair_uniform_one(key_a: np.uint64, key_b: np.uint64) -> float:
+    """A Uniform(0, 1) value determined by two keys (open interval)."""
+    h = mix_one(key_a ^ mix_one(key_b + _GOLDEN))
+    # 52 bits, so that the largest value plus one half is still below 2**52 exactly
+    return (float(h >> _S12) + 0.5) / _TWO_POW_52
+
+
+@numba.njit(cache=True)
+def pair_normal_one(key_a: np.uint64, key_b: np.uint64) -> float:
+    """A standard normal value determined by two keys (Box-Muller)."""
+    u1 = pair_uniform_one(key_a, key_b)
+    u2 = pair_uniform_one(key_a ^ _NORMAL_SALT, key_b)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+_mix_ufunc = numba.vectorize(["uint64(uint64)"], cache=True)(mix_one)
+_uniform_ufunc = numba.vectorize(["float64(uint64, uint64)"], cache=True)(pair_uniform_one)
+_normal_ufunc = numba.vectorize(["float64(uint64, uint64)"], cache=True)(pair_normal_one)
 
 
 def _mix(x: U64) -> U64:
-    # splitmix64 finaliser: a bijection with good avalanche, so neighbouring keys
-    # give unrelated outputs.
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    """:func:`mix_one` over an array."""
+    return np.asarray(_mix_ufunc(x), dtype=np.uint64)
 
 
 def pair_uniform(key_a: U64, key_b: U64) -> npt.NDArray[np.float64]:
     """Uniform(0, 1) values determined by two keys (open interval)."""
-    with np.errstate(over="ignore"):
-        h = _mix(key_a ^ _mix(key_b + _GOLDEN))
-    # 52 bits, so that the largest value plus one half is still below 2**52 exactly
-    return ((h >> np.uint64(12)).astype(np.float64) + 0.5) * (1.0 / 4503599627370496.0)
+    return np.asarray(_uniform_ufunc(key_a, key_b), dtype=np.float64)
 
 
 def pair_normal(key_a: U64, key_b: U64) -> npt.NDArray[np.float64]:
     """Standard normal values determined by two keys."""
-    return np.asarray(ndtri(pair_uniform(key_a, key_b)), dtype=np.float64)
+    return np.asarray(_normal_ufunc(key_a, key_b), dtype=np.float64)

@@ -56,7 +56,9 @@ def tiny_yaml(tmp_path: Path) -> YamlWriter:
     def write(name: str, content: str | Mapping[str, Any]) -> Path:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = content if isinstance(content, str) else yaml.safe_dump(dict(content), sort_keys=False)
+        text = (
+            content if isinstance(content, str) else yaml.safe_dump(dict(content), sort_keys=False)
+        )
         path.write_text(text, encoding="utf-8")
         return path
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -162,8 +163,7 @@ BAD_INPUTS: dict[str, BadInput] = {
     "region_shares": BadInput(
         files={"shares.yaml": _spoil(_bad_shares)},
         scenario="shares.yaml",
-        # the validator sits on World, so the path is only 'world' (see the xfail below)
-        expected=("shares.yaml", "world", "region shares must sum to 1", "1.1"),
+        expected=("shares.yaml", "world.regions:", "region shares must sum to 1", "1.1"),
     ),
     "unknown_policy_kind": BadInput(
         files={"barter.yaml": _spoil(_barter)},
@@ -249,24 +249,6 @@ def test_bad_input_real_script(kind: str, tiny_yaml: YamlWriter, tmp_path: Path)
     _assert_nothing_written(tmp_path, out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="region shares are checked by a validator on World, so the error names the "
-    "field path 'world' instead of 'world.regions'",
-)
-def test_region_share_error_names_the_regions_field(
-    tiny_yaml: YamlWriter,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    args, _ = _prepare(BAD_INPUTS["region_shares"], tiny_yaml, tmp_path)
-    monkeypatch.chdir(tmp_path)
-    code, _stdout, stderr = run_main(args, monkeypatch, capsys)
-    assert code == 2
-    assert "world.regions" in stderr
-
-
 def test_debug_shows_the_traceback(tiny_yaml: YamlWriter, tmp_path: Path) -> None:
     tiny_yaml("typo.yaml", BAD_INPUTS["unknown_field"].files["typo.yaml"])
     out = tmp_path / "results"
@@ -288,18 +270,13 @@ def test_debug_in_process_reraises(
         cli.main()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate catches ScenarioError itself, so --debug ('Show tracebacks instead "
-    "of one-line errors') has no effect on it",
-)
 def test_debug_applies_to_validate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_yaml: YamlWriter
 ) -> None:
     tiny_yaml("typo.yaml", BAD_INPUTS["unknown_field"].files["typo.yaml"])
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", ["connectsim", "--debug", "validate", "typo.yaml"])
-    with pytest.raises(ScenarioError):
+    with pytest.raises(ScenarioError, match=r"world\.population\.freelancer"):
         cli.main()
 
 
@@ -351,15 +328,28 @@ def test_validate_applies_set_overrides() -> None:
 
 
 # ----------------------------------------------------------------- happy path
+def reproduce_words(report: str) -> list[str]:
+    """The command under the report's 'Reproduce' heading, split as a shell would."""
+    assert "## Reproduce" in report
+    section = report.split("## Reproduce", 1)[1]
+    line = next(text for text in section.splitlines() if text.strip())
+    return shlex.split(line)
+
+
+def option_values(words: list[str], option: str) -> list[str]:
+    """Every value given to ``option`` in a command."""
+    return [words[i + 1] for i, word in enumerate(words[:-1]) if word == option]
+
+
 def _run_small(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     small_overrides: list[str],
     leading: list[str],
     replications: int,
-) -> tuple[int, str, Path, list[str]]:
-    """``connectsim [leading] run <small scenario> ...`` through CliRunner, with a
-    realistic ``sys.argv`` (the report records the command from it)."""
+) -> tuple[int, str, Path]:
+    """``connectsim [leading] run <small scenario> ...`` through CliRunner, with
+    ``sys.argv`` set as the script would see it."""
     out = tmp_path / "results"
     sets = [a for s in small_overrides for a in ("--set", s)]
     args = [*leading, "run", str(PAID_VS_FREE), *sets]
@@ -369,13 +359,13 @@ def _run_small(
     result = CliRunner().invoke(cli.app, args)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
-    return result.exit_code, result.stdout, out, args
+    return result.exit_code, result.stdout, out
 
 
 def test_run_small_scenario_writes_everything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_overrides: list[str]
 ) -> None:
-    code, stdout, out, args = _run_small(tmp_path, monkeypatch, small_overrides, [], 2)
+    code, stdout, out = _run_small(tmp_path, monkeypatch, small_overrides, [], 2)
     assert code == 0, stdout
     assert (out / "manifest.json").is_file()
     for arm in ("paid", "free"):
@@ -408,24 +398,36 @@ def test_run_small_scenario_writes_everything(
 
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "charts/region_comparison.png" in report
-    assert "connectsim run " + " ".join(args[1:]) in report
+    words = reproduce_words(report)
+    assert words[:3] == ["connectsim", "run", str(PAID_VS_FREE)]
+    assert option_values(words, "--replications") == ["2"]
+    assert option_values(words, "--seed") == [str(manifest["root_seed"])]
+    assert option_values(words, "--out") == [str(out)]
+    assert option_values(words, "--set") == small_overrides
     assert "paid_vs_free" in stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the report's Reproduce command is 'connectsim run ' + sys.argv[2:], so a "
-    "global option before the subcommand (connectsim --debug run ...) yields "
-    "'connectsim run run ...'",
-)
-def test_report_reproduce_command_with_global_option(
+def test_report_reproduce_command_reproduces_the_study(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_overrides: list[str]
 ) -> None:
-    code, stdout, out, args = _run_small(tmp_path, monkeypatch, small_overrides, ["--debug"], 1)
+    """The Reproduce line of report.md, run again, gives the same results; a global
+    option before the subcommand (``connectsim --debug run``) must not leak into it."""
+    code, stdout, out = _run_small(tmp_path, monkeypatch, small_overrides, ["--debug"], 1)
     assert code == 0, stdout
-    report = (out / "report.md").read_text(encoding="utf-8")
-    assert "connectsim run run" not in report
-    assert "connectsim run " + " ".join(args[2:]) in report
+    words = reproduce_words((out / "report.md").read_text(encoding="utf-8"))
+    assert words[:2] == ["connectsim", "run"]
+    assert "run" not in words[2:] and "--debug" not in words
+    again = tmp_path / "again"
+    i = words.index("--out")
+    rerun = [*words[1:i], "--out", str(again), *words[i + 2 :], "--workers", "1"]
+    result = CliRunner().invoke(cli.app, rerun)
+    assert result.exit_code == 0, result.output
+    for part in ("metrics", "daily"):
+        for arm in ("paid", "free"):
+            name = f"replications/{arm}/00000.{part}.parquet"
+            assert pd.read_parquet(out / name).equals(pd.read_parquet(again / name)), name
+    levels = (out / "summary" / "levels.csv").read_text(encoding="utf-8")
+    assert levels == (again / "summary" / "levels.csv").read_text(encoding="utf-8")
 
 
 def test_run_without_arguments_shows_help() -> None:

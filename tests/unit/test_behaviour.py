@@ -10,7 +10,6 @@ from simulator.behaviour import (
     BUCKET_LABELS,
     BUCKET_LOWER_EDGES,
     BUCKET_MIDPOINTS,
-    affordable_connects,
     effort_factor,
     pacing_shadow_price_usd,
     perceived_competitors,
@@ -158,55 +157,6 @@ def test_effort_falls_after_weekly_hours_and_is_floored() -> None:
     # 4 / ((b + 1) * 0.5) <= 0.2 from b = 39 on
     np.testing.assert_allclose(out[39:], 0.2)
     assert np.all(out[:39] > 0.2)
-
-
-# ------------------------------------------------------------ affordable Connects
-@pytest.mark.parametrize(
-    ("money", "connects"),
-    [
-        (0.0, 0),
-        (1.0, 0),  # 6 units: no bundle fits
-        (1.5, 10),
-        (2.9, 10),  # 19 units
-        (3.0, 20),
-        (6.0, 40),
-        (7.5, 40),  # 50 units
-        (10.5, 60),  # 70 units
-        (12.0, 80),
-        (13.5, 90),  # 90 units: 80 + 10
-        (24.0, 160),
-        (26.9, 170),  # 179 units: 2 x 80 + 10 (19 left, below 20)
-    ],
-)
-def test_affordable_connects(money: float, connects: int) -> None:
-    out = affordable_connects(floats(money), floats(0.15), BUNDLES)
-    assert int(out[0]) == connects
-
-
-def test_affordable_connects_vectorized_and_never_overspends() -> None:
-    money = np.linspace(0.0, 50.0, 2001)
-    price = np.full(money.size, 0.15)
-    out = affordable_connects(money, price, BUNDLES)
-    assert out.dtype == np.int64
-    assert np.all(out * 0.15 <= money + 1e-9)
-    assert np.all(np.diff(out) >= 0)
-    # whole bundles only
-    assert set(np.unique(out % 80).tolist()) <= {0, 10, 20, 40, 60}
-
-
-def test_affordable_connects_regional_price() -> None:
-    out = affordable_connects(floats(3.0, 3.0), floats(0.15, 0.075), BUNDLES)
-    assert out.tolist() == [20, 40]
-
-
-def test_affordable_connects_negative_money_is_zero() -> None:
-    out = affordable_connects(floats(-5.0), floats(0.15), BUNDLES)
-    assert out.tolist() == [0]
-
-
-def test_affordable_connects_free_connects_unbounded() -> None:
-    out = affordable_connects(floats(0.0), floats(0.0), BUNDLES)
-    assert int(out[0]) >= 10**11
 
 
 # ------------------------------------------------------------ segmented cumsum

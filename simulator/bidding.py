@@ -1,0 +1,263 @@
+"""The browsing wave: every freelancer who browses, in order, compiled with numba.
+
+A wave's freelancers are handled one after another in the order of their
+session times, each looking at the newest posts of its category that it has
+not seen and bidding on each in turn. Doing this in one compiled loop,
+rather than as NumPy passes over all (freelancer, post) views at once, makes
+the rules exact where a vectorized pass has to approximate:
+
+- each freelancer sees the proposal counts left by those who browsed before
+  it in the same wave;
+- its Connects are settled proposal by proposal: free Connects first, then
+  bought ones in hand, then a new bundle if the policy sells them and the
+  month's budget covers it; the pacing shadow price of free Connects rises as
+  the balance falls.
+
+The rules themselves live in :mod:`simulator.behaviour` and are shared with
+Python code and tests. Nothing here draws random numbers: the client's taste
+for a proposal is a hash of the post's and the freelancer's keys.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from simulator import behaviour as rules
+from simulator.policy import bundle_purchase
+from simulator.rng import pair_normal_one
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+U64 = npt.NDArray[np.uint64]
+
+
+class BiddingParameters(NamedTuple):
+    """The scalars of the behaviour and client rules the kernel needs (a named
+    tuple, which numba passes into compiled code)."""
+
+    jobs_viewed_per_session: int
+    applicant_cap: int  # -1: no cap
+    max_reviewed: int
+    service_fee_share: float
+    proposal_hours: float
+    weekly_proposal_hours: float
+    min_effort: float
+    final_multiplier: float
+    believed_hire_rate: float
+    pacing_value_usd: float
+    pacing_connects_per_day: float
+    new_freelancer_rating: float
+    weight_quality: float
+    weight_rating: float
+    weight_price: float
+    noise_sd: float
+    purchase_allowed: bool
+
+
+@numba.njit(cache=True)
+def draw_sessions(
+    u: FloatArray,
+    rate: FloatArray,
+    p_none: FloatArray,
+    in_market: BoolArray,
+    active_contracts: IntArray,
+    capacity: int,
+    max_sessions: int,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Who browses in a wave, how many sessions, and when (as a share of the wave).
+
+    One uniform per freelancer gives the Poisson session count, by inverting
+    its distribution, and the session time, as the uniform's position within
+    that count's probability interval (which is again uniform, and independent
+    of the count).
+    """
+    n = u.size
+    agents = np.empty(n, dtype=np.int64)
+    sessions = np.empty(n, dtype=np.int64)
+    offset = np.empty(n)
+    m = 0
+    for a in range(n):
+        if u[a] <= p_none[a] or not in_market[a] or active_contracts[a] >= capacity:
+            continue
+        term = p_none[a]
+        low = term
+        high = 1.0
+        k = 1
+        while k < max_sessions:
+            term = term * rate[a] / k
+            if u[a] <= low + term:
+                high = low + term
+                break
+            low += term
+            k += 1
+        agents[m] = a
+        sessions[m] = k
+        offset[m] = min(max((u[a] - low) / max(high - low, 1e-300), 0.0), 1.0)
+        m += 1
+    return agents[:m], sessions[:m], offset[:m]
+
+
+@numba.njit(cache=True)
+def browse_wave(
+    agents: IntArray,
+    sessions: IntArray,
+    session_day: FloatArray,
+    wave_start: float,
+    wave_days: float,
+    days_to_grant: float,
+    # freelancers
+    category: IntArray,
+    last_seen: IntArray,
+    asking_rate: FloatArray,
+    reservation_rate: FloatArray,
+    skill: FloatArray,
+    completed: IntArray,
+    five_star: IntArray,
+    agent_key: U64,
+    region: IntArray,
+    week_proposals: IntArray,
+    month_spend_usd: FloatArray,
+    monthly_budget_usd: FloatArray,
+    free_balance: IntArray,
+    paid_balance: IntArray,
+    # posts
+    feed: IntArray,
+    feed_capacity: int,
+    board_capacity: int,
+    post_seq: IntArray,
+    post_open: BoolArray,
+    proposals: IntArray,
+    budget_usd: FloatArray,
+    hours: FloatArray,
+    connects_needed: IntArray,
+    connects_spent: IntArray,
+    post_key: U64,
+    reviewed_agent: IntArray,
+    reviewed_score: FloatArray,
+    reviewed_quality: FloatArray,
+    wave_keys: FloatArray,
+    wave_category_start: IntArray,
+    feed_count_at_wave: IntArray,
+    # policy
+    price_by_region: FloatArray,
+    bundle_sizes: IntArray,
+    # rules
+    p: BiddingParameters,
+    # outputs, one row per proposal
+    out_slot: IntArray,
+    out_agent: IntArray,
+    out_connects: IntArray,
+    out_paid_connects: IntArray,
+    # outputs, one row per browsing freelancer
+    out_free_used: IntArray,
+    out_paid_used: IntArray,
+    out_bought: IntArray,
+    out_cost_usd: FloatArray,
+    out_proposals: IntArray,
+) -> int:
+    """Run one browsing wave; return the number of proposals written to ``out_*``."""
+    weights = p.weight_quality + p.weight_rating + p.weight_price
+    if weights <= 0.0:
+        weights = 1.0
+    n_out = 0
+    for i in range(agents.size):
+        a = agents[i]
+        c = category[a]
+        # posts of this category visible at the session time (posted before it)
+        probe = c * 2.0 + (session_day[i] - wave_start) / wave_days
+        before = np.searchsorted(wave_keys, probe)
+        newest = feed_count_at_wave[c] + (before - wave_category_start[c])
+        oldest = max(last_seen[a], newest - p.jobs_viewed_per_session * sessions[i])
+        if newest > last_seen[a]:
+            last_seen[a] = newest
+
+        rating = (five_star[a] + 1.0) / (completed[a] + 2.0)
+        seen_rating = p.new_freelancer_rating if completed[a] == 0 else rating
+        own = rules.strength(skill[a], seen_rating)
+        effort_cost = p.proposal_hours * reservation_rate[a]
+        price = price_by_region[region[a]]
+        money_left = monthly_budget_usd[a] - month_spend_usd[a]
+        free_left = free_balance[a]
+        paid_left = paid_balance[a]
+        free_used = 0
+        paid_used = 0
+        bought = 0
+        cost = 0.0
+        week = week_proposals[a]
+        sent = 0
+        for pos in range(newest - 1, oldest - 1, -1):
+            seq = feed[c * feed_capacity + (pos & (feed_capacity - 1))]
+            if seq < 0:
+                continue
+            slot = seq & (board_capacity - 1)
+            if post_seq[slot] != seq or not post_open[slot]:
+                continue
+            count = proposals[slot]
+            if p.applicant_cap >= 0 and count >= p.applicant_cap:
+                continue
+            budget = budget_usd[slot]
+            h = hours[slot]
+            quote = rules.quote_usd(budget, h, asking_rate[a])
+            surplus = rules.surplus_usd(quote, h, reservation_rate[a], p.service_fee_share)
+            p_win = rules.win_probability(
+                own, rules.perceived_competitors(count, p.final_multiplier), p.believed_hire_rate
+            )
+            gain = p_win * surplus - effort_cost
+            if gain <= 0.0:
+                continue
+            need = connects_needed[slot]
+            from_free = min(need, free_left)
+            from_paid = need - from_free
+            buy = 0
+            if from_paid > paid_left:
+                if not p.purchase_allowed:
+                    continue
+                buy = bundle_purchase(from_paid - paid_left, bundle_sizes)
+                if buy * price > money_left - cost + 1e-9:
+                    continue
+            shadow = rules.pacing_shadow_price_usd(
+                free_left, days_to_grant, p.pacing_connects_per_day, p.pacing_value_usd
+            )
+            if gain <= from_free * shadow + from_paid * price:
+                continue
+            # send it
+            free_left -= from_free
+            free_used += from_free
+            paid_left += buy - from_paid
+            paid_used += from_paid
+            bought += buy
+            cost += buy * price
+            proposals[slot] = count + 1
+            connects_spent[slot] += need
+            effort = rules.effort_factor(
+                week, p.weekly_proposal_hours, p.proposal_hours, p.min_effort
+            )
+            week += 1
+            sent += 1
+            if count < p.max_reviewed:
+                quality = skill[a] * effort
+                score = (
+                    p.weight_quality * quality
+                    + p.weight_rating * seen_rating
+                    + p.weight_price * rules.price_fit(quote, budget)
+                ) / weights + p.noise_sd * pair_normal_one(post_key[slot], agent_key[a])
+                reviewed_agent[slot, count] = a
+                reviewed_score[slot, count] = score
+                reviewed_quality[slot, count] = quality
+            out_slot[n_out] = slot
+            out_agent[n_out] = a
+            out_connects[n_out] = need
+            out_paid_connects[n_out] = from_paid
+            n_out += 1
+        week_proposals[a] = week
+        out_free_used[i] = free_used
+        out_paid_used[i] = paid_used
+        out_bought[i] = bought
+        out_cost_usd[i] = cost
+        out_proposals[i] = sent
+    return n_out
