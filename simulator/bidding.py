@@ -261,3 +261,60 @@ def browse_wave(
         out_cost_usd[i] = cost
         out_proposals[i] = sent
     return n_out
+
+
+@numba.njit(cache=True)
+def choose_hires(
+    due: IntArray,
+    posting_order: IntArray,
+    ghost: BoolArray,
+    reviewed_agent: IntArray,
+    reviewed_score: FloatArray,
+    active_contracts: IntArray,
+    in_market: BoolArray,
+    capacity: int,
+    reservation_score: float,
+    out_hired_agent: IntArray,
+    out_hired_column: IntArray,
+    out_reviewed: IntArray,
+    out_busy: IntArray,
+) -> None:
+    """Clients of the posts closing now review their first K proposals and hire.
+
+    Posts decide in the order they were posted; each hires its best-scoring
+    proposal above the reservation score from a freelancer still in the market
+    with room for another contract, and takes that room at once (so a
+    freelancer chosen by several clients is hired by the earliest posts only).
+    Ghost posts review nothing and hire nobody. ``active_contracts`` is updated
+    in place.
+    """
+    k_max = reviewed_agent.shape[1]
+    for idx in posting_order:
+        slot = due[idx]
+        if ghost[slot]:
+            continue
+        best = -1
+        best_score = -np.inf
+        reviewed = 0
+        busy = 0
+        for k in range(k_max):
+            a = reviewed_agent[slot, k]
+            if a < 0:
+                break
+            reviewed += 1
+            if active_contracts[a] >= capacity:
+                busy += 1
+                continue
+            if not in_market[a]:
+                continue
+            score = reviewed_score[slot, k]
+            if score >= reservation_score and score > best_score:
+                best = k
+                best_score = score
+        out_reviewed[idx] = reviewed
+        out_busy[idx] = busy
+        if best >= 0:
+            a = reviewed_agent[slot, best]
+            active_contracts[a] += 1
+            out_hired_agent[idx] = a
+            out_hired_column[idx] = best

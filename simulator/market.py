@@ -21,7 +21,7 @@ import numpy.typing as npt
 import simpy
 
 from simulator import behaviour as rules
-from simulator.bidding import BiddingParameters, browse_wave, draw_sessions
+from simulator.bidding import BiddingParameters, browse_wave, choose_hires, draw_sessions
 from simulator.jobs import JobBoard, ProposalLog
 from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
 from simulator.metrics import MetricsRecorder, ReplicationResult
@@ -383,42 +383,25 @@ class Market:
         if due.size == 0:
             return
         ghost = board.ghost[due]
-        agents = board.reviewed_agent[due]
-        scores = board.reviewed_score[due]
-        listed = agents >= 0
-        safe = np.where(listed, agents, 0)
-        capacity = self.world.population.capacity_contracts
-        busy = listed & (pop.active_contracts[safe] >= capacity)
-        available = listed & ~busy & pop.in_market[safe]
-        candidate = available & (scores >= cl.reservation_score) & ~ghost[:, None]
-
         hired_agent = np.full(due.size, -1, dtype=np.int64)
         hired_col = np.full(due.size, -1, dtype=np.int64)
-        free_room = capacity - pop.active_contracts
-        pending = np.flatnonzero(candidate.any(axis=1))
-        while pending.size:
-            masked = np.where(candidate[pending], scores[pending], -np.inf)
-            col = np.argmax(masked, axis=1)
-            who = agents[pending, col]
-            # a freelancer chosen by more posts than it has room for takes the
-            # earliest-posted ones; the other clients fall back to their next best
-            order = np.lexsort((board.post_day[due[pending]], who))
-            w_sorted = who[order]
-            rank = rules.segmented_cumsum(np.ones(w_sorted.size, dtype=np.int64), w_sorted) - 1
-            accepted_sorted = rank < free_room[w_sorted]
-            accepted = np.empty_like(accepted_sorted)
-            accepted[order] = accepted_sorted
-            won = pending[accepted]
-            hired_agent[won] = who[accepted]
-            hired_col[won] = col[accepted]
-            np.subtract.at(free_room, who[accepted], 1)
-            lost = pending[~accepted]
-            candidate[lost, col[~accepted]] = False
-            # a freelancer now full is no longer available to anyone still choosing
-            full = free_room[agents[lost]] <= 0
-            candidate[lost] &= ~(full & (agents[lost] >= 0))
-            pending = lost[candidate[lost].any(axis=1)]
-
+        reviewed = np.zeros(due.size, dtype=np.int64)
+        busy = np.zeros(due.size, dtype=np.int64)
+        choose_hires(
+            due,
+            np.argsort(board.post_day[due], kind="stable"),
+            board.ghost,
+            board.reviewed_agent,
+            board.reviewed_score,
+            pop.active_contracts,
+            pop.in_market,
+            self.world.population.capacity_contracts,
+            cl.reservation_score,
+            hired_agent,
+            hired_col,
+            reviewed,
+            busy,
+        )
         hired = hired_agent >= 0
         self._start_contracts(due[hired], hired_agent[hired], day)
 
@@ -426,7 +409,7 @@ class Market:
         cancelled = ~ghost & ~hired
         expired = ghost & ~removed
         refund = self.policy.refunds(cancelled, ghost & removed, expired)
-        self.metrics.posts_closed(due, hired, hired_agent, hired_col, listed, busy, refund, day)
+        self.metrics.posts_closed(due, hired, hired_agent, hired_col, reviewed, busy, day)
         if self.proposal_log.size:
             self._trace_closed(due, refund, day)
         board.open[due] = False
@@ -456,7 +439,7 @@ class Market:
             board.budget_usd[slots], hours, pop.asking_rate_usd_per_hour[agents]
         )
         length_days = hours / self.world.contracts.hours_per_day
-        np.add.at(pop.active_contracts, agents, 1)
+        # choose_hires has already taken the contract slots (active_contracts)
         first = np.isinf(pop.first_hire_day[agents])
         pop.first_hire_day[agents[first]] = day
         c = self.contracts

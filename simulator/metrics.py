@@ -219,11 +219,13 @@ class MetricsRecorder:
         hired: BoolArray,
         hired_agent: IntArray,
         hired_col: IntArray,
-        listed: BoolArray,
-        busy: BoolArray,
-        refunded: BoolArray,
+        reviewed: IntArray,
+        busy: IntArray,
         day: float,
     ) -> None:
+        """Record posts closing: proposals, hires, and what their clients reviewed
+        (``reviewed`` and ``busy`` count each post's reviewed proposals and those
+        from freelancers already at capacity)."""
         m = self.market
         board, pop = m.board, m.pop
         if not m.recording:
@@ -245,10 +247,9 @@ class MetricsRecorder:
         )
         hs = s[h]
         j["days_to_hire"] += float(np.sum(day - board.post_day[hs]))
-        reviewed = listed[counted] & ~board.ghost[s][:, None]
-        j["reviewed"] += float(reviewed[h].sum())
-        j["busy_reviewed"] += float((busy[counted] & reviewed).sum())
-        j["reviewed_all"] = j.get("reviewed_all", 0.0) + float(reviewed.sum())
+        genuine = ~board.ghost[s]
+        j["reviewed"] += float(reviewed[counted][genuine].sum())
+        j["busy_reviewed"] += float(busy[counted][genuine].sum())
         ha = hired_agent[counted][h]
         j["hired_skill"] += float(pop.skill[ha].sum())
         j["hired_quality"] += float(board.reviewed_quality[hs, hired_col[counted][h]].sum())
@@ -403,10 +404,10 @@ class MetricsRecorder:
             "fill_rate": _ratio(j["hired"], j["closed"]),
             "fill_rate_genuine": _ratio(j["hired"], j["genuine"]),
             "days_to_hire": _ratio(j["days_to_hire"], j["hired"]),
-            "proposals_reviewed_per_hire": _ratio(j.get("reviewed_all", 0.0), j["hired"]),
+            "proposals_reviewed_per_hire": _ratio(j["reviewed"], j["hired"]),
             "hired_skill": _ratio(j["hired_skill"], j["hired"]),
             "hired_proposal_quality": _ratio(j["hired_quality"], j["hired"]),
-            "busy_share_of_reviewed": _ratio(j["busy_reviewed"], j.get("reviewed_all", 0.0)),
+            "busy_share_of_reviewed": _ratio(j["busy_reviewed"], j["reviewed"]),
             "connects_revenue_usd_per_month": j["connects_revenue_usd"] / months,
             "membership_revenue_usd_per_month": j["fee_revenue_usd"] / months,
             "service_fee_revenue_usd_per_month": j["service_fee_revenue_usd"] / months,
