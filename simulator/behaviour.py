@@ -39,7 +39,9 @@ def visible_bucket(proposals: IntArray) -> IntArray:
 
 _MIDPOINT_BY_COUNT: FloatArray = BUCKET_MIDPOINTS[visible_bucket(np.arange(51, dtype=np.int64))]
 
-rule = numba.njit(cache=True)
+# error_model="numpy": a division by zero gives inf or nan, as in NumPy, instead of
+# a Python exception; the checks that would raise cost a branch on every call
+rule = numba.njit(cache=True, error_model="numpy")
 """Compile a rule for scalars and arrays alike."""
 
 

@@ -60,6 +60,21 @@ class BiddingParameters(NamedTuple):
 
 
 @numba.njit(cache=True)
+def _count_below(sorted_values: FloatArray, x: float) -> int:
+    """How many of ``sorted_values`` are below ``x`` (a plain binary search: numba's
+    ``np.searchsorted`` costs more than the search itself on short arrays)."""
+    lo = 0
+    hi = sorted_values.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
 def draw_sessions(
     u: FloatArray,
     rate: FloatArray,
@@ -102,7 +117,7 @@ def draw_sessions(
     return agents[:m], sessions[:m], offset[:m]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def browse_wave(
     agents: IntArray,
     sessions: IntArray,
@@ -170,7 +185,7 @@ def browse_wave(
         c = category[a]
         # posts of this category visible at the session time (posted before it)
         probe = c * 2.0 + (session_day[i] - wave_start) / wave_days
-        before = np.searchsorted(wave_keys, probe)
+        before = _count_below(wave_keys, probe)
         newest = feed_count_at_wave[c] + (before - wave_category_start[c])
         oldest = max(last_seen[a], newest - p.jobs_viewed_per_session * sessions[i])
         if newest > last_seen[a]:
@@ -245,7 +260,9 @@ def browse_wave(
                     p.weight_quality * quality
                     + p.weight_rating * seen_rating
                     + p.weight_price * rules.price_fit(quote, budget)
-                ) / weights + p.noise_sd * pair_normal_one(post_key[slot], agent_key[a])
+                ) / weights
+                if p.noise_sd > 0.0:
+                    score += p.noise_sd * pair_normal_one(post_key[slot], agent_key[a])
                 reviewed_agent[slot, count] = a
                 reviewed_score[slot, count] = score
                 reviewed_quality[slot, count] = quality

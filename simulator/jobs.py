@@ -200,10 +200,10 @@ def _split_log(
 class ProposalLog:
     """Who spent what on posts whose Connects may have to be traced back later.
 
-    Only proposals on posts that may need per-freelancer attribution are
-    kept: ghost posts (to count Connects wasted on them) and, when the policy
-    refunds cancelled posts, every post. Entries of closed posts are dropped
-    as they are read, so the log holds open posts only.
+    Only proposals that the policy may refund are kept: those on ghost posts
+    when it refunds removed or expired posts, and every proposal when it
+    refunds cancelled ones. Entries of closed posts are dropped as they are
+    read, so the log holds open posts only.
     """
 
     def __init__(self, initial: int = 4096) -> None:

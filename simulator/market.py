@@ -327,19 +327,15 @@ class Market:
             return
         slots, agent = out_slot[:n], out_agent[:n]
         need, paid_part = out_connects[:n], out_paid[:n]
-        active = np.flatnonzero(sent)
-        rows = agents[active]
-        buyers = np.flatnonzero(bought)
-        if buyers.size:
-            ledger.buy(agents[buyers], bought[buyers], self.month, day)
-        ledger.spend(rows, free_used[active], paid_used[active], self.month, day)
-        pop.last_proposal_day[rows] = day
+        ledger.settle(agents, bought, free_used, paid_used, self.month, day)
+        pop.last_proposal_day[agents[sent > 0]] = day
         pop.month_spend_usd[agents] += cost_usd
 
         on_ghost = board.ghost[slots]
         if np.any(on_ghost):
             self.metrics.wasted_on_ghosts(agent[on_ghost], need[on_ghost])
-        traced = on_ghost | pol.refund_on_cancel
+        # the log exists only to refund: a policy that never refunds keeps none
+        traced = (on_ghost & (pol.refund_on_removed | pol.refund_on_expired)) | pol.refund_on_cancel
         if np.any(traced):
             self.proposal_log.append(
                 slots[traced],
