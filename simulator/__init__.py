@@ -9,14 +9,40 @@ The public API for scripts and notebooks::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from simulator.errors import ConnectsimError, PolicyError, ResultsError, ScenarioError
-from simulator.loading import load_scenario, scenario_from_dict
-from simulator.market import Market, run_replication
-from simulator.metrics import ReplicationResult
-from simulator.scenario import Scenario
-from simulator.study import Study, load_study, run_study
+
+if TYPE_CHECKING:
+    from simulator.loading import load_scenario, scenario_from_dict
+    from simulator.market import Market, run_replication
+    from simulator.metrics import ReplicationResult
+    from simulator.scenario import Scenario
+    from simulator.study import Study, load_study, run_study
 
 __version__ = "0.1.0"
+
+# Loaded on first use, so that `import simulator` (and `connectsim validate`)
+# does not pay for the engine's compiled code.
+_LAZY = {
+    "load_scenario": "simulator.loading",
+    "scenario_from_dict": "simulator.loading",
+    "Market": "simulator.market",
+    "run_replication": "simulator.market",
+    "ReplicationResult": "simulator.metrics",
+    "Scenario": "simulator.scenario",
+    "Study": "simulator.study",
+    "load_study": "simulator.study",
+    "run_study": "simulator.study",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
 
 __all__ = [
     "ConnectsimError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -28,8 +28,9 @@ from simulator import stats
 from simulator.errors import ConnectsimError, ScenarioError
 from simulator.loading import load_scenario
 from simulator.metrics import HEADLINE_METRICS
-from simulator.report import fmt, write_report
-from simulator.study import Study, default_workers, run_study
+
+if TYPE_CHECKING:
+    from simulator.study import Study
 
 app = typer.Typer(
     name="connectsim",
@@ -53,6 +54,8 @@ def _options(
 
 
 def _summary_table(study: Study) -> Table:
+    from simulator.report import fmt  # matplotlib is only needed once results exist
+
     table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
     table.add_column("metric")
     for arm in study.arms:
@@ -101,6 +104,8 @@ def run(
     ] = False,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
+    from simulator.study import default_workers, run_study  # the engine loads here
+
     sc = load_scenario(scenario, overrides or [])
     n = replications or sc.run.replications
     target = out or Path("reports") / sc.name
@@ -136,14 +141,16 @@ def run(
         )
     console.print(_summary_table(study))
     if not no_report:
+        from simulator.report import write_report
+
         words = ["connectsim", "run", str(scenario), "--replications", str(n)]
         words += ["--seed", str(study.root_seed), "--out", str(target)]
         for text in overrides or []:
             words += ["--set", text]
         command = " ".join(shlex.quote(w) for w in words)
         path = write_report(study, target, command=command)
-        console.print(f"report: {path}")
-    console.print(f"results: {target}")
+        console.print(f"report: {path}", highlight=False, soft_wrap=True)
+    console.print(f"results: {target}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -164,7 +171,9 @@ def validate(
             err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
             failed += 1
             continue
-        console.print(f"[green]ok[/] {path}: {sc.name} ({len(sc.arms)} arms)", highlight=False)
+        console.print(
+            f"[green]ok[/] {path}: {sc.name} ({len(sc.arms)} arms)", highlight=False, soft_wrap=True
+        )
     if failed:
         raise typer.Exit(2)
 

@@ -105,8 +105,8 @@ def run_one(scenario: Scenario, replication: int) -> Run:
     counter = {"genuine": 0}
     post = market.board.post
 
-    def counting_post(rng: np.random.Generator, start_day: float, days: float) -> Any:
-        slots = post(rng, start_day, days)
+    def counting_post(*args: Any, **kwargs: Any) -> Any:
+        slots = post(*args, **kwargs)
         counter["genuine"] += int(np.count_nonzero(~market.board.ghost[slots]))
         return slots
 
