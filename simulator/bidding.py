@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulator import behaviour as rules
+from simulator.ledger import settle_one
 from simulator.policy import bundle_purchase
 from simulator.rng import pair_normal_one
 
@@ -158,6 +159,21 @@ def browse_wave(
     wave_keys: FloatArray,
     wave_category_start: IntArray,
     feed_count_at_wave: IntArray,
+    last_proposal_day: FloatArray,
+    # Connects ledger
+    free_lots: IntArray,
+    paid_lots: IntArray,
+    bought_total: IntArray,
+    spent_total: IntArray,
+    paid_column: int,
+    month: int,
+    # recorded metrics (added to only when ``recording``)
+    recording: bool,
+    rec_proposals: IntArray,
+    rec_connects_spent: IntArray,
+    rec_connects_spend_usd: FloatArray,
+    rec_bought: IntArray,
+    month_connects_spent: IntArray,
     # policy
     price_by_region: FloatArray,
     bundle_sizes: IntArray,
@@ -175,7 +191,13 @@ def browse_wave(
     out_cost_usd: FloatArray,
     out_proposals: IntArray,
 ) -> int:
-    """Run one browsing wave; return the number of proposals written to ``out_*``."""
+    """Run one browsing wave; return the number of proposals written to ``out_*``
+    (-1 if a freelancer's Connects would have been overdrawn, which is a bug).
+
+    Updates in place: last-seen feed positions, weekly proposal counts, the
+    month's spending, the posts' proposal counts and review lists, the
+    Connects ledger (lots, balances, counters) and the recorded metrics.
+    """
     weights = p.weight_quality + p.weight_rating + p.weight_price
     if weights <= 0.0:
         weights = 1.0
@@ -272,6 +294,32 @@ def browse_wave(
             out_paid_connects[n_out] = from_paid
             n_out += 1
         week_proposals[a] = week
+        if sent > 0 or bought > 0:
+            settled = settle_one(
+                free_lots,
+                paid_lots,
+                free_balance,
+                paid_balance,
+                bought_total,
+                spent_total,
+                a,
+                bought,
+                free_used,
+                paid_used,
+                paid_column,
+                month,
+            )
+            if not settled:
+                return -1
+            month_spend_usd[a] += cost
+            month_connects_spent[a] += free_used + paid_used
+            if sent > 0:
+                last_proposal_day[a] = wave_start
+            if recording:
+                rec_proposals[a] += sent
+                rec_connects_spent[a] += free_used + paid_used
+                rec_connects_spend_usd[a] += cost
+                rec_bought[a] += bought
         out_free_used[i] = free_used
         out_paid_used[i] = paid_used
         out_bought[i] = bought

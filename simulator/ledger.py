@@ -33,23 +33,57 @@ _COUNTERS = ("granted", "earned", "bought", "spent", "refunded", "expired")
 
 
 @numba.njit(cache=True)
-def take_oldest_first(lots: IntArray, rows: IntArray, amounts: IntArray, month: int) -> None:
-    """Remove ``amounts`` from the lots of ``rows`` in place, oldest lot first.
+def take_oldest_first_one(lots: IntArray, row: int, amount: int, month: int) -> None:
+    """Remove ``amount`` from the lots of one row in place, oldest lot first.
 
     Column ``month % width`` holds the lots issued this month, so the oldest is
     the next column round the ring.
     """
     width = lots.shape[1]
+    k = 1
+    while amount > 0 and k <= width:
+        col = (month + k) % width
+        taken = min(lots[row, col], amount)
+        lots[row, col] -= taken
+        amount -= taken
+        k += 1
+
+
+@numba.njit(cache=True)
+def take_oldest_first(lots: IntArray, rows: IntArray, amounts: IntArray, month: int) -> None:
+    """:func:`take_oldest_first_one` for each of ``rows``."""
     for i in range(rows.size):
-        row = rows[i]
-        left = amounts[i]
-        k = 1
-        while left > 0 and k <= width:
-            col = (month + k) % width
-            taken = min(lots[row, col], left)
-            lots[row, col] -= taken
-            left -= taken
-            k += 1
+        take_oldest_first_one(lots, rows[i], amounts[i], month)
+
+
+@numba.njit(cache=True)
+def settle_one(
+    free_lots: IntArray,
+    paid_lots: IntArray,
+    free_balance: IntArray,
+    paid_balance: IntArray,
+    bought_total: IntArray,
+    spent_total: IntArray,
+    row: int,
+    bought: int,
+    free_n: int,
+    paid_n: int,
+    paid_column: int,
+    month: int,
+) -> bool:
+    """One freelancer buys ``bought`` Connects, then spends ``free_n`` free and
+    ``paid_n`` bought ones, oldest lots first. False (and nothing done) if that
+    would overdraw a book."""
+    if free_n > free_balance[row] or paid_n > paid_balance[row] + bought:
+        return False
+    paid_lots[row, paid_column] += bought
+    paid_balance[row] += bought - paid_n
+    free_balance[row] -= free_n
+    bought_total[row] += bought
+    spent_total[row] += free_n + paid_n
+    take_oldest_first_one(free_lots, row, free_n, month)
+    take_oldest_first_one(paid_lots, row, paid_n, month)
+    return True
 
 
 @numba.njit(cache=True)
@@ -72,14 +106,20 @@ def _settle(
         if free_n[i] > free_balance[r] or paid_n[i] > paid_balance[r] + bought[i]:
             return False
     for i in range(rows.size):
-        r = rows[i]
-        paid_lots[r, paid_column] += bought[i]
-        paid_balance[r] += bought[i] - paid_n[i]
-        free_balance[r] -= free_n[i]
-        bought_total[r] += bought[i]
-        spent_total[r] += free_n[i] + paid_n[i]
-    take_oldest_first(free_lots, rows, free_n, month)
-    take_oldest_first(paid_lots, rows, paid_n, month)
+        settle_one(
+            free_lots,
+            paid_lots,
+            free_balance,
+            paid_balance,
+            bought_total,
+            spent_total,
+            rows[i],
+            bought[i],
+            free_n[i],
+            paid_n[i],
+            paid_column,
+            month,
+        )
     return True
 
 
@@ -181,7 +221,7 @@ class ConnectsLedger:
         """Buy ``bought`` Connects, then spend ``free_n`` free and ``paid_n`` bought
         ones, oldest lots first, in one compiled pass (a browsing wave's accounts).
         ``rows`` must be unique."""
-        paid_column = self._column("paid", month)
+        paid_column = self.paid_column(month)
         ok = _settle(
             self.free_lots,
             self.paid_lots,
@@ -198,9 +238,19 @@ class ConnectsLedger:
         )
         if not ok:
             raise RuntimeError("spend exceeds balance: the bidding rule let an agent overdraw")
+        self.record_settlement(rows, bought, free_n, paid_n, day)
+
+    def record_settlement(
+        self, rows: IntArray, bought: IntArray, free_n: IntArray, paid_n: IntArray, day: float
+    ) -> None:
+        """Log a wave's purchases and spending (settled in compiled code)."""
         self._record(day, "buy", "paid", rows, bought)
         self._record(day, "spend", "free", rows, free_n)
         self._record(day, "spend", "paid", rows, paid_n)
+
+    def paid_column(self, month: int) -> int:
+        """The lot column that Connects bought in ``month`` go to."""
+        return self._column("paid", month)
 
     def spend(
         self, rows: IntArray, free_n: IntArray, paid_n: IntArray, month: int, day: float

@@ -310,6 +310,19 @@ class Market:
             board.wave_keys,
             board.wave_category_start,
             board.feed_count_at_wave,
+            pop.last_proposal_day,
+            ledger.free_lots,
+            ledger.paid_lots,
+            ledger.bought,
+            ledger.spent,
+            ledger.paid_column(self.month),
+            self.month,
+            self.recording,
+            pop.rec_proposals,
+            pop.rec_connects_spent,
+            pop.rec_connects_spend_usd,
+            self.metrics.rec_bought,
+            self.metrics.month_connects_spent,
             pol.price_usd,
             pol.bundle_sizes,
             self._bidding,
@@ -323,13 +336,14 @@ class Market:
             cost_usd,
             sent,
         )
+        if n < 0:
+            raise RuntimeError("a freelancer's Connects were overdrawn: the bidding rule is wrong")
+        if ledger.keep_log:
+            ledger.record_settlement(agents, bought, free_used, paid_used, day)
         if n == 0:
             return
         slots, agent = out_slot[:n], out_agent[:n]
         need, paid_part = out_connects[:n], out_paid[:n]
-        ledger.settle(agents, bought, free_used, paid_used, self.month, day)
-        pop.last_proposal_day[agents[sent > 0]] = day
-        pop.month_spend_usd[agents] += cost_usd
 
         on_ghost = board.ghost[slots]
         if np.any(on_ghost):
@@ -344,9 +358,7 @@ class Market:
                 paid_part[traced],
                 self.recording,
             )
-        self.metrics.proposals_sent(
-            agents, sent, free_used + paid_used, cost_usd, bought, slots, agent, need, paid_part
-        )
+        self.metrics.proposals_sent(n, cost_usd)
 
     def _sessions(self, rng: np.random.Generator, n: int) -> tuple[IntArray, IntArray, FloatArray]:
         """Who browses in this wave, how many sessions, and when (share of the wave).

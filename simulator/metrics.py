@@ -188,30 +188,12 @@ class MetricsRecorder:
     def posted(self, slots: IntArray) -> None:
         self._today[2] += slots.size
 
-    def proposals_sent(
-        self,
-        agents: IntArray,
-        n_by_agent: IntArray,
-        connects_by_agent: IntArray,
-        cost_usd: FloatArray,
-        bought: IntArray,
-        slots: IntArray,
-        proposal_agent: IntArray,
-        need: IntArray,
-        paid_part: IntArray,
-    ) -> None:
-        m = self.market
-        pop = m.pop
-        self._fit(pop.size)
-        self._today[0] += proposal_agent.size
-        self.month_connects_spent[agents] += connects_by_agent
-        if not m.recording:
-            return
-        pop.rec_proposals[agents] += n_by_agent
-        pop.rec_connects_spent[agents] += connects_by_agent
-        pop.rec_connects_spend_usd[agents] += cost_usd
-        self.rec_bought[agents] += bought
-        self.jobs["connects_revenue_usd"] += float(cost_usd.sum())
+    def proposals_sent(self, proposals: int, cost_usd: FloatArray) -> None:
+        """Count a wave's proposals and Connects revenue (the per-freelancer totals are
+        added by the browsing kernel itself)."""
+        self._today[0] += proposals
+        if self.market.recording:
+            self.jobs["connects_revenue_usd"] += float(cost_usd.sum())
 
     def posts_closed(
         self,
