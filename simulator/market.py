@@ -457,7 +457,10 @@ class Market:
             np.concatenate([c.value_usd, value]),
             np.concatenate([c.key, board.key[slots] ^ _REVIEW_SALT]),
         )
-        self.metrics.hired(agents, length_days)
+        # a contract ends at the first wave boundary at or after its due day: that,
+        # not the nominal length, is its time in progress (what Little's law counts)
+        in_progress_days = np.ceil(length_days / self.wave_days - 1e-9) * self.wave_days
+        self.metrics.hired(agents, in_progress_days)
 
     def _complete_contracts(self, day: float) -> None:
         c = self.contracts

@@ -86,7 +86,7 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "membership_revenue_usd_per_month": "platform revenue from membership fees, USD a month",
     "service_fee_revenue_usd_per_month": "platform revenue from service fees, USD a month",
     "mean_active_contracts": "contracts in progress, daily mean",
-    "hires_per_day_x_contract_days": "hire rate times mean contract length (Little's law)",
+    "hires_per_day_x_contract_days": "hires a day times mean days in progress (Little's law)",
 }
 
 
