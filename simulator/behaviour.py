@@ -115,20 +115,3 @@ def effort_factor(
 def price_fit(quote: FloatArray, budget_usd: FloatArray) -> FloatArray:
     """How well a quote fits the budget, in [0, 1]: 1 when free, 0.5 at the budget."""
     return np.minimum(np.maximum(1.0 - quote / (2.0 * budget_usd), 0.0), 1.0)
-
-
-def segmented_cumsum(values: IntArray, groups: IntArray) -> IntArray:
-    """Running sum of non-negative ``values``, restarting at each new value of
-    sorted ``groups``."""
-    if values.size == 0:
-        return values.copy()
-    cs = np.cumsum(values)
-    start = np.empty(groups.size, dtype=np.bool_)
-    start[0] = True
-    np.not_equal(groups[1:], groups[:-1], out=start[1:])
-    # the running total before each group's first element; with non-negative values
-    # it never decreases, so a running maximum carries it across the group
-    before = np.where(start, cs - values, 0)
-    np.maximum.accumulate(before, out=before)
-    out: IntArray = cs - before
-    return out

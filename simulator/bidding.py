@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulator import behaviour as rules
+from simulator.jobs import feed_position_one, live_feed_slot
 from simulator.ledger import settle_one
 from simulator.policy import bundle_purchase
 from simulator.rng import pair_normal_one
@@ -58,21 +59,6 @@ class BiddingParameters(NamedTuple):
     weight_price: float
     noise_sd: float
     purchase_allowed: bool
-
-
-@numba.njit(cache=True)
-def _count_below(sorted_values: FloatArray, x: float) -> int:
-    """How many of ``sorted_values`` are below ``x`` (a plain binary search: numba's
-    ``np.searchsorted`` costs more than the search itself on short arrays)."""
-    lo = 0
-    hi = sorted_values.size
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if sorted_values[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @numba.njit(cache=True)
@@ -206,9 +192,15 @@ def browse_wave(
         a = agents[i]
         c = category[a]
         # posts of this category visible at the session time (posted before it)
-        probe = c * 2.0 + (session_day[i] - wave_start) / wave_days
-        before = _count_below(wave_keys, probe)
-        newest = feed_count_at_wave[c] + (before - wave_category_start[c])
+        newest = feed_position_one(
+            c,
+            session_day[i],
+            wave_start,
+            wave_days,
+            wave_keys,
+            wave_category_start,
+            feed_count_at_wave,
+        )
         oldest = max(last_seen[a], newest - p.jobs_viewed_per_session * sessions[i])
         if newest > last_seen[a]:
             last_seen[a] = newest
@@ -228,11 +220,8 @@ def browse_wave(
         week = week_proposals[a]
         sent = 0
         for pos in range(newest - 1, oldest - 1, -1):
-            seq = feed[c * feed_capacity + (pos & (feed_capacity - 1))]
-            if seq < 0:
-                continue
-            slot = seq & (board_capacity - 1)
-            if post_seq[slot] != seq or not post_open[slot]:
+            slot = live_feed_slot(feed, feed_capacity, board_capacity, post_seq, post_open, c, pos)
+            if slot < 0:
                 continue
             count = proposals[slot]
             if p.applicant_cap >= 0 and count >= p.applicant_cap:

@@ -86,43 +86,6 @@ def settle_one(
     return True
 
 
-@numba.njit(cache=True)
-def _settle(
-    free_lots: IntArray,
-    paid_lots: IntArray,
-    free_balance: IntArray,
-    paid_balance: IntArray,
-    bought_total: IntArray,
-    spent_total: IntArray,
-    rows: IntArray,
-    bought: IntArray,
-    free_n: IntArray,
-    paid_n: IntArray,
-    paid_column: int,
-    month: int,
-) -> bool:
-    for i in range(rows.size):
-        r = rows[i]
-        if free_n[i] > free_balance[r] or paid_n[i] > paid_balance[r] + bought[i]:
-            return False
-    for i in range(rows.size):
-        settle_one(
-            free_lots,
-            paid_lots,
-            free_balance,
-            paid_balance,
-            bought_total,
-            spent_total,
-            rows[i],
-            bought[i],
-            free_n[i],
-            paid_n[i],
-            paid_column,
-            month,
-        )
-    return True
-
-
 class ConnectsLedger:
     """Connects balances as lots, with counters and an optional log."""
 
@@ -208,37 +171,6 @@ class ConnectsLedger:
         self._add("free", rows, free_n, month, day, "refund")
         self._add("paid", rows, paid_n, month, day, "refund")
         np.add.at(self.refunded, rows, free_n + paid_n)
-
-    def settle(
-        self,
-        rows: IntArray,
-        bought: IntArray,
-        free_n: IntArray,
-        paid_n: IntArray,
-        month: int,
-        day: float,
-    ) -> None:
-        """Buy ``bought`` Connects, then spend ``free_n`` free and ``paid_n`` bought
-        ones, oldest lots first, in one compiled pass (a browsing wave's accounts).
-        ``rows`` must be unique."""
-        paid_column = self.paid_column(month)
-        ok = _settle(
-            self.free_lots,
-            self.paid_lots,
-            self.free_balance,
-            self.paid_balance,
-            self.bought,
-            self.spent,
-            rows,
-            bought,
-            free_n,
-            paid_n,
-            paid_column,
-            month,
-        )
-        if not ok:
-            raise RuntimeError("spend exceeds balance: the bidding rule let an agent overdraw")
-        self.record_settlement(rows, bought, free_n, paid_n, day)
 
     def record_settlement(
         self, rows: IntArray, bought: IntArray, free_n: IntArray, paid_n: IntArray, day: float

@@ -507,7 +507,6 @@ class Market:
         leavers = np.flatnonzero(leave)
         pop.in_market[leavers] = False
         pop.left_day[leavers] = day
-        self.metrics.exited(leavers)
 
         self.month += 1
         if beh.membership_choice == "choose":

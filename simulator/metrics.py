@@ -262,9 +262,6 @@ class MetricsRecorder:
             self.market.pop.rec_fee_usd[rows] += fee_usd
             self.jobs["fee_revenue_usd"] += float(fee_usd.sum())
 
-    def exited(self, rows: IntArray) -> None:
-        self.month_connects_spent[rows] = 0
-
     def entered(self, rows: IntArray) -> None:
         self._fit(self.market.pop.size)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from simulator.behaviour import (
@@ -15,7 +14,6 @@ from simulator.behaviour import (
     perceived_competitors,
     price_fit,
     quote_usd,
-    segmented_cumsum,
     strength,
     surplus_usd,
     visible_bucket,
@@ -157,48 +155,3 @@ def test_effort_falls_after_weekly_hours_and_is_floored() -> None:
     # 4 / ((b + 1) * 0.5) <= 0.2 from b = 39 on
     np.testing.assert_allclose(out[39:], 0.2)
     assert np.all(out[:39] > 0.2)
-
-
-# ------------------------------------------------------------ segmented cumsum
-def test_segmented_cumsum_hand_example() -> None:
-    values = ints(1, 2, 3, 4, 5, 6, 7)
-    groups = ints(0, 0, 1, 1, 1, 4, 5)
-    assert segmented_cumsum(values, groups).tolist() == [1, 3, 3, 7, 12, 6, 7]
-
-
-def test_segmented_cumsum_single_group_is_cumsum() -> None:
-    values = ints(3, 1, 4, 1, 5)
-    assert segmented_cumsum(values, ints(2, 2, 2, 2, 2)).tolist() == [3, 4, 8, 9, 14]
-
-
-def test_segmented_cumsum_empty() -> None:
-    out = segmented_cumsum(ints(), ints())
-    assert out.size == 0
-
-
-def test_segmented_cumsum_matches_pandas() -> None:
-    rng = np.random.default_rng(2024)
-    groups = np.sort(rng.integers(0, 50, size=2000))
-    # non-negative values (Connects needed, counts), a third of them zero
-    values = rng.integers(0, 20, size=2000) * (rng.random(2000) < 0.67)
-    expected = pd.Series(values).groupby(groups).cumsum().to_numpy()
-    np.testing.assert_array_equal(segmented_cumsum(values, groups), expected)
-
-
-def test_segmented_cumsum_zeros_and_single_element_groups() -> None:
-    values = ints(0, 0, 3, 0, 0, 5, 2, 0)
-    groups = ints(0, 1, 1, 2, 3, 3, 4, 4)
-    assert segmented_cumsum(values, groups).tolist() == [0, 0, 3, 0, 0, 5, 2, 2]
-
-
-def test_segmented_cumsum_of_ones_is_rank_within_group() -> None:
-    groups = ints(2, 2, 2, 5, 7, 7, 9, 9, 9, 9)
-    ones = np.ones(groups.size, dtype=np.int64)
-    assert (segmented_cumsum(ones, groups) - 1).tolist() == [0, 1, 2, 0, 0, 1, 0, 1, 2, 3]
-
-
-def test_segmented_cumsum_large_values_in_later_groups() -> None:
-    # a later group's running total may be smaller than an earlier one's
-    values = ints(100, 100, 1, 1, 50)
-    groups = ints(0, 0, 1, 1, 2)
-    assert segmented_cumsum(values, groups).tolist() == [100, 200, 1, 2, 50]
