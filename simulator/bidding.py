@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulator import behaviour as rules
-from simulator.jobs import feed_position_one, live_feed_slot
+from simulator.jobs import count_below
 from simulator.ledger import settle_one
 from simulator.policy import bundle_purchase
 from simulator.rng import pair_normal_one
@@ -192,15 +192,9 @@ def browse_wave(
         a = agents[i]
         c = category[a]
         # posts of this category visible at the session time (posted before it)
-        newest = feed_position_one(
-            c,
-            session_day[i],
-            wave_start,
-            wave_days,
-            wave_keys,
-            wave_category_start,
-            feed_count_at_wave,
-        )
+        probe = c * 2.0 + (session_day[i] - wave_start) / wave_days
+        before = count_below(wave_keys, probe)
+        newest = feed_count_at_wave[c] + (before - wave_category_start[c])
         oldest = max(last_seen[a], newest - p.jobs_viewed_per_session * sessions[i])
         if newest > last_seen[a]:
             last_seen[a] = newest
@@ -220,8 +214,11 @@ def browse_wave(
         week = week_proposals[a]
         sent = 0
         for pos in range(newest - 1, oldest - 1, -1):
-            slot = live_feed_slot(feed, feed_capacity, board_capacity, post_seq, post_open, c, pos)
-            if slot < 0:
+            seq = feed[c * feed_capacity + (pos & (feed_capacity - 1))]
+            if seq < 0:
+                continue
+            slot = seq & (board_capacity - 1)
+            if post_seq[slot] != seq or not post_open[slot]:
                 continue
             count = proposals[slot]
             if p.applicant_cap >= 0 and count >= p.applicant_cap:

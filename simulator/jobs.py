@@ -30,48 +30,18 @@ def _next_pow2(n: float) -> int:
 
 
 @numba.njit(cache=True)
-def feed_position_one(
-    category: int,
-    day: float,
-    wave_start: float,
-    wave_days: float,
-    wave_keys: FloatArray,
-    wave_category_start: IntArray,
-    feed_count_at_wave: IntArray,
-) -> int:
-    """How many posts of ``category`` had been posted by ``day`` (within the wave)."""
-    probe = category * 2.0 + (day - wave_start) / wave_days
-    # a plain binary search: numba's np.searchsorted costs more than the search
+def count_below(sorted_values: FloatArray, x: float) -> int:
+    """How many of ``sorted_values`` are below ``x`` (a plain binary search: numba's
+    ``np.searchsorted`` costs more than the search itself on short arrays)."""
     lo = 0
-    hi = wave_keys.size
+    hi = sorted_values.size
     while lo < hi:
         mid = (lo + hi) >> 1
-        if wave_keys[mid] < probe:
+        if sorted_values[mid] < x:
             lo = mid + 1
         else:
             hi = mid
-    return int(feed_count_at_wave[category] + (lo - wave_category_start[category]))
-
-
-@numba.njit(cache=True)
-def live_feed_slot(
-    feed: IntArray,
-    feed_capacity: int,
-    board_capacity: int,
-    post_seq: IntArray,
-    post_open: BoolArray,
-    category: int,
-    position: int,
-) -> int:
-    """The slot of the post at ``position`` in ``category``'s feed, or -1 if that
-    post has closed (or its slot now holds another post)."""
-    seq = feed[category * feed_capacity + (position & (feed_capacity - 1))]
-    if seq < 0:
-        return -1
-    slot = seq & (board_capacity - 1)
-    if post_seq[slot] != seq or not post_open[slot]:
-        return -1
-    return int(slot)
+    return lo
 
 
 class JobBoard:
@@ -187,37 +157,20 @@ class JobBoard:
         return slots
 
     def feed_position(self, category: IntArray, day: FloatArray) -> IntArray:
-        """How many posts of each category had been posted by each ``day`` in this wave."""
-        out = np.empty(category.size, dtype=np.int64)
-        for i in range(category.size):
-            out[i] = feed_position_one(
-                int(category[i]),
-                float(day[i]),
-                self._wave_start,
-                self._wave_days,
-                self.wave_keys,
-                self.wave_category_start,
-                self.feed_count_at_wave,
-            )
-        return out
+        """How many posts of each category had been posted by each ``day`` in this wave
+        (the browsing kernel computes the same for each freelancer it handles)."""
+        probe = category * 2.0 + (day - self._wave_start) / self._wave_days
+        before = np.array([count_below(self.wave_keys, float(x)) for x in probe], dtype=np.int64)
+        start = self.wave_category_start[category]
+        return self.feed_count_at_wave[category] + (before - start)
 
     def feed_slots(self, category: IntArray, position: IntArray) -> tuple[IntArray, BoolArray]:
         """Slots of the posts at feed ``position`` of ``category``, and whether each
         is still the same post and open."""
-        slots = np.empty(category.size, dtype=np.int64)
-        for i in range(category.size):
-            slots[i] = live_feed_slot(
-                self.feed,
-                self.feed_capacity,
-                self.capacity,
-                self.seq,
-                self.open,
-                int(category[i]),
-                int(position[i]),
-            )
-        live = slots >= 0
         seqs = self.feed[category * self.feed_capacity + (position & (self.feed_capacity - 1))]
-        return np.where(live, slots, seqs & (self.capacity - 1)), live
+        slots = seqs & (self.capacity - 1)
+        live = (self.seq[slots] == seqs) & self.open[slots] & (seqs >= 0)
+        return slots, live
 
     def due(self, day: float, close_when_full: bool) -> IntArray:
         """Slots of open posts whose decision (or expiry) time has come."""
