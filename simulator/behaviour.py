@@ -41,7 +41,7 @@ _MIDPOINT_BY_COUNT: FloatArray = BUCKET_MIDPOINTS[visible_bucket(np.arange(51, d
 
 # error_model="numpy": a division by zero gives inf or nan, as in NumPy, instead of
 # a Python exception; the checks that would raise cost a branch on every call
-rule = numba.njit(cache=True, error_model="numpy")
+rule = numba.njit(cache=True, error_model="numpy", inline="always")
 """Compile a rule for scalars and arrays alike."""
 
 

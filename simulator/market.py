@@ -4,8 +4,9 @@ SimPy owns time. Six processes share one environment: the job stream, the
 browsing waves, the clients' decisions, contract completions, the weekly
 reset and the monthly cycle (grants, expiry, fees, eligibility, exits and
 entries), plus a daily recorder. Each event acts on every agent concerned at
-once with array operations: there is no SimPy event and no Python object per
-proposal, which is what lets a replication of a large market run in seconds.
+once, with array operations or a compiled loop (:mod:`simulator.bidding`):
+there is no SimPy event and no Python object per proposal, which is what lets
+a replication of a large market run in seconds.
 
 A replication is a pure function of (scenario, arm, root seed, replication):
 see :func:`run_replication`.
@@ -106,7 +107,9 @@ class Market:
         )
         self.env = simpy.Environment()
         self.contracts = _Contracts.empty()
+        # sessions' Poisson rates and P(no session) per freelancer, rebuilt as it grows
         self._session_rate = np.zeros(0)
+        self._p_no_session = np.zeros(0)
         beh, cl = world.behaviour, world.clients
         self._bidding = BiddingParameters(
             jobs_viewed_per_session=p.jobs_viewed_per_session,
@@ -127,7 +130,6 @@ class Market:
             noise_sd=cl.noise_sd,
             purchase_allowed=self.policy.purchase_allowed,
         )
-        self._p_no_session = np.zeros(0)
         self.proposal_log = ProposalLog()
         self.metrics = MetricsRecorder(self)
         self.month = 0
