@@ -178,6 +178,16 @@ def validate(
         raise typer.Exit(2)
 
 
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (every field, type, default and meaning)."""
+    import json
+
+    from simulator.scenario import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
 def main() -> None:
     """Entry point with the error boundary."""
     debug = "--debug" in sys.argv[1:]

@@ -248,16 +248,23 @@ class FreePolicy(CreditPolicy):
 
     kind: Literal["free"] = "free"
     purchase_allowed: bool = False
+    """Freelancers may buy Connects (not in the free program)."""
     monthly_grant: dict[str, ConnectCount] = Field(
         default_factory=lambda: {"basic": 10, "plus": 70}
     )
+    """Free Connects granted each month, by membership (the seed article's 10 and 70)."""
     new_account_grant: ConnectCount = 0
+    """One-time free Connects for a new account."""
     earning: Earning = Earning(
         per_five_star_review=10, per_completed_project=5, per_course=5, per_community_post=2
     )
+    """Connects earned for reviews, completed projects, courses and community work
+    (amounts are assumptions)."""
     eligibility: Eligibility = Eligibility(
         require_verified=True, min_rating=0.5, active_within_days=60.0
     )
+    """Grants and earnings go to verified freelancers in good standing, active in the
+    last 60 days (thresholds are assumptions)."""
 
 
 POLICY_KINDS: dict[str, type[CreditPolicy]] = {"paid": PaidPolicy, "free": FreePolicy}

@@ -230,7 +230,7 @@ class World(Frozen):
     clients: Clients = Clients()
     """Client review and hiring."""
     contracts: Contracts = Contracts()
-    """Work, payment and reviews."""
+    """How contracts are worked, paid and reviewed."""
     behaviour: Behaviour = Behaviour()
     """Freelancers' decision rules."""
 
