@@ -159,6 +159,11 @@ class Market:
     def _wave_index(self) -> int:
         return round(self.env.now * self.waves_per_day)
 
+    def _to_next_wave(self) -> float:
+        # aim at the next wave's absolute time, so that adding a wave length that
+        # is not a power-of-two fraction of a day never drifts off the grid
+        return (self._wave_index() + 1) * self.wave_days - self.env.now
+
     def _now(self) -> float:
         # SimPy adds float timeouts; snap to the wave grid so days stay exact.
         return self._wave_index() * self.wave_days
@@ -220,23 +225,23 @@ class Market:
                 self.board.tier[slots], self.board.budget_usd[slots]
             )
             self.metrics.posted(slots)
-            yield self.env.timeout(self.wave_days)
+            yield self.env.timeout(self._to_next_wave())
 
     def _clients(self) -> Generator[simpy.Event, None, None]:
         while True:
             self._close_posts(self._now())
-            yield self.env.timeout(self.wave_days)
+            yield self.env.timeout(self._to_next_wave())
 
     def _contract_completions(self) -> Generator[simpy.Event, None, None]:
         while True:
             self._complete_contracts(self._now())
-            yield self.env.timeout(self.wave_days)
+            yield self.env.timeout(self._to_next_wave())
 
     def _browsing(self) -> Generator[simpy.Event, None, None]:
         rng = self.streams["browsing"]
         while True:
             self._browse(rng, self._now())
-            yield self.env.timeout(self.wave_days)
+            yield self.env.timeout(self._to_next_wave())
 
     def _weekly(self) -> Generator[simpy.Event, None, None]:
         while True:
@@ -564,7 +569,7 @@ class Market:
         """Run the warm-up and the horizon; return the recorded metrics."""
         # events at the end instant itself (a new month, the next wave) are not run:
         # they belong to a period that is not recorded
-        self.env.run(until=self.end_day)
+        self.env.run(until=self.end_day - 0.5 * self.wave_days)
         self.metrics.end_of_day(self.end_day)
         return self.metrics.result()
 

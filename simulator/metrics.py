@@ -70,8 +70,8 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "share_of_earnings": "segment's share of all earnings",
     "population_share": "segment's share of freelancer-months",
     "gini_earnings": "Gini coefficient of earnings across the segment's freelancers",
-    "entries": "freelancers who joined during the window",
-    "exits": "freelancers who left during the window",
+    "entries": "freelancers who joined after the warm-up's end and before the run's end",
+    "exits": "freelancers who left after the warm-up's end and before the run's end",
     "jobs_closed": "posts closed in the window (posted after the warm-up)",
     "proposals_per_job": "proposals per closed post",
     "share_jobs_50plus": "share of closed posts with 50 or more proposals",
@@ -274,7 +274,8 @@ class MetricsRecorder:
         if self._day_index < self._daily.shape[0]:
             self._daily[self._day_index] = self._today
         self._day_index += 1
-        if m.recording:
+        # the day ending at the warm-up's end is still warm-up
+        if day > m.warmup_days + 1e-9:
             self.jobs["active_contracts_days"] += self._today[4]
             self.jobs["recorded_days"] += 1.0
         self._today = np.zeros(6)
@@ -447,8 +448,8 @@ def _freelancer_metrics(
         "share_of_earnings": _ratio(earnings, totals["earnings"]),
         "population_share": _ratio(months, totals["months"]),
         "gini_earnings": gini(g["earnings_usd"].to_numpy(dtype=np.float64)),
-        "entries": float(
-            ((g["joined_day"] > 0.0) & (g["joined_day"] >= start) & (g["joined_day"] < end)).sum()
-        ),
-        "exits": float(((g["left_day"] >= start) & (g["left_day"] < end)).sum()),
+        # strictly after the warm-up's end for both: a freelancer leaving at that
+        # instant is never present in the window, so joins there are left out too
+        "entries": float(((g["joined_day"] > start) & (g["joined_day"] < end)).sum()),
+        "exits": float(((g["left_day"] > start) & (g["left_day"] < end)).sum()),
     }

@@ -83,8 +83,9 @@ class Population(Frozen):
     """Kinds of work; a freelancer bids only on jobs of its own category."""
     new_share: Share = 0.2
     """Share of the initial freelancers who are new (no completed job yet)."""
-    history_jobs_mean: NonNegativeFloat = 12.0
-    """Mean completed jobs of an established freelancer at the start (geometric)."""
+    history_jobs_mean: Annotated[float, Field(ge=1.0)] = 12.0
+    """Mean completed jobs of an established freelancer at the start (geometric, at
+    least one)."""
     skill_beta_a: PositiveFloat = 2.0
     """Skill ~ Beta(a, b) in (0, 1)."""
     skill_beta_b: PositiveFloat = 2.0
@@ -260,7 +261,8 @@ class RunSettings(Frozen):
     horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)] = 180.0
     """Days recorded after the warm-up."""
     wave_days: Annotated[float, Field(gt=0.0, le=1.0)] = 0.125
-    """Length of a browsing wave, days; sessions in a wave see proposal counts at its start."""
+    """Length of a browsing wave, days: the time step of posting, closing, hiring and
+    contract ends (bidding within a wave is in exact session order)."""
     replications: Annotated[int, Field(ge=1, le=100_000)] = 10
     """Default number of replications."""
     seed: Annotated[int, Field(ge=0)] = 20_190_501
