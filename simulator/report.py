@@ -41,6 +41,11 @@ def fmt(metric: str, value: float, signed: bool = False, difference: bool = Fals
     return text + unit
 
 
+def _sentence_case(text: str) -> str:
+    # str.capitalize() would lower-case the rest ("Connects" -> "connects")
+    return text[:1].upper() + text[1:]
+
+
 def headline_sentences(study: Study) -> list[str]:
     """The headline differences, one plain sentence per arm and metric."""
     lv = study.levels()
@@ -61,7 +66,7 @@ def headline_sentences(study: Study) -> list[str]:
             )
             rel = "" if math.isnan(d["relative"]) else f", {d['relative'] * 100:+.0f}%"
             sentences.append(
-                f"{METRIC_DESCRIPTIONS[metric].capitalize()}: {fmt(metric, a['mean'])} under "
+                f"{_sentence_case(METRIC_DESCRIPTIONS[metric])}: {fmt(metric, a['mean'])} under "
                 f"{study.label(arm)} against {fmt(metric, b['mean'])} under "
                 f"{study.label(base)}, a paired difference of "
                 f"{fmt(metric, d['mean'], signed=True, difference=True)} (95% CI "
