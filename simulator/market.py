@@ -73,8 +73,10 @@ class Market:
         self.root_seed = scenario.run.seed if root_seed is None else root_seed
         world = scenario.world
         self.world = world
-        self.wave_days = scenario.run.wave_days
-        self.waves_per_day = round(1.0 / self.wave_days)
+        # a whole number of waves a day; wave k starts at k / waves_per_day, a division
+        # of integers, so whole days (k a multiple of waves_per_day) are exact
+        self.waves_per_day = round(1.0 / scenario.run.wave_days)
+        self.wave_days = 1.0 / self.waves_per_day
         self.warmup_days = scenario.run.warmup_days
         self.end_day = scenario.run.warmup_days + scenario.run.horizon_days
         self.streams = spawn_streams(replication_seed(self.root_seed, replication))
@@ -139,14 +141,18 @@ class Market:
         self._grant_monthly(rows, 0.0)
         self._charge_fees(rows)
 
+        # At an instant shared by several processes SimPy runs them in the order their
+        # events were scheduled. Creating the calendar processes first keeps month
+        # starts, weekly resets and the daily record ahead of that instant's wave
+        # even when waves are whole days long.
         for process in (
+            self._monthly,
+            self._weekly,
+            self._recorder,
             self._job_stream,
             self._clients,
             self._contract_completions,
             self._browsing,
-            self._weekly,
-            self._monthly,
-            self._recorder,
         ):
             self.env.process(process())
 
@@ -160,13 +166,13 @@ class Market:
         return round(self.env.now * self.waves_per_day)
 
     def _to_next_wave(self) -> float:
-        # aim at the next wave's absolute time, so that adding a wave length that
-        # is not a power-of-two fraction of a day never drifts off the grid
-        return (self._wave_index() + 1) * self.wave_days - self.env.now
+        # aim at the next wave's absolute time rather than adding wave lengths, whose
+        # rounding errors would accumulate
+        return (self._wave_index() + 1) / self.waves_per_day - self.env.now
 
     def _now(self) -> float:
         # SimPy adds float timeouts; snap to the wave grid so days stay exact.
-        return self._wave_index() * self.wave_days
+        return self._wave_index() / self.waves_per_day
 
     def _eligible(self, rows: IntArray, day: float) -> BoolArray:
         pop = self.pop

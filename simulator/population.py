@@ -152,9 +152,7 @@ class Population:
         established = rng.random(n) < established_share
         # numpy's geometric counts from 1 and has mean 1/p: an established freelancer
         # has done at least one job, history_jobs_mean on average
-        history = np.where(
-            established, rng.geometric(1.0 / max(p.history_jobs_mean, 1.0), size=n), 0
-        )
+        history = np.where(established, rng.geometric(1.0 / p.history_jobs_mean, size=n), 0)
         five_star_prob = np.clip(
             self.world.contracts.five_star_base + self.world.contracts.five_star_per_skill * skill,
             0.0,
