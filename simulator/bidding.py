@@ -137,7 +137,6 @@ def browse_wave(
     budget_usd: FloatArray,
     hours: FloatArray,
     connects_needed: IntArray,
-    connects_spent: IntArray,
     post_key: U64,
     reviewed_agent: IntArray,
     reviewed_score: FloatArray,
@@ -256,7 +255,6 @@ def browse_wave(
             bought += buy
             cost += buy * price
             proposals[slot] = count + 1
-            connects_spent[slot] += need
             effort = rules.effort_factor(
                 week, p.weekly_proposal_hours, p.proposal_hours, p.min_effort
             )

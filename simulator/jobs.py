@@ -75,7 +75,6 @@ class JobBoard:
         self.removed = np.zeros(c, dtype=np.bool_)
         self.key = np.zeros(c, dtype=np.uint64)
         self.proposals = np.zeros(c, dtype=np.int64)
-        self.connects_spent = np.zeros(c, dtype=np.int64)
         self.connects_needed = np.zeros(c, dtype=np.int64)
         self.reviewed_agent = np.full((c, max_reviewed), -1, dtype=np.int64)
         self.reviewed_score = np.zeros((c, max_reviewed))
@@ -137,7 +136,6 @@ class JobBoard:
         self.removed[slots] = removed
         self.key[slots] = keys
         self.proposals[slots] = 0
-        self.connects_spent[slots] = 0
         self.reviewed_agent[slots] = -1
 
         # feed: append in posting order per category

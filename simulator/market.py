@@ -315,7 +315,6 @@ class Market:
             board.budget_usd,
             board.hours,
             board.connects_needed,
-            board.connects_spent,
             board.key,
             board.reviewed_agent,
             board.reviewed_score,

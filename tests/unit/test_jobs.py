@@ -90,7 +90,6 @@ def test_post_fills_free_slots_and_sets_fields() -> None:
     assert np.all((board.category[slots] >= 0) & (board.category[slots] < CATEGORIES))
     assert np.all(board.budget_usd[slots] > 0)
     assert np.all(board.proposals[slots] == 0)
-    assert np.all(board.connects_spent[slots] == 0)
     assert np.all(board.reviewed_agent[slots] == -1)
     assert len(np.unique(board.key[slots])) == n
 
