@@ -76,9 +76,12 @@ class JobBoard:
         self.key = np.zeros(c, dtype=np.uint64)
         self.proposals = np.zeros(c, dtype=np.int64)
         self.connects_needed = np.zeros(c, dtype=np.int64)
-        self.reviewed_agent = np.full((c, max_reviewed), -1, dtype=np.int64)
+        # the review lists are the board's largest arrays and are written at random
+        # slots for every reviewed proposal: 32-bit freelancer rows and qualities
+        # halve their memory traffic (scores, which decide hires, stay 64-bit)
+        self.reviewed_agent = np.full((c, max_reviewed), -1, dtype=np.int32)
         self.reviewed_score = np.zeros((c, max_reviewed))
-        self.reviewed_quality = np.zeros((c, max_reviewed))
+        self.reviewed_quality = np.zeros((c, max_reviewed), dtype=np.float32)
         self.posted = 0
         # per-category feed: ring of global sequence numbers in posting order
         self.feed_capacity = _next_pow2(2 * feed_lookback + 64)
