@@ -9,7 +9,7 @@ with the horizon.
 
 Usage::
 
-    python benchmarks/bench_engine.py [--horizon-days 365] [--arm paid]
+    python benchmarks/bench_engine.py [--horizon-days 365] [--arm paid] [--set PATH=VALUE]
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def bare_timeout_rate(events: int = 1_000_000) -> float:
     return events / (time.perf_counter() - start)
 
 
-def engine_rate(arm: str, horizon_days: float) -> tuple[float, int, float]:
+def engine_rate(arm: str, horizon_days: float, overrides: list[str]) -> tuple[float, int, float]:
     """Proposals per second, proposals, and seconds for one replication."""
-    scenario = load_scenario(REFERENCE, [f"run.horizon_days={horizon_days}"])
+    scenario = load_scenario(REFERENCE, [f"run.horizon_days={horizon_days}", *overrides])
     market = Market(scenario, arm, replication=0)
     start = time.perf_counter()
     result = market.run()
@@ -77,13 +77,22 @@ def main() -> None:
     parser.add_argument("--arm", default="paid")
     parser.add_argument("--horizon-days", type=float, default=365.0)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the reference market, as connectsim run --set",
+    )
     args = parser.parse_args()
 
     timeouts = bare_timeout_rate()
-    rate, proposals, seconds = engine_rate(args.arm, args.horizon_days)
+    rate, proposals, seconds = engine_rate(args.arm, args.horizon_days, args.overrides)
     timeouts_after = bare_timeout_rate()
     baseline = 0.5 * (timeouts + timeouts_after)
-    print(f"reference market, arm {args.arm}, {args.horizon_days:.0f} days recorded")
+    changed = f" ({', '.join(args.overrides)})" if args.overrides else ""
+    print(f"reference market{changed}, arm {args.arm}, {args.horizon_days:.0f} days recorded")
     print(f"  proposals simulated      {proposals:>14,d} in {seconds:.1f} s")
     print(f"  proposals per second     {rate:>14,.0f}")
     print(
