@@ -54,6 +54,24 @@ class _Contracts:
         return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.uint64))
 
 
+class _Scratch:
+    """Reusable int64 output buffers for the browsing kernel.
+
+    Fresh arrays every wave would cost page faults on megabytes of new memory
+    each time; these grow when needed and are otherwise reused. Callers get
+    views of the first ``n`` entries, valid until the next :meth:`take`.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._arrays = [np.empty(0, dtype=np.int64) for _ in range(count)]
+
+    def take(self, n: int) -> list[IntArray]:
+        if n > self._arrays[0].size:
+            size = max(n, 2 * self._arrays[0].size)
+            self._arrays = [np.empty(size, dtype=np.int64) for _ in self._arrays]
+        return [a[:n] for a in self._arrays]
+
+
 class Market:
     """One replication of one arm: the world, the policy and the SimPy environment."""
 
@@ -133,6 +151,8 @@ class Market:
             purchase_allowed=self.policy.purchase_allowed,
         )
         self.proposal_log = ProposalLog()
+        self._proposal_buffers = _Scratch(4)
+        self._agent_buffers = _Scratch(4)
         self.metrics = MetricsRecorder(self)
         self.month = 0
 
@@ -275,15 +295,9 @@ class Market:
         agents, sessions, session_day = agents[order], sessions[order], session_day[order]
 
         most = int(sessions.sum()) * self.world.population.jobs_viewed_per_session
-        out_slot = np.empty(most, dtype=np.int64)
-        out_agent = np.empty(most, dtype=np.int64)
-        out_connects = np.empty(most, dtype=np.int64)
-        out_paid = np.empty(most, dtype=np.int64)
-        free_used = np.empty(agents.size, dtype=np.int64)
-        paid_used = np.empty(agents.size, dtype=np.int64)
-        bought = np.empty(agents.size, dtype=np.int64)
+        out_slot, out_agent, out_connects, out_paid = self._proposal_buffers.take(most)
+        free_used, paid_used, bought, sent = self._agent_buffers.take(agents.size)
         cost_usd = np.empty(agents.size)
-        sent = np.empty(agents.size, dtype=np.int64)
         ledger = self.ledger
         n = browse_wave(
             agents,
