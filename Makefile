@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REPLICATIONS ?= 20
 
-.PHONY: install test lint typecheck pytest report bench clean
+.PHONY: install test lint typecheck pytest report bench clean clean-cache
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,5 +35,10 @@ report: install
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py
 
-clean:
+# numba's cache is checked against the file of each compiled function only: after
+# editing a module that compiled code calls (behaviour.py, rng.py, ...), clear it
+clean-cache:
+	rm -f simulator/__pycache__/*.nbi simulator/__pycache__/*.nbc
+
+clean: clean-cache
 	rm -rf $(VENV) reports/*/ .pytest_cache .mypy_cache .ruff_cache
