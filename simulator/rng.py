@@ -135,7 +135,8 @@ def normal_quantile_one(p: float) -> float:
 @numba.njit(cache=True)
 def pair_normal_one(key_a: np.uint64, key_b: np.uint64) -> float:
     """A standard normal value determined by two keys (the quantile of their uniform)."""
-    return normal_quantile_one(pair_uniform_one(key_a, key_b))
+    z: float = normal_quantile_one(pair_uniform_one(key_a, key_b))
+    return z
 
 
 _mix_ufunc = numba.vectorize(["uint64(uint64)"], cache=True)(mix_one)

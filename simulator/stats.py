@@ -45,6 +45,14 @@ def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
 
     ``mean`` is the mean of (arm - baseline) over replications, with its 95%
     interval; ``relative`` divides by the baseline's mean level.
+
+    ``unpaired_sd`` is the standard deviation the difference of one
+    replication of each arm would have if the arms were run on independent
+    random numbers, ``sqrt(var(arm) + var(baseline))``, estimated from the same
+    replications (each arm's replications are independent of each other).
+    ``variance_reduction`` is ``unpaired_sd**2 / sd**2``: how many times fewer
+    replications common random numbers need for the same interval (the paired
+    interval is ``sqrt(variance_reduction)`` times narrower).
     """
     base = metrics[metrics["arm"] == baseline][["replication", *KEYS, "value"]]
     others = metrics[metrics["arm"] != baseline]
@@ -62,6 +70,8 @@ def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
                 "relative",
                 "relative_ci_low",
                 "relative_ci_high",
+                "unpaired_sd",
+                "variance_reduction",
             ]
         )
     merged = others.merge(base, on=["replication", *KEYS], suffixes=("", "_baseline"))
@@ -75,6 +85,10 @@ def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
         out["relative"] = out["mean"] / scale
         out["relative_ci_low"] = out["ci_low"] / scale
         out["relative_ci_high"] = out["ci_high"] / scale
+        arm_var = grouped["value"].var(ddof=1)
+        base_var = grouped["value_baseline"].var(ddof=1)
+        out["unpaired_sd"] = np.sqrt(arm_var + base_var)
+        out["variance_reduction"] = (arm_var + base_var) / (out["sd"] ** 2).where(out["sd"] > 0)
     return out.reset_index()
 
 
