@@ -26,8 +26,9 @@ from rich.table import Table
 
 from simulator import stats
 from simulator.errors import ConnectsimError, ScenarioError
-from simulator.loading import load_scenario
+from simulator.loading import load_scenario, scenario_hash
 from simulator.metrics import HEADLINE_METRICS
+from simulator.results import ResultsStore
 
 if TYPE_CHECKING:
     from simulator.study import Study
@@ -102,6 +103,10 @@ def run(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Write results only, no report.")
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace a study of another scenario found in --out."),
+    ] = False,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
     from simulator.study import default_workers, run_study  # the engine loads here
@@ -111,6 +116,10 @@ def run(
     target = out or Path("reports") / sc.name
     n_workers = workers or default_workers()
     total = n * len(sc.arms)
+    # refuse another study's directory before printing or starting anything
+    ResultsStore(target).check_compatible(
+        scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
+    )
     console.print(
         f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {n} replications "
         f"on {n_workers} worker{'s' if n_workers > 1 else ''} -> {target}"
@@ -138,6 +147,14 @@ def run(
             workers=min(n_workers, total),
             out=target,
             progress=progress,
+            overwrite=overwrite,
+        )
+    if study.reused:
+        console.print(
+            f"reused {study.reused} finished replication{'s' if study.reused > 1 else ''} "
+            f"of {total} from {target}",
+            highlight=False,
+            soft_wrap=True,
         )
     console.print(_summary_table(study))
     if not no_report:

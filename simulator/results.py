@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +71,63 @@ class ResultsStore:
         for part, frame in frames.items():
             with atomic_path(self._file(result.arm, result.replication, part)) as tmp:
                 frame.to_parquet(tmp, engine="pyarrow", index=False)
+
+    def read_replication(self, arm: str, replication: int, root_seed: int) -> ReplicationResult:
+        """Read back one stored replication of one arm."""
+        parts = {part: pd.read_parquet(self._file(arm, replication, part)) for part in _PARTS}
+        return ReplicationResult(
+            arm, replication, root_seed, parts["metrics"], parts["daily"], parts["histogram"]
+        )
+
+    def clear(self) -> None:
+        """Remove the study's own files (replications, summary, manifest, report)."""
+        for sub in ("replications", "summary", "charts"):
+            target = self.root / sub
+            if target.is_dir():
+                shutil.rmtree(target)
+        for name in ("manifest.json", "report.md"):
+            (self.root / name).unlink(missing_ok=True)
+
+    def remove_partial_files(self) -> int:
+        """Delete temporary files a killed run left behind; return how many."""
+        stale = list(self.root.rglob(".*.tmp")) if self.root.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    def check_compatible(self, scenario_hash: str, root_seed: int, overwrite: bool) -> None:
+        """Refuse a directory that holds another study (unless ``overwrite``).
+
+        A directory with this study's manifest (same resolved scenario and
+        root seed) is resumed; one with another study's manifest is cleared
+        only when ``overwrite`` is true; a non-empty directory that is not a
+        study directory is refused either way.
+        """
+        if not self.root.exists():
+            return
+        if not self.root.is_dir():
+            raise ResultsError(f"{self.root}: exists and is not a directory")
+        manifest = self.root / "manifest.json"
+        if not manifest.is_file():
+            if any(self.root.iterdir()):
+                raise ResultsError(
+                    f"{self.root}: not empty and not a study directory (no manifest.json); "
+                    "choose another --out"
+                )
+            return
+        record = self.read_manifest()
+        same = record.get("scenario_hash") == scenario_hash and record.get("root_seed") == root_seed
+        if same:
+            return
+        if overwrite:
+            self.clear()
+            return
+        raise ResultsError(
+            f"{self.root}: holds a study of scenario {record.get('scenario', {}).get('name')!r} "
+            f"(hash {record.get('scenario_hash')}, seed {record.get('root_seed')}), not this one "
+            f"(hash {scenario_hash}, seed {root_seed}); use --overwrite to replace it "
+            "or choose another --out"
+        )
 
     def has_replication(self, arm: str, replication: int) -> bool:
         """Whether every file of a replication is present."""

@@ -46,6 +46,8 @@ class Study:
     daily: pd.DataFrame
     histogram: pd.DataFrame
     path: Path | None = None
+    reused: int = 0
+    """Replications (arm by arm) reused from a previous, interrupted run."""
     _levels: pd.DataFrame | None = field(default=None, repr=False)
     _differences: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -162,6 +164,7 @@ def run_study(
     workers: int = 1,
     out: str | Path | None = None,
     progress: ProgressCallback | None = None,
+    overwrite: bool = False,
 ) -> Study:
     """Run every arm of a scenario for ``replications`` replications.
 
@@ -180,7 +183,12 @@ def run_study(
         A directory to write the results to (Parquet per replication, a
         manifest and summary CSVs); ``None`` keeps them in memory only.
     progress
-        Called after each replication with the arm and replication index.
+        Called after each replication with the arm and replication index
+        (also for each replication reused from ``out``).
+    overwrite
+        Replace a study of another scenario or seed found in ``out``
+        (otherwise that is an error). A study of the same scenario and seed
+        is resumed: its finished replications are reused, not recomputed.
 
     Returns
     -------
@@ -200,15 +208,28 @@ def run_study(
     store = ResultsStore(out) if out is not None else None
     executor = "in-process" if workers <= 1 else f"process-pool({workers})"
     record = manifest(scenario, root_seed, n, executor, _now())
+    reused = 0
     if store is not None:
+        store.check_compatible(record["scenario_hash"], root_seed, overwrite)
+        store.remove_partial_files()
+        done = [(arm, r) for arm, r in tasks if store.has_replication(arm, r)]
+        reused = len(done)
+        finished_tasks = set(done)
+        tasks = [task for task in tasks if task not in finished_tasks]
         store.write_manifest(record)
+        if progress is not None:
+            for arm, r in done:
+                progress(arm, r)
 
+    # with a store, results stream to disk and are read back at the end, so memory
+    # does not grow with the number of replications while they run
     results: list[ReplicationResult] = []
 
     def finished(result: ReplicationResult) -> None:
-        results.append(result)
         if store is not None:
             store.write_replication(result)
+        else:
+            results.append(result)
         if progress is not None:
             progress(result.arm, result.replication)
 
@@ -224,6 +245,10 @@ def run_study(
             for future in as_completed(futures):
                 finished(future.result())
 
+    if store is not None:
+        results = [
+            store.read_replication(arm, r, root_seed) for r in range(n) for arm in scenario.arms
+        ]
     frames = _collect(scenario, results)
     study = Study(
         scenario=scenario,
@@ -233,6 +258,7 @@ def run_study(
         daily=frames["daily"],
         histogram=frames["histogram"],
         path=Path(out) if out is not None else None,
+        reused=reused,
     )
     if store is not None:
         store.write_csv("levels", study.levels())
