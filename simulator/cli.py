@@ -63,6 +63,7 @@ def _summary_table(study: Study) -> Table:
         table.add_column(study.label(arm), justify="right")
         if arm != study.baseline:
             table.add_column(f"{arm} - {study.baseline}", justify="right")
+            table.add_column("variance\nreduction", justify="right")
     lv = study.levels()
     diff = study.differences()
     shown = [*HEADLINE_METRICS, "fill_rate", "proposals_per_freelancer_month"]
@@ -79,6 +80,9 @@ def _summary_table(study: Study) -> Table:
                     f"[{fmt(metric, d['ci_low'], difference=True)}, "
                     f"{fmt(metric, d['ci_high'], difference=True)}]"
                 )
+                # how many times fewer replications the paired comparison needs
+                reduction = d["variance_reduction"]
+                cells.append("n/a" if reduction != reduction else f"{reduction:.1f}x")
         table.add_row(*cells)
     return table
 
