@@ -40,8 +40,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+
+
+def _out() -> Console:
+    # made per use, so that the terminal's width (or COLUMNS) is read when printing
+    return Console()
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
 _state = {"debug": False}
 
 
@@ -124,7 +133,7 @@ def run(
     ResultsStore(target).check_compatible(
         scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
     )
-    console.print(
+    _out().print(
         f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {n} replications "
         f"on {n_workers} worker{'s' if n_workers > 1 else ''} -> {target}"
     )
@@ -136,7 +145,7 @@ def run(
         TextColumn("left"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*columns, console=_out(), transient=False) as bar:
         overall = bar.add_task("all arms", total=total)
         per_arm = {arm: bar.add_task(f"  {arm}", total=n) for arm in sc.arms}
 
@@ -154,13 +163,13 @@ def run(
             overwrite=overwrite,
         )
     if study.reused:
-        console.print(
+        _out().print(
             f"reused {study.reused} finished replication{'s' if study.reused > 1 else ''} "
             f"of {total} from {target}",
             highlight=False,
             soft_wrap=True,
         )
-    console.print(_summary_table(study))
+    _out().print(_summary_table(study))
     if not no_report:
         from simulator.report import write_report
 
@@ -170,8 +179,8 @@ def run(
             words += ["--set", text]
         command = " ".join(shlex.quote(w) for w in words)
         path = write_report(study, target, command=command)
-        console.print(f"report: {path}", highlight=False, soft_wrap=True)
-    console.print(f"results: {target}", highlight=False, soft_wrap=True)
+        _out().print(f"report: {path}", highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -189,10 +198,10 @@ def validate(
         except ScenarioError as exc:
             if _state["debug"]:
                 raise
-            err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _err().print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
             failed += 1
             continue
-        console.print(
+        _out().print(
             f"[green]ok[/] {path}: {sc.name} ({len(sc.arms)} arms)", highlight=False, soft_wrap=True
         )
     if failed:
@@ -217,5 +226,5 @@ def main() -> None:
     except ConnectsimError as exc:
         if debug:
             raise
-        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _err().print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
