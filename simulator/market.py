@@ -15,7 +15,6 @@ see :func:`run_replication`.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +22,7 @@ import simpy
 
 from simulator import behaviour as rules
 from simulator.bidding import BiddingParameters, browse_wave, choose_hires, draw_sessions
+from simulator.contracts import ContractBook
 from simulator.jobs import JobBoard, ProposalLog
 from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
 from simulator.metrics import MetricsRecorder, ReplicationResult
@@ -38,20 +38,6 @@ MAX_SESSIONS_PER_WAVE = 8
 """Sessions counted per freelancer and wave at most (a cap on the feed's lookback)."""
 
 _REVIEW_SALT = np.uint64(0x5EED_0F_2E71E7)
-
-
-@dataclass(slots=True)
-class _Contracts:
-    """Active contracts as columns."""
-
-    agent: IntArray
-    end_day: FloatArray
-    value_usd: FloatArray
-    key: npt.NDArray[np.uint64]
-
-    @classmethod
-    def empty(cls) -> _Contracts:
-        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.uint64))
 
 
 class _Scratch:
@@ -126,7 +112,7 @@ class Market:
             feed_lookback=p.jobs_viewed_per_session * MAX_SESSIONS_PER_WAVE,
         )
         self.env = simpy.Environment()
-        self.contracts = _Contracts.empty()
+        self.contracts = ContractBook()
         # sessions' Poisson rates and P(no session) per freelancer, rebuilt as it grows
         self._session_rate = np.zeros(0)
         self._p_no_session = np.zeros(0)
@@ -476,29 +462,16 @@ class Market:
         # choose_hires has already taken the contract slots (active_contracts)
         first = np.isinf(pop.first_hire_day[agents])
         pop.first_hire_day[agents[first]] = day
-        c = self.contracts
-        self.contracts = _Contracts(
-            np.concatenate([c.agent, agents]),
-            np.concatenate([c.end_day, day + length_days]),
-            np.concatenate([c.value_usd, value]),
-            np.concatenate([c.key, board.key[slots] ^ _REVIEW_SALT]),
-        )
+        self.contracts.add(agents, day + length_days, value, board.key[slots] ^ _REVIEW_SALT)
         # a contract ends at the first wave boundary at or after its due day: that,
         # not the nominal length, is its time in progress (what Little's law counts)
         in_progress_days = np.ceil(length_days / self.wave_days - 1e-9) * self.wave_days
         self.metrics.hired(agents, in_progress_days)
 
     def _complete_contracts(self, day: float) -> None:
-        c = self.contracts
-        done = c.end_day <= day + 1e-9
-        if not np.any(done):
+        agent, value, key = self.contracts.pop_due(day)
+        if agent.size == 0:
             return
-        agent = c.agent[done]
-        value = c.value_usd[done]
-        key = c.key[done]
-        self.contracts = _Contracts(
-            c.agent[~done], c.end_day[~done], c.value_usd[~done], c.key[~done]
-        )
         pop, ct = self.pop, self.world.contracts
         pay = value * (1.0 - ct.service_fee_share)
         np.add.at(pop.active_contracts, agent, -1)
