@@ -7,6 +7,8 @@ colour per arm, in scenario order, everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,6 +85,25 @@ def region_comparison(study: Study) -> Figure:
     )
     fig.tight_layout()
     return fig
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart of the report: its file name, its caption and the function drawing it."""
+
+    slug: str
+    caption: str
+    draw: Callable[[Study], Figure]
+
+
+CHARTS: tuple[ChartSpec, ...] = (
+    ChartSpec(
+        "region_comparison",
+        "Proposal volume, win rate and Connects cost burden by region",
+        region_comparison,
+    ),
+)
+"""Every chart of a study, in the order the report shows them."""
 
 
 def save(fig: Figure, stem: Path) -> list[Path]:
