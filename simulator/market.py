@@ -489,6 +489,7 @@ class Market:
 
     # --------------------------------------------------------------- monthly
     def _new_month(self, day: float) -> None:
+        self.metrics.month_ended(day)
         pop, pol, p = self.pop, self.policy, self.world.population
         n = pop.size
         rows = np.arange(n, dtype=np.int64)

@@ -33,6 +33,23 @@ BoolArray = npt.NDArray[np.bool_]
 PROPOSAL_HISTOGRAM_MAX = 200
 """Posts with more proposals than this are counted in the last histogram bin."""
 
+FREELANCER_MONTH_MAX = 150
+"""Freelancer-months with more proposals than this are counted in the last bin."""
+
+LORENZ_POINTS = 101
+"""Population shares (0, 0.01, ..., 1) at which the Lorenz curve of earnings is kept."""
+
+DISTRIBUTIONS: dict[str, str] = {
+    "proposals_per_freelancer_month": "x: proposals a freelancer sent in a calendar month "
+    "of the window (last bin: that many or more); value: freelancer-months, counting "
+    "freelancers present the whole month",
+    "lorenz_earnings": "x: share of the window's freelancers, poorest first; value: their "
+    "share of earnings",
+    "new_unhired": "x: days since joining; value: share of new freelancers not yet hired "
+    "(Kaplan-Meier, censored at leaving or at the run's end)",
+}
+"""Per-replication distributions, kept as (distribution, x, value) rows."""
+
 HEADLINE_METRICS: tuple[str, ...] = (
     "proposals_per_job",
     "hires_per_proposal",
@@ -103,6 +120,8 @@ class ReplicationResult:
     """One row a day, warm-up included: proposals, hires, posts, freelancers, contracts."""
     proposals_per_job: pd.DataFrame
     """Histogram of proposals per closed post: proposals, posts."""
+    distributions: pd.DataFrame
+    """Tidy: distribution, x, value (see :data:`DISTRIBUTIONS`)."""
 
 
 def gini(values: FloatArray) -> float:
@@ -114,6 +133,57 @@ def gini(values: FloatArray) -> float:
         return float("nan")
     ranks = np.arange(1, n + 1)
     return float((2.0 * np.sum(ranks * x) / (n * total)) - (n + 1.0) / n)
+
+
+def lorenz(values: FloatArray, points: int = LORENZ_POINTS) -> tuple[FloatArray, FloatArray]:
+    """The Lorenz curve of non-negative values at ``points`` evenly spaced population shares.
+
+    Returns the shares and the cumulative share of the total held by that
+    share of the population, poorest first (the diagonal when the total is 0).
+    """
+    shares = np.linspace(0.0, 1.0, points)
+    v = np.sort(np.clip(values, 0.0, None))
+    total = float(v.sum())
+    if v.size == 0 or total <= 0.0:
+        return shares, shares.copy()
+    held = np.concatenate([[0.0], np.cumsum(v) / total])
+    population = np.arange(v.size + 1) / v.size
+    return shares, np.interp(shares, population, held)
+
+
+def kaplan_meier(event_days: FloatArray, observed_days: FloatArray, at: FloatArray) -> FloatArray:
+    """Kaplan-Meier share without the event at each of ``at`` days.
+
+    Parameters
+    ----------
+    event_days
+        Days from the origin to the event, ``inf`` (or anything beyond
+        ``observed_days``) when it was not seen.
+    observed_days
+        Days each subject was observed for (censoring time).
+    at
+        Days at which to evaluate the curve.
+
+    Returns
+    -------
+    numpy.ndarray
+        The survival estimate, 1 before the first event; ``nan`` everywhere when
+        there are no subjects.
+    """
+    if event_days.size == 0:
+        return np.full(at.size, np.nan)
+    seen = event_days <= observed_days
+    time = np.where(seen, event_days, observed_days)
+    event_times = np.unique(time[seen])
+    if event_times.size == 0:
+        return np.ones(at.size)
+    at_risk = time.size - np.searchsorted(np.sort(time), event_times, side="left")
+    events = np.bincount(
+        np.searchsorted(event_times, time[seen]), minlength=event_times.size
+    ).astype(np.float64)
+    survival = np.cumprod(1.0 - events / at_risk)
+    index = np.searchsorted(event_times, at, side="right") - 1
+    return np.where(index >= 0, survival[np.maximum(index, 0)], 1.0)
 
 
 def _categorical(codes: IntArray, names: list[str]) -> pd.Categorical:
@@ -140,6 +210,9 @@ class MetricsRecorder:
         self._today = np.zeros(6)
         self._day_index = 0
         self.hist = np.zeros(PROPOSAL_HISTOGRAM_MAX + 1, dtype=np.int64)
+        self.month_start_proposals = np.zeros(n, dtype=np.int64)
+        self.month_hist = np.zeros(FREELANCER_MONTH_MAX + 1, dtype=np.int64)
+        self._month_start_day = 0.0
         self.jobs: dict[str, float] = dict.fromkeys(
             (
                 "closed",
@@ -168,7 +241,13 @@ class MetricsRecorder:
         if size <= self.month_connects_spent.size:
             return
         grow = max(size, 2 * self.month_connects_spent.size)
-        for name in ("month_connects_spent", "rec_granted", "rec_earned", "rec_bought"):
+        for name in (
+            "month_connects_spent",
+            "rec_granted",
+            "rec_earned",
+            "rec_bought",
+            "month_start_proposals",
+        ):
             old = getattr(self, name)
             new = np.zeros(grow, dtype=old.dtype)
             new[: old.size] = old
@@ -265,6 +344,25 @@ class MetricsRecorder:
     def entered(self, rows: IntArray) -> None:
         self._fit(self.market.pop.size)
 
+    def month_ended(self, day: float) -> None:
+        """Count the proposals of each freelancer present through the month ending at ``day``.
+
+        Called before the month's exits and entries. Only months wholly inside
+        the recorded window count, so a freelancer-month is a full month.
+        """
+        m = self.market
+        pop = m.pop
+        n = pop.size
+        month_start = day - DAYS_PER_MONTH
+        if month_start >= m.warmup_days - 1e-9:
+            rows = np.flatnonzero(pop.in_market[:n] & (pop.joined_day[:n] <= month_start + 1e-9))
+            sent = pop.rec_proposals[rows] - self.month_start_proposals[rows]
+            self.month_hist += np.bincount(
+                np.minimum(sent, FREELANCER_MONTH_MAX), minlength=FREELANCER_MONTH_MAX + 1
+            )
+        self.month_start_proposals[:n] = pop.rec_proposals[:n]
+        self._month_start_day = day
+
     def end_of_day(self, day: float) -> None:
         m = self.market
         pop = m.pop
@@ -312,7 +410,43 @@ class MetricsRecorder:
         )
         for k, v in reversed(keys.items()):
             hist.insert(0, k, v)
-        return ReplicationResult(m.arm, m.replication, m.root_seed, metrics, daily, hist)
+        # the run ends on a month boundary that no monthly cycle follows
+        if m.end_day - self._month_start_day >= DAYS_PER_MONTH - 1e-9:
+            self.month_ended(m.end_day)
+        dists = self._distributions()
+        for k, v in reversed(keys.items()):
+            dists.insert(0, k, v)
+        return ReplicationResult(m.arm, m.replication, m.root_seed, metrics, daily, hist, dists)
+
+    def _distributions(self) -> pd.DataFrame:
+        f = self.freelancer_frame()
+        parts = [
+            (
+                "proposals_per_freelancer_month",
+                np.arange(FREELANCER_MONTH_MAX + 1),
+                self.month_hist,
+            ),
+            ("lorenz_earnings", *lorenz(f["earnings_usd"].to_numpy(dtype=np.float64))),
+        ]
+        new = f[f["cohort"] == "new"]
+        joined = new["joined_day"].to_numpy(dtype=np.float64)
+        end = np.minimum(new["left_day"].to_numpy(dtype=np.float64), self.market.end_day)
+        first_hire = new["first_hire_day"].to_numpy(dtype=np.float64)
+        days = np.arange(int(self.market.end_day - self.market.warmup_days) + 1, dtype=np.float64)
+        parts.append(("new_unhired", days, kaplan_meier(first_hire - joined, end - joined, days)))
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "distribution": name,
+                        "x": np.asarray(x, dtype=np.float64),
+                        "value": np.asarray(v, dtype=np.float64),
+                    }
+                )
+                for name, x, v in parts
+            ],
+            ignore_index=True,
+        )
 
     def freelancer_frame(self) -> pd.DataFrame:
         """One row per freelancer present in the recorded window, with its totals."""

@@ -6,6 +6,7 @@ Layout::
     DIR/replications/<arm>/<rep>.metrics.parquet
     DIR/replications/<arm>/<rep>.daily.parquet
     DIR/replications/<arm>/<rep>.histogram.parquet
+    DIR/replications/<arm>/<rep>.distributions.parquet
     DIR/summary/levels.csv, differences.csv
 
 Every file is written to a temporary name in the same directory and renamed
@@ -28,7 +29,7 @@ import pandas as pd
 from simulator.errors import ResultsError
 from simulator.metrics import ReplicationResult
 
-_PARTS = ("metrics", "daily", "histogram")
+_PARTS = ("metrics", "daily", "histogram", "distributions")
 
 
 @contextmanager
@@ -62,11 +63,12 @@ class ResultsStore:
         return self.root / "replications" / arm / f"{replication:05d}.{part}.parquet"
 
     def write_replication(self, result: ReplicationResult) -> None:
-        """Store one replication of one arm (three Parquet files)."""
+        """Store one replication of one arm (one Parquet file per part)."""
         frames = {
             "metrics": result.metrics,
             "daily": result.daily,
             "histogram": result.proposals_per_job,
+            "distributions": result.distributions,
         }
         for part, frame in frames.items():
             with atomic_path(self._file(result.arm, result.replication, part)) as tmp:
@@ -76,7 +78,13 @@ class ResultsStore:
         """Read back one stored replication of one arm."""
         parts = {part: pd.read_parquet(self._file(arm, replication, part)) for part in _PARTS}
         return ReplicationResult(
-            arm, replication, root_seed, parts["metrics"], parts["daily"], parts["histogram"]
+            arm,
+            replication,
+            root_seed,
+            parts["metrics"],
+            parts["daily"],
+            parts["histogram"],
+            parts["distributions"],
         )
 
     def clear(self) -> None:
@@ -134,7 +142,7 @@ class ResultsStore:
         return all(self._file(arm, replication, part).is_file() for part in _PARTS)
 
     def read(self, part: str) -> pd.DataFrame:
-        """Concatenate one part (metrics, daily or histogram) over every replication."""
+        """Concatenate one part (metrics, daily, histogram, ...) over every replication."""
         if part not in _PARTS:
             raise ResultsError(f"unknown results part {part!r} (parts: {', '.join(_PARTS)})")
         files = sorted((self.root / "replications").glob(f"*/*.{part}.parquet"))

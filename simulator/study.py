@@ -45,6 +45,8 @@ class Study:
     metrics: pd.DataFrame
     daily: pd.DataFrame
     histogram: pd.DataFrame
+    distributions: pd.DataFrame
+    """Per-replication distributions (see :data:`simulator.metrics.DISTRIBUTIONS`)."""
     path: Path | None = None
     reused: int = 0
     """Replications (arm by arm) reused from a previous, interrupted run."""
@@ -96,6 +98,9 @@ def _collect(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[s
         "daily": _sorted(pd.concat([r.daily for r in results], ignore_index=True), arms),
         "histogram": _sorted(
             pd.concat([r.proposals_per_job for r in results], ignore_index=True), arms
+        ),
+        "distributions": _sorted(
+            pd.concat([r.distributions for r in results], ignore_index=True), arms
         ),
     }
 
@@ -257,6 +262,7 @@ def run_study(
         metrics=frames["metrics"],
         daily=frames["daily"],
         histogram=frames["histogram"],
+        distributions=frames["distributions"],
         path=Path(out) if out is not None else None,
         reused=reused,
     )
@@ -281,6 +287,7 @@ def load_study(path: str | Path) -> Study:
         metrics=_sorted(store.read("metrics"), arms),
         daily=_sorted(store.read("daily"), arms),
         histogram=_sorted(store.read("histogram"), arms),
+        distributions=_sorted(store.read("distributions"), arms),
         path=Path(path),
     )
 
