@@ -68,6 +68,11 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return deep_merge(_resolve(path.parent / parent, (*chain, path)), data)
 
 
+def resolve_file(path: str | Path) -> dict[str, Any]:
+    """A scenario file as plain data, with its ``extends:`` chain merged in (not validated)."""
+    return _resolve(Path(path), ())
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Split ``a.b.c=value`` into its path and its YAML-parsed value."""
     if "=" not in text:

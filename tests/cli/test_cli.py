@@ -24,11 +24,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from simulator import cli
 from simulator.errors import ScenarioError
+from simulator.loading import resolve_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
@@ -89,9 +89,8 @@ def assert_one_line_error(stdout: str, stderr: str, expected: tuple[str, ...]) -
 
 
 def scenario_data() -> dict[str, Any]:
-    """The seed scenario as plain data, to be spoiled by a test."""
-    data: dict[str, Any] = yaml.safe_load(PAID_VS_FREE.read_text(encoding="utf-8"))
-    return data
+    """The seed scenario as plain data (``extends:`` resolved), to be spoiled by a test."""
+    return resolve_file(PAID_VS_FREE)
 
 
 # ----------------------------------------------------------------- bad input
@@ -295,9 +294,9 @@ def test_validate_all_scenarios_real_script(tmp_path: Path) -> None:
 
 def test_validate_ok_line_is_one_line_for_a_long_path(tmp_path: Path) -> None:
     deep = tmp_path / ("a_directory_with_a_rather_long_name_" * 3)
-    deep.mkdir()
+    # the whole directory: the scenario extends a file beside it
+    shutil.copytree(PAID_VS_FREE.parent, deep)
     copy = deep / "paid_vs_free.yaml"
-    shutil.copyfile(PAID_VS_FREE, copy)
     proc = run_script(["validate", str(copy)], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [f"ok {copy}: paid_vs_free (2 arms)"]
