@@ -10,8 +10,11 @@ less noise than either level.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
+
+FloatArray = npt.NDArray[np.float64]
 
 KEYS: list[str] = ["segment_kind", "segment", "metric"]
 CONFIDENCE = 0.95
@@ -111,3 +114,44 @@ def row(
         raise KeyError(f"no {metric} for arm {arm!r}, {segment_kind} {segment!r}")
     numeric = hit.iloc[0].drop(labels=["arm", *KEYS])
     return {str(k): float(v) for k, v in numeric.items()}
+
+
+def mean_interval(
+    values_by_replication: npt.ArrayLike, confidence: float = CONFIDENCE
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Mean and Student t interval across replications at each point of a curve.
+
+    The pointwise counterpart of :func:`levels` for curves (a monthly series, a
+    survival curve, a Lorenz curve...): each point's interval treats the
+    replications' values at that point as independent draws.
+
+    Parameters
+    ----------
+    values_by_replication
+        A 2-D array, one row per replication and one column per point.
+        Non-finite values are left out of their point's statistics.
+    confidence
+        Coverage of the interval.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(mean, low, high)``, one value per column. ``mean`` is ``nan`` where a
+        column has no finite value; ``low`` and ``high`` are ``nan`` where it has
+        fewer than two (no interval can be estimated from one replication).
+    """
+    x = np.asarray(values_by_replication, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"values_by_replication must be 2-D (got {x.ndim}-D)")
+    finite = np.isfinite(x)
+    n = finite.sum(axis=0)
+    # masked sums rather than nanmean/nanstd: those warn on all-nan columns
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(finite, x, 0.0).sum(axis=0) / n
+        squares = np.where(finite, x - mean, 0.0) ** 2
+        sd = np.sqrt(squares.sum(axis=0) / (n - 1))
+    enough = n >= 2
+    quantile = np.full(n.shape, np.nan)
+    quantile[enough] = stats.t.ppf(0.5 + confidence / 2.0, n[enough] - 1)
+    half = np.where(enough, quantile * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    return mean, mean - half, mean + half
