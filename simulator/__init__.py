@@ -12,9 +12,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from simulator.errors import ConnectsimError, PolicyError, ResultsError, ScenarioError
+from simulator.errors import (
+    ConnectsimError,
+    ExecutorError,
+    PolicyError,
+    ResultsError,
+    ScenarioError,
+)
 
 if TYPE_CHECKING:
+    from simulator.executors import (
+        DaskExecutor,
+        Executor,
+        InProcessExecutor,
+        LocalPoolExecutor,
+    )
     from simulator.loading import load_scenario, scenario_from_dict
     from simulator.market import Market, run_replication
     from simulator.metrics import ReplicationResult
@@ -26,6 +38,10 @@ __version__ = "0.1.0"
 # Loaded on first use, so that `import simulator` (and `connectsim validate`)
 # does not pay for the engine's compiled code.
 _LAZY = {
+    "DaskExecutor": "simulator.executors",
+    "Executor": "simulator.executors",
+    "InProcessExecutor": "simulator.executors",
+    "LocalPoolExecutor": "simulator.executors",
     "load_scenario": "simulator.loading",
     "scenario_from_dict": "simulator.loading",
     "Market": "simulator.market",
@@ -46,6 +62,11 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConnectsimError",
+    "DaskExecutor",
+    "Executor",
+    "ExecutorError",
+    "InProcessExecutor",
+    "LocalPoolExecutor",
     "Market",
     "PolicyError",
     "ReplicationResult",

@@ -22,3 +22,7 @@ class PolicyError(ConnectsimError):
 
 class ResultsError(ConnectsimError):
     """A results directory is missing, incomplete or belongs to another study."""
+
+
+class ExecutorError(ConnectsimError):
+    """An executor cannot run: Dask is missing or its scheduler cannot be reached."""

@@ -10,12 +10,10 @@ replication before anything is computed from them.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 import platform
 import subprocess
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 from simulator import stats
+from simulator.executors import Executor, resolve_executor
+from simulator.executors import default_workers as default_workers  # re-exported
 from simulator.loading import load_scenario, scenario_hash
 from simulator.market import run_replication
 from simulator.metrics import ReplicationResult
@@ -166,10 +166,11 @@ def run_study(
     scenario_or_path: Scenario | str | Path,
     replications: int | None = None,
     seed: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     out: str | Path | None = None,
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
+    executor: Executor | str | None = None,
 ) -> Study:
     """Run every arm of a scenario for ``replications`` replications.
 
@@ -182,8 +183,10 @@ def run_study(
     seed
         Root seed of the study (default: the scenario's ``run.seed``).
     workers
-        1 runs in this process; more uses a pool of that many processes
-        (started with ``spawn``, so it is safe from notebooks).
+        Without ``executor``: 1 (the default) runs in this process; more uses
+        a pool of that many processes (started with ``spawn``, so it is safe
+        from notebooks). With ``executor="processes"`` or ``"dask-local"``:
+        the number of processes (default: all cores).
     out
         A directory to write the results to (Parquet per replication, a
         manifest and summary CSVs); ``None`` keeps them in memory only.
@@ -194,11 +197,25 @@ def run_study(
         Replace a study of another scenario or seed found in ``out``
         (otherwise that is an error). A study of the same scenario and seed
         is resumed: its finished replications are reused, not recomputed.
+    executor
+        Where the replications run: an :class:`~simulator.executors.Executor`
+        (e.g. ``DaskExecutor("tcp://HOST:8786")``), or by name
+        ``"in-process"``, ``"processes"``, ``"dask-local"`` (a local Dask
+        cluster) or a Dask scheduler's address ``"tcp://HOST:PORT"``; see
+        :func:`~simulator.executors.resolve_executor`. Its
+        :meth:`~simulator.executors.Executor.describe` is recorded in the
+        manifest.
 
     Returns
     -------
     Study
-        The results, identical whatever ``workers`` is.
+        The results, identical whatever the executor and ``workers``.
+
+    Raises
+    ------
+    ExecutorError
+        When a Dask executor is asked for without dask installed, or its
+        scheduler cannot be reached.
     """
     scenario = (
         scenario_or_path
@@ -209,23 +226,12 @@ def run_study(
     if n < 1:
         raise ValueError(f"replications must be at least 1 (got {n})")
     root_seed = scenario.run.seed if seed is None else seed
+    # before the store is touched: an unknown executor or a missing dask writes nothing
+    runner = resolve_executor(executor, workers)
     tasks = [(arm, r) for r in range(n) for arm in scenario.arms]
     store = ResultsStore(out) if out is not None else None
-    executor = "in-process" if workers <= 1 else f"process-pool({workers})"
-    record = manifest(scenario, root_seed, n, executor, _now())
+    record = manifest(scenario, root_seed, n, runner.describe(), _now())
     reused = 0
-    if store is not None:
-        store.check_compatible(record["scenario_hash"], root_seed, overwrite)
-        store.remove_partial_files()
-        done = [(arm, r) for arm, r in tasks if store.has_replication(arm, r)]
-        reused = len(done)
-        finished_tasks = set(done)
-        tasks = [task for task in tasks if task not in finished_tasks]
-        store.write_manifest(record)
-        if progress is not None:
-            for arm, r in done:
-                progress(arm, r)
-
     # with a store, results stream to disk and are read back at the end, so memory
     # does not grow with the number of replications while they run
     results: list[ReplicationResult] = []
@@ -238,17 +244,28 @@ def run_study(
         if progress is not None:
             progress(result.arm, result.replication)
 
-    if workers <= 1:
-        for arm, r in tasks:
-            finished(run_replication(scenario, arm, r, root_seed))
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [
-                pool.submit(run_replication, scenario, arm, r, root_seed) for arm, r in tasks
-            ]
-            for future in as_completed(futures):
-                finished(future.result())
+    # entered before the store is touched, so that a Dask scheduler that cannot
+    # be reached is reported with nothing written (reentrant: an executor the
+    # caller holds open stays open)
+    with runner:
+        if store is not None:
+            store.check_compatible(record["scenario_hash"], root_seed, overwrite)
+            store.remove_partial_files()
+            done = [(arm, r) for arm, r in tasks if store.has_replication(arm, r)]
+            reused = len(done)
+            finished_tasks = set(done)
+            tasks = [task for task in tasks if task not in finished_tasks]
+            store.write_manifest(record)
+            if progress is not None:
+                for arm, r in done:
+                    progress(arm, r)
+
+        arguments = [(scenario, arm, r, root_seed) for arm, r in tasks]
+        # closing(): if writing a result fails, what is still queued is cancelled
+        # now, not whenever the generator is garbage-collected
+        with closing(runner.map_unordered(run_replication, arguments)) as outcomes:
+            for result in outcomes:
+                finished(result)
 
     if store is not None:
         results = [
@@ -290,11 +307,3 @@ def load_study(path: str | Path) -> Study:
         distributions=_sorted(store.read("distributions"), arms),
         path=Path(path),
     )
-
-
-def default_workers() -> int:
-    """The number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
