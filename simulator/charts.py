@@ -19,10 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import matplotlib
-
-matplotlib.use("Agg")  # charts are written to files; no display is needed
-
 import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt

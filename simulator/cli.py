@@ -64,6 +64,7 @@ def _options(
 
 
 def _summary_table(study: Study) -> Table:
+    _headless_charts()
     from simulator.report import fmt  # matplotlib is only needed once results exist
 
     table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
@@ -96,6 +97,16 @@ def _summary_table(study: Study) -> Table:
     return table
 
 
+def _headless_charts() -> None:
+    """Draw charts off-screen: the CLI writes them to files and never shows a window.
+
+    Set here, not in :mod:`simulator.charts`, so that notebooks keep their own backend.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
@@ -111,8 +122,25 @@ def run(
         Path | None, typer.Option("--out", help="Results directory (default reports/<name>).")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Processes (default: all cores).")
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes, or local Dask workers with --dask-local (default: all cores).",
+        ),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="tcp://HOST:PORT",
+            help="Send the replications to the workers of an existing Dask cluster.",
+        ),
+    ] = None,
+    dask_local: Annotated[
+        bool,
+        typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
+    ] = False,
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Write results only, no report.")
     ] = False,
@@ -122,20 +150,38 @@ def run(
     ] = False,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
+    # a contradiction in the options is refused before anything is loaded or written
+    if scheduler is not None and (dask_local or workers is not None):
+        other = "--dask-local" if dask_local else "--workers"
+        _err().print(
+            f"[red]error:[/] --scheduler and {other} exclude each other: with --scheduler "
+            "the workers of the existing cluster run the replications",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    from simulator.executors import DaskExecutor, Executor, resolve_executor
     from simulator.study import default_workers, run_study  # the engine loads here
 
     sc = load_scenario(scenario, overrides or [])
     n = replications or sc.run.replications
     target = out or Path("reports") / sc.name
-    n_workers = workers or default_workers()
     total = n * len(sc.arms)
+    n_workers = min(workers or default_workers(), total)
+    executor: Executor
+    if scheduler is not None:
+        executor = DaskExecutor(address=scheduler)
+    elif dask_local:
+        executor = DaskExecutor(local_workers=n_workers)
+    else:
+        executor = resolve_executor(None, n_workers)
     # refuse another study's directory before printing or starting anything
     ResultsStore(target).check_compatible(
         scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
     )
     _out().print(
-        f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {n} replications "
-        f"on {n_workers} worker{'s' if n_workers > 1 else ''} -> {target}"
+        f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {n} replications, "
+        f"executor {executor.describe()} -> {target}"
     )
     columns = (
         TextColumn("{task.description}"),
@@ -145,7 +191,9 @@ def run(
         TextColumn("left"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=_out(), transient=False) as bar:
+    # entered before the progress bar, so that a Dask cluster is reached or
+    # started (or fails to be) before the bar is drawn, not under it
+    with executor, Progress(*columns, console=_out(), transient=False) as bar:
         overall = bar.add_task("all arms", total=total)
         per_arm = {arm: bar.add_task(f"  {arm}", total=n) for arm in sc.arms}
 
@@ -157,10 +205,10 @@ def run(
             sc,
             replications=n,
             seed=seed,
-            workers=min(n_workers, total),
             out=target,
             progress=progress,
             overwrite=overwrite,
+            executor=executor,
         )
     if study.reused:
         _out().print(
@@ -171,6 +219,7 @@ def run(
         )
     _out().print(_summary_table(study))
     if not no_report:
+        _headless_charts()
         from simulator.report import write_report
 
         words = ["connectsim", "run", str(scenario), "--replications", str(n)]
@@ -216,6 +265,33 @@ def schema() -> None:
     from simulator.scenario import Scenario
 
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@app.command()
+def report(
+    directory: Annotated[
+        Path, typer.Argument(help="A finished study directory (connectsim run --out DIR).")
+    ],
+) -> None:
+    """Write the report of a finished study into DIR/report/ and print index.html's path."""
+    from simulator.errors import ResultsError
+
+    _headless_charts()
+    from simulator.report import write_report
+    from simulator.study import load_study
+
+    record = ResultsStore(directory).read_manifest()
+    if not record.get("finished"):
+        raise ResultsError(
+            f"{directory}: the study is not finished (run the same command again to resume it)"
+        )
+    try:
+        study = load_study(directory)
+    except (KeyError, ValueError) as exc:  # a damaged manifest or replication file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ResultsError(f"{directory}: cannot read the study: {reason}") from exc
+    path = write_report(study, directory)
+    _out().print(str(path), highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ Layout::
     DIR/replications/<arm>/<rep>.histogram.parquet
     DIR/replications/<arm>/<rep>.distributions.parquet
     DIR/summary/levels.csv, differences.csv
+    DIR/report/                             index.html, report.md, charts/, scenario.yaml
+                                            (written by :mod:`simulator.report`)
 
 Every file is written to a temporary name in the same directory and renamed
 into place, so a crash never leaves a half-written file behind.
@@ -32,6 +34,13 @@ from simulator.metrics import ReplicationResult
 _PARTS = ("metrics", "daily", "histogram", "distributions")
 
 
+def _umask() -> int:
+    # the only portable way to read the umask is to set it and put it back
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it into place on success."""
@@ -41,6 +50,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file private (0600); results are shared, so give them the
+        # mode any new file of this user would have
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -89,7 +101,8 @@ class ResultsStore:
 
     def clear(self) -> None:
         """Remove the study's own files (replications, summary, manifest, report)."""
-        for sub in ("replications", "summary", "charts"):
+        # charts/ and report.md: where earlier versions wrote the report
+        for sub in ("replications", "summary", "report", "charts"):
             target = self.root / sub
             if target.is_dir():
                 shutil.rmtree(target)
@@ -159,7 +172,12 @@ class ResultsStore:
         path = self.root / "manifest.json"
         if not path.is_file():
             raise ResultsError(f"{self.root}: not a study directory (no manifest.json)")
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ResultsError(f"{path}: not a readable manifest ({exc})") from exc
+        if not isinstance(data, dict):
+            raise ResultsError(f"{path}: not a readable manifest (not a JSON object)")
         return data
 
     def write_csv(self, name: str, frame: pd.DataFrame) -> Path:

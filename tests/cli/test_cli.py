@@ -376,8 +376,11 @@ def test_run_small_scenario_writes_everything(
     assert not list((out / "replications").glob("*/00002.*"))
     assert (out / "summary" / "levels.csv").is_file()
     assert (out / "summary" / "differences.csv").is_file()
-    assert (out / "report.md").is_file()
-    assert (out / "charts" / "region_comparison.png").stat().st_size > 1000
+    assert (out / "report" / "index.html").is_file()
+    assert (out / "report" / "report.md").is_file()
+    assert (out / "report" / "charts" / "region_comparison.png").stat().st_size > 1000
+    assert (out / "report" / "charts" / "region_comparison.svg").is_file()
+    assert not (out / "report.md").exists() and not (out / "charts").exists()
     assert not list(out.rglob("*.tmp")), "atomic writes left temporary files behind"
     assert not (tmp_path / "reports").exists(), "--out must be honoured"
 
@@ -398,8 +401,8 @@ def test_run_small_scenario_writes_everything(
     assert set(metrics["replication"]) == {1}
     assert "proposals_per_job" in set(metrics["metric"])
 
-    report = (out / "report.md").read_text(encoding="utf-8")
-    assert "charts/region_comparison.png" in report
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "](charts/region_comparison.png)" in report
     words = reproduce_words(report)
     assert words[:3] == ["connectsim", "run", str(PAID_VS_FREE)]
     assert option_values(words, "--replications") == ["2"]
@@ -407,16 +410,17 @@ def test_run_small_scenario_writes_everything(
     assert option_values(words, "--out") == [str(out)]
     assert option_values(words, "--set") == small_overrides
     assert "paid_vs_free" in stdout
+    assert f"report: {out / 'report' / 'index.html'}" in stdout
 
 
 def test_report_reproduce_command_reproduces_the_study(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_overrides: list[str]
 ) -> None:
-    """The Reproduce line of report.md, run again, gives the same results; a global
+    """The Reproduce line of report/report.md, run again, gives the same results; a global
     option before the subcommand (``connectsim --debug run``) must not leak into it."""
     code, stdout, out = _run_small(tmp_path, monkeypatch, small_overrides, ["--debug"], 1)
     assert code == 0, stdout
-    words = reproduce_words((out / "report.md").read_text(encoding="utf-8"))
+    words = reproduce_words((out / "report" / "report.md").read_text(encoding="utf-8"))
     assert words[:2] == ["connectsim", "run"]
     assert "run" not in words[2:] and "--debug" not in words
     again = tmp_path / "again"

@@ -1,0 +1,151 @@
+"""The HTML report in a real browser: headless Chromium through selenium.
+
+The page must open from disk with no network: every chart decoded, nothing
+requested but the page itself and its data: URIs, no console error. A
+screenshot is kept as a test artifact (``test-artifacts/report.png``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import simulator
+from simulator import charts
+from simulator.report import write_report
+from simulator.results import atomic_path
+from simulator.scenario import Scenario
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALL = "install with: apt-get install chromium chromium-driver"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not found; {INSTALL}")
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[Any]:
+    """Headless Chromium with the performance (network) and browser (console) logs."""
+    _require_browser()
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1024",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "driver.log"))
+    browser = webdriver.Chrome(service=service, options=options)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+def _full_page_png(driver: Any) -> bytes:
+    """A screenshot of the whole page, not only the window (Chrome DevTools)."""
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics.get("cssContentSize") or metrics["contentSize"]
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {
+                "x": 0,
+                "y": 0,
+                "width": size["width"],
+                "height": size["height"],
+                "scale": 1,
+            },
+        },
+    )
+    return base64.b64decode(shot["data"])
+
+
+def _requested_urls(driver: Any) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def test_report_opens_offline_in_chromium(
+    driver: Any, small_scenario: Scenario, tmp_path: Path
+) -> None:
+    study = simulator.run_study(small_scenario, replications=2, workers=1, out=tmp_path / "study")
+    index = write_report(study, tmp_path / "study")
+    page = index.resolve().as_uri()
+
+    # Chromium starts on its own new-tab page, which loads chrome:// resources of its
+    # own: leave it, and drop what the logs hold so far, before opening the report
+    driver.get("about:blank")
+    driver.get_log("performance")
+    driver.get_log("browser")
+    driver.get(page)
+    # wait (briefly) until every image has finished loading, decoded or not
+    deadline = time.monotonic() + 10
+    while not driver.execute_script("return Array.from(document.images).every(i => i.complete)"):
+        assert time.monotonic() < deadline, "images still loading after 10 s"
+        time.sleep(0.05)
+
+    images = driver.execute_script(
+        "return Array.from(document.images).map("
+        "i => ({src: i.src.slice(0, 40), width: i.naturalWidth, height: i.naturalHeight}))"
+    )
+    assert images, "the report shows no image"
+    for image in images:
+        assert image["width"] > 0 and image["height"] > 0, f"not decoded: {image['src']}"
+
+    for spec in charts.CHARTS:
+        found = driver.execute_script(
+            "const f = document.querySelector(`figure[data-chart='${arguments[0]}']`);"
+            "return f ? f.querySelectorAll('img, svg').length : 0;",
+            spec.slug,
+        )
+        assert found >= 1, f"no chart for registry entry {spec.slug!r}"
+    assert driver.title.startswith(study.scenario.name)
+
+    png = _full_page_png(driver)
+    assert png.startswith(b"\x89PNG")
+    (tmp_path / "report.png").write_bytes(png)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with atomic_path(ARTIFACTS / "report.png") as tmp:
+        shutil.copyfile(tmp_path / "report.png", tmp)
+
+    urls = _requested_urls(driver)
+    assert page in urls, f"the page itself was not seen in the network log: {urls}"
+    foreign = [u for u in urls if u != page and not u.startswith("data:")]
+    assert not foreign, f"the report fetched something: {foreign}"
+
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, f"console errors: {severe}"

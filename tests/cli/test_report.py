@@ -1,0 +1,222 @@
+"""The study report: ``DIR/report/`` (index.html, report.md, charts) and
+``connectsim report DIR``.
+
+The page must be one self-contained file (nothing it refers to lives
+anywhere else), lead with the headline sentences, show one figure per entry
+of the chart registry and say how to reproduce the study. Its rendering in a
+real browser is checked in ``tests/browser``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import simulator
+from simulator import charts, cli
+from simulator.report import headline_sentences, write_report
+from simulator.scenario import Scenario
+from simulator.study import Study
+
+COMMAND = "connectsim run scenarios/paid_vs_free.yaml --replications 2 --seed 20190501"
+
+
+@pytest.fixture(scope="module")
+def study(small_scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Study:
+    """A finished two-replication study of the small scenario, written to a directory."""
+    out = tmp_path_factory.mktemp("report") / "study"
+    return simulator.run_study(small_scenario, replications=2, workers=1, out=out)
+
+
+@pytest.fixture(scope="module")
+def page(study: Study) -> tuple[Path, str, str]:
+    """The report of :func:`study`: index.html's path, its text and report.md's text."""
+    assert study.path is not None
+    index = write_report(study, study.path, command=COMMAND)
+    markdown = (index.parent / "report.md").read_text(encoding="utf-8")
+    return index, index.read_text(encoding="utf-8"), markdown
+
+
+def test_report_files_are_under_report_dir(study: Study, page: tuple[Path, str, str]) -> None:
+    index, _, _ = page
+    assert study.path is not None
+    report_dir = study.path / "report"
+    assert index == report_dir / "index.html"
+    assert (report_dir / "report.md").is_file()
+    assert (report_dir / "scenario.yaml").is_file()
+    for spec in charts.CHARTS:
+        for ext in ("png", "svg"):
+            assert (report_dir / "charts" / f"{spec.slug}.{ext}").stat().st_size > 1000
+    assert not (study.path / "report.md").exists() and not (study.path / "charts").exists()
+    assert not list(study.path.rglob("*.tmp")), "atomic writes left temporary files behind"
+
+
+def test_index_is_self_contained(page: tuple[Path, str, str]) -> None:
+    _, text, _ = page
+    refs = re.findall(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]*)""", text, flags=re.IGNORECASE)
+    assert refs, "expected the embedded charts' src attributes"
+    assert all(ref.startswith("data:") for ref in refs), [r[:60] for r in refs]
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?\s*https?://", text, flags=re.IGNORECASE)
+    assert not re.search(r"<script|@import|url\(\s*['\"]?https?:", text, flags=re.IGNORECASE)
+    assert "<style>" in text
+
+
+def test_index_leads_with_the_headline_sentences(study: Study, page: tuple[Path, str, str]) -> None:
+    _, text, markdown = page
+    sentences = headline_sentences(study)
+    assert len(sentences) == 3  # one arm against the baseline, three headline metrics
+    lede = re.search(r'<p class="lede">(.*?)</p>', text, flags=re.DOTALL)
+    assert lede is not None
+    for sentence in sentences:
+        assert html.escape(sentence) in lede.group(1)
+        assert sentence in markdown.split("## The scenario", 1)[0]
+    order = ["<h1>", '<p class="lede">', "<h2>The scenario", "<h2>Charts"]
+    order += ["<h2>Tables", "<h2>Reproduce"]
+    positions = [text.index(marker) for marker in order]
+    assert positions == sorted(positions), "sections out of order"
+
+
+def test_one_figure_per_registered_chart(page: tuple[Path, str, str]) -> None:
+    _, text, markdown = page
+    figures = re.findall(r'<figure [^>]*data-chart="([^"]+)"', text)
+    assert figures == [spec.slug for spec in charts.CHARTS]
+    for spec in charts.CHARTS:
+        assert html.escape(spec.caption) in text
+        assert f"](charts/{spec.slug}.png)" in markdown
+    assert text.count("<img ") == len(charts.CHARTS)
+
+
+def test_reproduce_section(study: Study, page: tuple[Path, str, str]) -> None:
+    _, text, markdown = page
+    assert f"<pre><code>{html.escape(COMMAND)}</code></pre>" in text
+    section = markdown.split("## Reproduce", 1)[1]
+    assert next(line for line in section.splitlines() if line.strip()).strip() == COMMAND
+    assert study.path is not None
+    manifest = json.loads((study.path / "manifest.json").read_text(encoding="utf-8"))
+    for value in (manifest["scenario_hash"], manifest["executor"], str(study.root_seed)):
+        assert value in section and html.escape(value) in text
+    for name, version in manifest["versions"].items():
+        assert f"| version of {name} | {version} |" in section
+    if manifest["git_commit"]:
+        assert manifest["git_commit"] in text
+
+
+def test_scenario_tables(study: Study, page: tuple[Path, str, str]) -> None:
+    _, text, markdown = page
+    for region in study.scenario.world.regions:
+        assert f"| {region.replace('_', ' ')} | " in markdown
+    # the policies side by side: a field where the arms differ, with both values
+    assert "| purchase_allowed | yes | no |" in markdown
+    for arm in study.arms:
+        assert html.escape(study.label(arm)) in text
+
+
+def test_every_text_is_escaped(study: Study, tmp_path: Path) -> None:
+    sc = study.scenario
+    hostile = "<script>alert('x')</script> & co"
+    arms = dict(sc.arms)
+    arms["free"] = arms["free"].model_copy(update={"label": hostile})
+    spoiled = dataclasses.replace(study, scenario=sc.model_copy(update={"arms": arms}))
+    text = write_report(spoiled, tmp_path).read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert html.escape(hostile) in text
+
+
+def test_registry_entries_are_all_drawn(
+    study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chart added to the registry shows up in the report without other changes."""
+    extra = charts.ChartSpec(
+        "extra_chart", "An extra chart & its caption", charts.region_comparison
+    )
+    monkeypatch.setattr(charts, "CHARTS", (*charts.CHARTS, extra))
+    text = write_report(study, tmp_path).read_text(encoding="utf-8")
+    assert 'data-chart="extra_chart"' in text
+    assert "An extra chart &amp; its caption" in text
+    assert (tmp_path / "report" / "charts" / "extra_chart.svg").is_file()
+    assert text.count("<figure ") == len(charts.CHARTS)
+
+
+def test_in_memory_study(small_scenario: Scenario, tmp_path: Path) -> None:
+    study = simulator.run_study(small_scenario, replications=1, workers=1)
+    index = write_report(study, tmp_path)
+    text = index.read_text(encoding="utf-8")
+    assert "not recorded" in text
+    assert "connectsim run" in text
+
+
+# ------------------------------------------------------------ connectsim report
+def run_main(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Call the entry point in process, as the script does; return (code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    captured = capsys.readouterr()
+    code = exc.value.code
+    assert isinstance(code, int)
+    return code, captured.out, captured.err
+
+
+def test_report_command_writes_the_report(
+    study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``connectsim report DIR`` prints index.html's path; its Reproduce command (from
+    the resolved scenario.yaml written beside the report) gives the same study."""
+    assert study.path is not None
+    result = CliRunner().invoke(cli.app, ["report", str(study.path)])
+    assert result.exit_code == 0, result.output
+    index = study.path / "report" / "index.html"
+    assert result.stdout.strip() == str(index)
+    markdown = (index.parent / "report.md").read_text(encoding="utf-8")
+    section = markdown.split("## Reproduce", 1)[1]
+    words = shlex.split(next(line for line in section.splitlines() if line.strip()))
+    assert words[:3] == ["connectsim", "run", str(index.parent / "scenario.yaml")]
+    i = words.index("--out")
+    again = tmp_path / "again"
+    rerun = [*words[1:i], "--out", str(again), *words[i + 2 :], "--workers", "1", "--no-report"]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.app, rerun)
+    assert result.exit_code == 0, result.output
+    for name in ("levels", "differences"):
+        first = pd.read_csv(study.path / "summary" / f"{name}.csv")
+        second = pd.read_csv(again / "summary" / f"{name}.csv")
+        pd.testing.assert_frame_equal(first, second)
+
+
+@pytest.mark.parametrize("kind", ["empty_dir", "missing_dir", "a_file", "unfinished", "bad_json"])
+def test_report_command_on_a_non_study_exits_2(
+    kind: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / "not_a_study"
+    if kind == "empty_dir":
+        target.mkdir()
+    elif kind == "a_file":
+        target.write_text("hello", encoding="utf-8")
+    elif kind == "unfinished":
+        target.mkdir()
+        (target / "manifest.json").write_text(json.dumps({"finished": None}), encoding="utf-8")
+    elif kind == "bad_json":
+        target.mkdir()
+        (target / "manifest.json").write_text("{not json", encoding="utf-8")
+    code, stdout, stderr = run_main(["report", str(target)], monkeypatch, capsys)
+    assert code == 2
+    assert "Traceback" not in stdout + stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ") and str(target) in lines[0]
+    assert stdout.strip() == ""
+    assert not (target / "report").exists()
