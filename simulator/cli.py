@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -97,6 +97,29 @@ def _summary_table(study: Study) -> Table:
     return table
 
 
+def _usage_error(text: str) -> NoReturn:
+    """Refuse contradictory or impossible options: one red line, exit code 2."""
+    _err().print(f"[red]error:[/] {text}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _precision_line(study: Study) -> str:
+    """What stopped a study with a precision target, in one sentence."""
+    check = study.precision
+    assert check is not None
+    worst = check.iloc[int(check["ratio"].to_numpy().argmax())]
+    where = f"widest: {worst['metric']} ({worst['arm']}) at {worst['ratio']:.2f} of its target"
+    if study.stopped_by == "precision":
+        return (
+            f"precision reached after {study.replications} replications per arm: every "
+            f"headline difference within its target ({where})"
+        )
+    return (
+        f"stopped at --max-replications {study.replications} before the precision "
+        f"target was reached ({where})"
+    )
+
+
 def _headless_charts() -> None:
     """Draw charts off-screen: the CLI writes them to files and never shows a window.
 
@@ -148,9 +171,31 @@ def run(
         bool,
         typer.Option("--overwrite", help="Replace a study of another scenario found in --out."),
     ] = False,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            "--precision",
+            metavar="REL",
+            help="Add replications in batches until every headline difference's 95% "
+            "half-width is at most REL times the baseline's mean (e.g. 0.01); "
+            "--replications is then the first batch.",
+        ),
+    ] = None,
+    max_replications: Annotated[
+        int | None,
+        typer.Option(
+            "--max-replications",
+            min=2,
+            help="With --precision: the most replications per arm (default 200).",
+        ),
+    ] = None,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
     # a contradiction in the options is refused before anything is loaded or written
+    if precision is not None and not precision > 0:
+        _usage_error(f"--precision must be a positive fraction, e.g. 0.01 (got {precision})")
+    if max_replications is not None and precision is None:
+        _usage_error("--max-replications applies only with --precision")
     if scheduler is not None and (dask_local or workers is not None):
         other = "--dask-local" if dask_local else "--workers"
         _err().print(
@@ -161,13 +206,25 @@ def run(
         )
         raise typer.Exit(2)
     from simulator.executors import DaskExecutor, Executor, resolve_executor
-    from simulator.study import default_workers, run_study  # the engine loads here
+    from simulator.study import (  # the engine loads here
+        DEFAULT_MAX_REPLICATIONS,
+        default_workers,
+        run_study,
+    )
 
     sc = load_scenario(scenario, overrides or [])
     n = replications or sc.run.replications
+    if precision is not None:
+        n = max(n, 2)  # an interval needs two replications
+        cap = max_replications or DEFAULT_MAX_REPLICATIONS
+        if cap < n:
+            _usage_error(f"--max-replications {cap} is below the first batch of {n}")
     target = out or Path("reports") / sc.name
     total = n * len(sc.arms)
-    n_workers = min(workers or default_workers(), total)
+    # with a precision target, later batches may use more workers than the first
+    n_workers = workers or default_workers()
+    if precision is None:
+        n_workers = min(n_workers, total)
     executor: Executor
     if scheduler is not None:
         executor = DaskExecutor(address=scheduler)
@@ -179,8 +236,14 @@ def run(
     ResultsStore(target).check_compatible(
         scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
     )
+    plan = (
+        f"{n} replications"
+        if precision is None
+        else f"batches from {n} replications until within {precision:g} of the baseline "
+        f"(at most {cap})"
+    )
     _out().print(
-        f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {n} replications, "
+        f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {plan}, "
         f"executor {executor.describe()} -> {target}"
     )
     columns = (
@@ -201,6 +264,11 @@ def run(
             bar.advance(per_arm[arm])
             bar.advance(overall)
 
+        def planned(per_arm_total: int) -> None:
+            bar.update(overall, total=per_arm_total * len(sc.arms))
+            for task in per_arm.values():
+                bar.update(task, total=per_arm_total)
+
         study = run_study(
             sc,
             replications=n,
@@ -209,7 +277,11 @@ def run(
             progress=progress,
             overwrite=overwrite,
             executor=executor,
+            precision=precision,
+            max_replications=max_replications,
+            planned=planned,
         )
+    total = study.replications * len(sc.arms)
     if study.reused:
         _out().print(
             f"reused {study.reused} finished replication{'s' if study.reused > 1 else ''} "
@@ -217,6 +289,8 @@ def run(
             highlight=False,
             soft_wrap=True,
         )
+    if study.precision is not None:
+        _out().print(_precision_line(study), highlight=False, soft_wrap=True)
     _out().print(_summary_table(study))
     if not no_report:
         _headless_charts()
@@ -226,6 +300,8 @@ def run(
         words += ["--seed", str(study.root_seed), "--out", str(target)]
         for text in overrides or []:
             words += ["--set", text]
+        if precision is not None:
+            words += ["--precision", f"{precision:g}", "--max-replications", str(cap)]
         command = " ".join(shlex.quote(w) for w in words)
         path = write_report(study, target, command=command)
         _out().print(f"report: {path}", highlight=False, soft_wrap=True)

@@ -86,6 +86,10 @@ class ResultsStore:
             with atomic_path(self._file(result.arm, result.replication, part)) as tmp:
                 frame.to_parquet(tmp, engine="pyarrow", index=False)
 
+    def read_part(self, arm: str, replication: int, part: str) -> pd.DataFrame:
+        """Read one part (metrics, daily, ...) of one stored replication."""
+        return pd.read_parquet(self._file(arm, replication, part))
+
     def read_replication(self, arm: str, replication: int, root_seed: int) -> ReplicationResult:
         """Read back one stored replication of one arm."""
         parts = {part: pd.read_parquet(self._file(arm, replication, part)) for part in _PARTS}

@@ -9,6 +9,8 @@ less noise than either level.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -155,3 +157,41 @@ def mean_interval(
     quantile[enough] = stats.t.ppf(0.5 + confidence / 2.0, n[enough] - 1)
     half = np.where(enough, quantile * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     return mean, mean - half, mean + half
+
+
+def precision_check(
+    metrics: pd.DataFrame, baseline: str, headline: Sequence[str], relative_precision: float
+) -> pd.DataFrame:
+    """Whether each headline paired difference is known to the precision asked for.
+
+    For every arm other than the baseline and every metric of ``headline``
+    (overall segment), the half-width of the difference's 95% interval is
+    compared with ``relative_precision`` times the absolute value of the
+    baseline's mean. With fewer than two replications the half-width is
+    unknown and the check is not met.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arm and metric: ``arm``, ``metric``, ``half_width``,
+        ``target`` (the largest half-width accepted), ``ratio`` (half-width
+        over target; at most 1 when met) and ``met``.
+    """
+    diff = paired_differences(metrics, baseline)
+    rows = diff[(diff["segment_kind"] == "overall") & diff["metric"].isin(list(headline))]
+    half = (rows["ci_high"] - rows["ci_low"]).to_numpy(dtype=np.float64) / 2.0
+    target = relative_precision * np.abs(rows["baseline_mean"].to_numpy(dtype=np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a difference known exactly (zero width) meets any target, even a zero one
+        ratio = np.where(half == 0.0, 0.0, half / target)
+    met = np.isfinite(ratio) & (ratio <= 1.0)
+    return pd.DataFrame(
+        {
+            "arm": rows["arm"].to_numpy(),
+            "metric": rows["metric"].to_numpy(),
+            "half_width": half,
+            "target": target,
+            "ratio": ratio,
+            "met": met,
+        }
+    )

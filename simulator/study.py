@@ -10,6 +10,7 @@ replication before anything is computed from them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import platform
 import subprocess
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simulator import stats
@@ -26,13 +28,19 @@ from simulator.executors import Executor, resolve_executor
 from simulator.executors import default_workers as default_workers  # re-exported
 from simulator.loading import load_scenario, scenario_hash
 from simulator.market import run_replication
-from simulator.metrics import ReplicationResult
+from simulator.metrics import HEADLINE_METRICS, ReplicationResult
 from simulator.results import ResultsStore
 from simulator.rng import replication_seed
 from simulator.scenario import Scenario
 
 ProgressCallback = Callable[[str, int], None]
 """Called as ``progress(arm, replication)`` each time a replication finishes."""
+
+PlanCallback = Callable[[int], None]
+"""Called as ``planned(replications_per_arm)`` each time a study sets how many it runs."""
+
+DEFAULT_MAX_REPLICATIONS = 200
+"""The cap on replications per arm of a study with a precision target, unless given."""
 
 
 @dataclass
@@ -50,6 +58,12 @@ class Study:
     path: Path | None = None
     reused: int = 0
     """Replications (arm by arm) reused from a previous, interrupted run."""
+    stopped_by: str | None = None
+    """With a precision target: ``"precision"`` when every headline difference met it,
+    ``"max_replications"`` when the cap was reached first; ``None`` otherwise."""
+    precision: pd.DataFrame | None = None
+    """With a precision target: the last check, one row per arm and headline metric
+    (see :func:`simulator.stats.precision_check`)."""
     _levels: pd.DataFrame | None = field(default=None, repr=False)
     _differences: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -131,6 +145,32 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def replication_seeds(root_seed: int, replications: int) -> list[dict[str, Any]]:
+    """Each replication's seed sequence, as the manifest records it."""
+    return [
+        {
+            "replication": r,
+            "entropy": root_seed,
+            "spawn_key": list(replication_seed(root_seed, r).spawn_key),
+        }
+        for r in range(replications)
+    ]
+
+
+def next_batch(replications: int, check: pd.DataFrame, cap: int) -> int:
+    """Replications per arm for the next batch of a study with a precision target.
+
+    A half-width shrinks as one over the square root of the replications, so the
+    worst ratio of half-width to target, squared, projects how many are needed;
+    the next batch goes a little beyond that projection (a noisy estimate of the
+    standard deviation would otherwise make it fall just short again and again),
+    adds at least half as many again, and stays within ``cap``.
+    """
+    worst = float(check["ratio"].max())
+    projected = replications * worst**2 * 1.1 if np.isfinite(worst) else 2.0 * replications
+    return int(min(cap, max(math.ceil(projected), replications + max(1, replications // 2))))
+
+
 def manifest(
     scenario: Scenario, root_seed: int, replications: int, executor: str, started: str
 ) -> dict[str, Any]:
@@ -140,14 +180,7 @@ def manifest(
         "scenario_hash": scenario_hash(scenario),
         "root_seed": root_seed,
         "replications": replications,
-        "replication_seeds": [
-            {
-                "replication": r,
-                "entropy": root_seed,
-                "spawn_key": list(replication_seed(root_seed, r).spawn_key),
-            }
-            for r in range(replications)
-        ],
+        "replication_seeds": replication_seeds(root_seed, replications),
         "arms": list(scenario.arms),
         "baseline": scenario.baseline,
         "versions": _versions(),
@@ -171,8 +204,17 @@ def run_study(
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
     executor: Executor | str | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    planned: PlanCallback | None = None,
 ) -> Study:
     """Run every arm of a scenario for ``replications`` replications.
+
+    With ``precision``, ``replications`` is the first batch: replications are
+    added in batches until the 95% interval of every headline paired
+    difference (:data:`~simulator.metrics.HEADLINE_METRICS`, overall, every arm
+    against the baseline) has a half-width of at most ``precision`` times the
+    baseline's mean, or until ``max_replications`` is reached.
 
     Parameters
     ----------
@@ -205,6 +247,15 @@ def run_study(
         :func:`~simulator.executors.resolve_executor`. Its
         :meth:`~simulator.executors.Executor.describe` is recorded in the
         manifest.
+    precision
+        Relative half-width to reach, e.g. 0.01 for 1% of the baseline's mean;
+        ``None`` runs exactly ``replications``.
+    max_replications
+        The most replications per arm a precision target may take (default
+        :data:`DEFAULT_MAX_REPLICATIONS`).
+    planned
+        Called with the number of replications per arm each time it is set
+        (once, or once per batch with a precision target), before they run.
 
     Returns
     -------
@@ -225,13 +276,28 @@ def run_study(
     n = scenario.run.replications if replications is None else replications
     if n < 1:
         raise ValueError(f"replications must be at least 1 (got {n})")
+    cap = n
+    if precision is not None:
+        if not precision > 0:
+            raise ValueError(f"precision must be positive (got {precision})")
+        # an interval needs two replications
+        n = max(n, 2)
+        cap = DEFAULT_MAX_REPLICATIONS if max_replications is None else max_replications
+        if cap < n:
+            raise ValueError(f"max_replications ({cap}) is below the first batch ({n})")
+    elif max_replications is not None:
+        raise ValueError("max_replications applies only with a precision target")
     root_seed = scenario.run.seed if seed is None else seed
     # before the store is touched: an unknown executor or a missing dask writes nothing
     runner = resolve_executor(executor, workers)
-    tasks = [(arm, r) for r in range(n) for arm in scenario.arms]
+    arms = list(scenario.arms)
     store = ResultsStore(out) if out is not None else None
     record = manifest(scenario, root_seed, n, runner.describe(), _now())
+    if precision is not None:
+        record["precision"] = {"relative": precision, "max_replications": cap}
     reused = 0
+    stopped_by: str | None = None
+    check: pd.DataFrame | None = None
     # with a store, results stream to disk and are read back at the end, so memory
     # does not grow with the number of replications while they run
     results: list[ReplicationResult] = []
@@ -244,6 +310,14 @@ def run_study(
         if progress is not None:
             progress(result.arm, result.replication)
 
+    def metrics_so_far(count: int) -> pd.DataFrame:
+        if store is None:
+            return pd.concat([r.metrics for r in results], ignore_index=True)
+        return pd.concat(
+            [store.read_part(arm, r, "metrics") for r in range(count) for arm in arms],
+            ignore_index=True,
+        )
+
     # entered before the store is touched, so that a Dask scheduler that cannot
     # be reached is reported with nothing written (reentrant: an executor the
     # caller holds open stays open)
@@ -251,26 +325,44 @@ def run_study(
         if store is not None:
             store.check_compatible(record["scenario_hash"], root_seed, overwrite)
             store.remove_partial_files()
-            done = [(arm, r) for arm, r in tasks if store.has_replication(arm, r)]
-            reused = len(done)
-            finished_tasks = set(done)
-            tasks = [task for task in tasks if task not in finished_tasks]
-            store.write_manifest(record)
-            if progress is not None:
-                for arm, r in done:
-                    progress(arm, r)
+        started = 0
+        while True:
+            if planned is not None:
+                planned(n)
+            tasks = [(arm, r) for r in range(started, n) for arm in arms]
+            if store is not None:
+                done = [(arm, r) for arm, r in tasks if store.has_replication(arm, r)]
+                reused += len(done)
+                finished_tasks = set(done)
+                tasks = [task for task in tasks if task not in finished_tasks]
+                record["replications"] = n
+                record["replication_seeds"] = replication_seeds(root_seed, n)
+                store.write_manifest(record)
+                if progress is not None:
+                    for arm, r in done:
+                        progress(arm, r)
 
-        arguments = [(scenario, arm, r, root_seed) for arm, r in tasks]
-        # closing(): if writing a result fails, what is still queued is cancelled
-        # now, not whenever the generator is garbage-collected
-        with closing(runner.map_unordered(run_replication, arguments)) as outcomes:
-            for result in outcomes:
-                finished(result)
+            arguments = [(scenario, arm, r, root_seed) for arm, r in tasks]
+            # closing(): if writing a result fails, what is still queued is cancelled
+            # now, not whenever the generator is garbage-collected
+            with closing(runner.map_unordered(run_replication, arguments)) as outcomes:
+                for result in outcomes:
+                    finished(result)
+            if precision is None:
+                break
+            check = stats.precision_check(
+                metrics_so_far(n), scenario.baseline, HEADLINE_METRICS, precision
+            )
+            if bool(check["met"].all()):
+                stopped_by = "precision"
+                break
+            if n >= cap:
+                stopped_by = "max_replications"
+                break
+            started, n = n, next_batch(n, check, cap)
 
     if store is not None:
-        results = [
-            store.read_replication(arm, r, root_seed) for r in range(n) for arm in scenario.arms
-        ]
+        results = [store.read_replication(arm, r, root_seed) for r in range(n) for arm in arms]
     frames = _collect(scenario, results)
     study = Study(
         scenario=scenario,
@@ -282,10 +374,13 @@ def run_study(
         distributions=frames["distributions"],
         path=Path(out) if out is not None else None,
         reused=reused,
+        stopped_by=stopped_by,
+        precision=check,
     )
     if store is not None:
         store.write_csv("levels", study.levels())
         store.write_csv("differences", study.differences())
+        record["stopped_by"] = stopped_by
         record["finished"] = _now()
         store.write_manifest(record)
     return study
