@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REPLICATIONS ?= 20
 
-.PHONY: install test lint typecheck pytest report bench clean clean-cache
+.PHONY: install test lint typecheck pytest report readme-figure bench clean clean-cache
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ test: lint typecheck pytest
 report: install
 	$(BIN)/connectsim run scenarios/paid_vs_free.yaml --replications $(REPLICATIONS) --out reports/paid_vs_free
 
+# the README's figure is the default study's scorecard, copied from its report
+readme-figure: report
+	mkdir -p docs/images
+	cp reports/paid_vs_free/report/charts/scorecard.png docs/images/paid_vs_free_scorecard.png
+
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_study.py
 
 # numba's cache is checked against the file of each compiled function only: after
 # editing a module that compiled code calls (behaviour.py, rng.py, ...), clear it
