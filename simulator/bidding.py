@@ -30,12 +30,16 @@ from simulator import behaviour as rules
 from simulator.jobs import count_below
 from simulator.ledger import settle_one
 from simulator.policy import bundle_purchase
-from simulator.rng import pair_normal_one
+from simulator.rng import pair_normal_one, pair_uniform_one
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 U64 = npt.NDArray[np.uint64]
+
+_CHOICE_SALT = np.uint64(0x5851F42D4C957F2D)
+"""Salts a post's key for the textbook choice of posts, so that which posts a
+freelancer picks is independent of how their clients will rank it."""
 
 
 class BiddingParameters(NamedTuple):
@@ -59,6 +63,7 @@ class BiddingParameters(NamedTuple):
     weight_price: float
     noise_sd: float
     purchase_allowed: bool
+    textbook_applications: int  # 0: the full model; a > 0: a uniformly random posts
 
 
 @numba.njit(cache=True)
@@ -194,7 +199,27 @@ def browse_wave(
         probe = c * 2.0 + (session_day[i] - wave_start) / wave_days
         before = count_below(wave_keys, probe)
         newest = feed_count_at_wave[c] + (before - wave_category_start[c])
-        oldest = max(last_seen[a], newest - p.jobs_viewed_per_session * sessions[i])
+        textbook = p.textbook_applications > 0
+        if textbook:
+            # every unseen post, and a uniformly random subset of them: those whose
+            # salted hash is among the a smallest
+            oldest = max(last_seen[a], newest - feed_capacity)
+            threshold = _choice_threshold(
+                oldest,
+                newest,
+                c,
+                feed,
+                feed_capacity,
+                board_capacity,
+                post_seq,
+                post_open,
+                post_key,
+                agent_key[a],
+                p.textbook_applications,
+            )
+        else:
+            oldest = max(last_seen[a], newest - p.jobs_viewed_per_session * sessions[i])
+            threshold = 0.0
         if newest > last_seen[a]:
             last_seen[a] = newest
 
@@ -225,13 +250,20 @@ def browse_wave(
             budget = budget_usd[slot]
             h = hours[slot]
             quote = rules.quote_usd(budget, h, asking_rate[a])
-            surplus = rules.surplus_usd(quote, h, reservation_rate[a], p.service_fee_share)
-            p_win = rules.win_probability(
-                own, rules.perceived_competitors(count, p.final_multiplier), p.believed_hire_rate
-            )
-            gain = p_win * surplus - effort_cost
-            if gain <= 0.0:
-                continue
+            if textbook:
+                if pair_uniform_one(post_key[slot] ^ _CHOICE_SALT, agent_key[a]) > threshold:
+                    continue
+                gain = np.inf
+            else:
+                surplus = rules.surplus_usd(quote, h, reservation_rate[a], p.service_fee_share)
+                p_win = rules.win_probability(
+                    own,
+                    rules.perceived_competitors(count, p.final_multiplier),
+                    p.believed_hire_rate,
+                )
+                gain = p_win * surplus - effort_cost
+                if gain <= 0.0:
+                    continue
             need = connects_needed[slot]
             from_free = min(need, free_left)
             from_paid = need - from_free
@@ -313,6 +345,38 @@ def browse_wave(
 
 
 @numba.njit(cache=True)
+def _choice_threshold(
+    oldest: int,
+    newest: int,
+    c: int,
+    feed: IntArray,
+    feed_capacity: int,
+    board_capacity: int,
+    post_seq: IntArray,
+    post_open: BoolArray,
+    post_key: U64,
+    agent_key: np.uint64,
+    applications: int,
+) -> float:
+    """The a-th smallest salted hash of a freelancer's open posts in its feed window
+    (infinite when fewer than a are open: it applies to all of them)."""
+    hashes = np.empty(max(newest - oldest, 0))
+    m = 0
+    for pos in range(oldest, newest):
+        seq = feed[c * feed_capacity + (pos & (feed_capacity - 1))]
+        if seq < 0:
+            continue
+        slot = seq & (board_capacity - 1)
+        if post_seq[slot] != seq or not post_open[slot]:
+            continue
+        hashes[m] = pair_uniform_one(post_key[slot] ^ _CHOICE_SALT, agent_key)
+        m += 1
+    if m <= applications:
+        return np.inf
+    return float(np.sort(hashes[:m])[applications - 1])
+
+
+@numba.njit(cache=True)
 def choose_hires(
     due: IntArray,
     posting_order: IntArray,
@@ -323,6 +387,7 @@ def choose_hires(
     in_market: BoolArray,
     capacity: int,
     reservation_score: float,
+    recall: bool,
     out_hired_agent: IntArray,
     out_hired_column: IntArray,
     out_reviewed: IntArray,
@@ -334,8 +399,9 @@ def choose_hires(
     proposal above the reservation score from a freelancer still in the market
     with room for another contract, and takes that room at once (so a
     freelancer chosen by several clients is hired by the earliest posts only).
-    Ghost posts review nothing and hire nobody. ``active_contracts`` is updated
-    in place.
+    Without ``recall`` a post makes its one offer to its best proposal whatever
+    that freelancer's room, and hires nobody if the room is gone. Ghost posts
+    review nothing and hire nobody. ``active_contracts`` is updated in place.
     """
     k_max = reviewed_agent.shape[1]
     for idx in posting_order:
@@ -351,10 +417,10 @@ def choose_hires(
             if a < 0:
                 break
             reviewed += 1
-            if active_contracts[a] >= capacity:
+            unavailable = active_contracts[a] >= capacity
+            if unavailable:
                 busy += 1
-                continue
-            if not in_market[a]:
+            if recall and (unavailable or not in_market[a]):
                 continue
             score = reviewed_score[slot, k]
             if score >= reservation_score and score > best_score:
@@ -362,6 +428,10 @@ def choose_hires(
                 best_score = score
         out_reviewed[idx] = reviewed
         out_busy[idx] = busy
+        if best >= 0 and not recall:
+            a = reviewed_agent[slot, best]
+            if active_contracts[a] >= capacity or not in_market[a]:
+                best = -1
         if best >= 0:
             a = reviewed_agent[slot, best]
             active_contracts[a] += 1

@@ -54,8 +54,11 @@ class JobBoard:
         max_reviewed: int,
         wave_days: float,
         feed_lookback: int,
+        rounds: bool = False,
     ) -> None:
         self.stream = stream
+        # textbook rounds: a fixed number of posts at each wave's start, closing at its end
+        self.rounds = rounds
         self.categories = categories
         self.max_reviewed = max_reviewed
         peak_rate = stream.jobs_per_day * (1.0 + stream.weekly_amplitude)
@@ -106,8 +109,12 @@ class JobBoard:
         """
         s = self.stream
         season = 1.0 + s.weekly_amplitude * math.cos(2.0 * math.pi * (start_day + 0.5 * days) / 7.0)
-        n = int(rng.poisson(s.jobs_per_day * days * season))
-        times = start_day + np.sort(rng.random(n)) * days
+        if self.rounds:
+            n = round(s.jobs_per_day * days)
+            times = np.full(n, start_day)
+        else:
+            n = int(rng.poisson(s.jobs_per_day * days * season))
+            times = start_day + np.sort(rng.random(n)) * days
         category = rng.integers(0, self.categories, size=n)
         tier = rng.choice(len(TIERS), size=n, p=self._tier_share)
         budget = np.exp(
@@ -116,6 +123,8 @@ class JobBoard:
         ghost = rng.random(n) < s.ghost_share
         removed = ghost & (rng.random(n) < s.ghost_removed_share)
         decision = np.minimum(rng.exponential(s.decision_days_mean, size=n), s.open_days_max)
+        if self.rounds:
+            decision = np.full(n, days)
         keys: U64 = draw_keys(rng, n)
 
         seqs = self.posted + np.arange(n, dtype=np.int64)

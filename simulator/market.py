@@ -104,12 +104,18 @@ class Market:
             self.policy.purchased_expiry_months,
             keep_log=keep_log,
         )
+        self.textbook = world.textbook
+        lookback = p.jobs_viewed_per_session * MAX_SESSIONS_PER_WAVE
+        if self.textbook is not None:
+            # a round's freelancers choose among all of the round's posts
+            lookback = max(lookback, round(world.jobs.jobs_per_day * self.wave_days) + 1)
         self.board = JobBoard(
             world.jobs,
             p.categories,
             world.clients.max_reviewed,
             self.wave_days,
-            feed_lookback=p.jobs_viewed_per_session * MAX_SESSIONS_PER_WAVE,
+            feed_lookback=lookback,
+            rounds=self.textbook is not None,
         )
         self.env = simpy.Environment()
         self.contracts = ContractBook()
@@ -135,6 +141,9 @@ class Market:
             weight_price=cl.weight_price,
             noise_sd=cl.noise_sd,
             purchase_allowed=self.policy.purchase_allowed,
+            textbook_applications=0
+            if self.textbook is None
+            else self.textbook.applications_per_freelancer,
         )
         self.proposal_log = ProposalLog()
         self._proposal_buffers = _Scratch(4)
@@ -151,13 +160,17 @@ class Market:
         # events were scheduled. Creating the calendar processes first keeps month
         # starts, weekly resets and the daily record ahead of that instant's wave
         # even when waves are whole days long.
+        deciding = (self._clients, self._contract_completions)
+        if self.textbook is not None:
+            # textbook rounds: last round's contracts end before this round's posts
+            # are decided, so that every freelancer can take an offer in every round
+            deciding = (self._contract_completions, self._clients)
         for process in (
             self._monthly,
             self._weekly,
             self._recorder,
             self._job_stream,
-            self._clients,
-            self._contract_completions,
+            *deciding,
             self._browsing,
         ):
             self.env.process(process())
@@ -280,7 +293,11 @@ class Market:
         order = np.argsort(session_day)
         agents, sessions, session_day = agents[order], sessions[order], session_day[order]
 
-        most = int(sessions.sum()) * self.world.population.jobs_viewed_per_session
+        per_session = self.world.population.jobs_viewed_per_session
+        if self.textbook is not None:
+            per_session = max(per_session, self.textbook.applications_per_freelancer)
+        # the kernel writes without bounds checks: room for every possible proposal
+        most = int(sessions.sum()) * per_session
         out_slot, out_agent, out_connects, out_paid = self._proposal_buffers.take(most)
         free_used, paid_used, bought, sent = self._agent_buffers.take(agents.size)
         cost_usd = np.empty(agents.size)
@@ -385,6 +402,10 @@ class Market:
             self._session_rate = pop.sessions_per_day[:n] * self.wave_days
             self._p_no_session = np.exp(-self._session_rate)
         u = rng.random(n)
+        if self.textbook is not None:
+            # every freelancer in the market browses once a round, at a random moment
+            rows = np.flatnonzero(pop.in_market[:n])
+            return rows, np.ones(rows.size, dtype=np.int64), u[rows]
         drawn: tuple[IntArray, IntArray, FloatArray] = draw_sessions(
             u,
             self._session_rate,
@@ -417,6 +438,7 @@ class Market:
             pop.in_market,
             self.world.population.capacity_contracts,
             cl.reservation_score,
+            cl.recall,
             hired_agent,
             hired_col,
             reviewed,
@@ -459,6 +481,9 @@ class Market:
             board.budget_usd[slots], hours, pop.asking_rate_usd_per_hour[agents]
         )
         length_days = hours / self.world.contracts.hours_per_day
+        if self.textbook is not None:
+            # within the round: the contract ends at the next round's start
+            length_days = np.full(slots.size, 0.5 * self.wave_days)
         # choose_hires has already taken the contract slots (active_contracts)
         first = np.isinf(pop.first_hire_day[agents])
         pop.first_hire_day[agents[first]] = day

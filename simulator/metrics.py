@@ -99,6 +99,8 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "hired_skill": "mean skill of hired freelancers",
     "hired_proposal_quality": "mean quality of the hired proposals",
     "busy_share_of_reviewed": "share of reviewed proposals from freelancers already at capacity",
+    "client_surplus_per_post": "client's gain from hiring: score of the hire minus the "
+    "reservation score, per genuine closed post (0 without a hire; score units)",
     "connects_revenue_usd_per_month": "platform revenue from Connects, USD a month",
     "membership_revenue_usd_per_month": "platform revenue from membership fees, USD a month",
     "service_fee_revenue_usd_per_month": "platform revenue from service fees, USD a month",
@@ -225,6 +227,7 @@ class MetricsRecorder:
                 "busy_reviewed",
                 "hired_skill",
                 "hired_quality",
+                "client_surplus",
                 "connects_revenue_usd",
                 "fee_revenue_usd",
                 "service_fee_revenue_usd",
@@ -314,6 +317,10 @@ class MetricsRecorder:
         ha = hired_agent[counted][h]
         j["hired_skill"] += float(pop.skill[ha].sum())
         j["hired_quality"] += float(board.reviewed_quality[hs, hired_col[counted][h]].sum())
+        reservation = m.world.clients.reservation_score
+        j["client_surplus"] += float(
+            (board.reviewed_score[hs, hired_col[counted][h]] - reservation).sum()
+        )
 
     def refunded(self, agents: IntArray, connects: IntArray, recorded: BoolArray) -> None:
         """Refunded Connects no longer count as spent (if they were counted)."""
@@ -522,6 +529,7 @@ class MetricsRecorder:
             "hired_skill": _ratio(j["hired_skill"], j["hired"]),
             "hired_proposal_quality": _ratio(j["hired_quality"], j["hired"]),
             "busy_share_of_reviewed": _ratio(j["busy_reviewed"], j["reviewed"]),
+            "client_surplus_per_post": _ratio(j["client_surplus"], j["genuine"]),
             "connects_revenue_usd_per_month": j["connects_revenue_usd"] / months,
             "membership_revenue_usd_per_month": j["fee_revenue_usd"] / months,
             "service_fee_revenue_usd_per_month": j["service_fee_revenue_usd"] / months,

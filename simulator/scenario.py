@@ -172,6 +172,10 @@ class Clients(Frozen):
     """Standard deviation of the client's idiosyncratic taste in the score."""
     reservation_score: float = 0.55
     """The client hires only a proposal scoring at least this."""
+    recall: bool = True
+    """When the best proposal's freelancer has no room for another contract (hired by
+    an earlier post at the same moment, or busy), hire the next best (True) or nobody
+    (False: offers without recall, as in the textbook matching models)."""
 
 
 class Contracts(Frozen):
@@ -212,6 +216,25 @@ class Behaviour(Frozen):
     """Mean community contributions a month (earns Connects if the policy pays)."""
 
 
+class Textbook(Frozen):
+    """The textbook special case of the market, for checks against closed-form results.
+
+    The market runs in rounds of one wave each: the round's posts (exactly
+    ``jobs_per_day x wave_days`` of them) appear at its start and close at its
+    end; every freelancer in the market browses once in every round, applies to
+    ``applications_per_freelancer`` distinct posts chosen uniformly at random
+    among those open, whatever they cost or pay; contracts last less than a
+    round and end before the round's posts close, so every freelancer is free
+    again when the next round is decided. Combine it with clients who pick
+    uniformly (all score weights 0, ``noise_sd`` > 0, a very low reservation
+    score), ``capacity_contracts: 1`` and ``recall: false`` for the urn-ball and
+    multiple-applications models (see docs/validation.md).
+    """
+
+    applications_per_freelancer: Annotated[int, Field(ge=1, le=1_000)] = 1
+    """a: distinct posts each freelancer applies to in every round."""
+
+
 class World(Frozen):
     """Everything that does not change between arms: people, jobs, clients."""
 
@@ -234,6 +257,8 @@ class World(Frozen):
     """How contracts are worked, paid and reviewed."""
     behaviour: Behaviour = Behaviour()
     """Freelancers' decision rules."""
+    textbook: Textbook | None = None
+    """Switch the market to the textbook rounds of :class:`Textbook` (None: the full model)."""
 
     @field_validator("regions")
     @classmethod
