@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from simulator.metrics import ReplicationResult
     from simulator.scenario import Scenario
     from simulator.study import Study, load_study, run_study
+    from simulator.sweep import Sweep, load_sweep
 
 __version__ = "0.1.0"
 
@@ -51,6 +52,9 @@ _LAZY = {
     "Study": "simulator.study",
     "load_study": "simulator.study",
     "run_study": "simulator.study",
+    # not the sweep() function: its name is the module's, which an import would rebind
+    "Sweep": "simulator.sweep",
+    "load_sweep": "simulator.sweep",
 }
 
 
@@ -74,9 +78,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Study",
+    "Sweep",
     "__version__",
     "load_scenario",
     "load_study",
+    "load_sweep",
     "run_replication",
     "run_study",
     "scenario_from_dict",

@@ -104,9 +104,9 @@ class ResultsStore:
         )
 
     def clear(self) -> None:
-        """Remove the study's own files (replications, summary, manifest, report)."""
-        # charts/ and report.md: where earlier versions wrote the report
-        for sub in ("replications", "summary", "report", "charts"):
+        """Remove the study's own files (replications, summary, manifest, report), or a sweep's."""
+        # charts/ and report.md: where earlier versions wrote the report; points/: a sweep's
+        for sub in ("replications", "summary", "report", "charts", "points"):
             target = self.root / sub
             if target.is_dir():
                 shutil.rmtree(target)
@@ -141,14 +141,18 @@ class ResultsStore:
                 )
             return
         record = self.read_manifest()
+        # a sweep directory's manifest records its base scenario's hash and seed: a
+        # study of that scenario must not take it for its own and resume into it
+        sweep = record.get("kind") == "sweep"
         same = record.get("scenario_hash") == scenario_hash and record.get("root_seed") == root_seed
-        if same:
+        if same and not sweep:
             return
         if overwrite:
             self.clear()
             return
+        what = "sweep" if sweep else "study"
         raise ResultsError(
-            f"{self.root}: holds a study of scenario {record.get('scenario', {}).get('name')!r} "
+            f"{self.root}: holds a {what} of scenario {record.get('scenario', {}).get('name')!r} "
             f"(hash {record.get('scenario_hash')}, seed {record.get('root_seed')}), not this one "
             f"(hash {scenario_hash}, seed {root_seed}); use --overwrite to replace it "
             "or choose another --out"
