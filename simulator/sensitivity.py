@@ -1,0 +1,1610 @@
+"""Global sensitivity analysis: which scenario parameters drive the headline metrics.
+
+A sensitivity analysis varies chosen numeric fields of a scenario over ranges
+(``PATH=LOW:HIGH``, the paths of ``--set``), runs the market at every point of
+a SALib design, and apportions each output's variation among the parameters:
+
+* **Sobol'** (``method="sobol"``): first-order ``S1`` (the share of the
+  output's variance a parameter explains alone) and total ``ST`` (its share
+  including every interaction), from Saltelli's estimators on a scrambled
+  Sobol' design of ``samples * (D + 2)`` points (``D`` parameters, the dummy
+  included), with bootstrap confidence intervals.
+* **Morris** (``method="morris"``): ``mu_star``, the mean absolute elementary
+  effect (the change of the output when one parameter moves, divided by the
+  step as a fraction of its range: so in the output's units, per whole range),
+  with a bootstrap interval; ``sigma``, their standard deviation (non-linearity
+  and interactions); and ``mu``, their signed mean (the direction), from
+  ``samples`` trajectories of ``D + 1`` points.
+
+The model is stochastic, so every point runs ``replications`` times and the
+indices are computed on the mean over replications. Replication ``r`` of every
+point uses the study seeds ``SeedSequence(root_seed, spawn_key=(r,))``, as
+:func:`~simulator.study.run_study` does: common random numbers across points,
+so that two points differ by their parameters, not by their luck. A
+``"dummy"`` parameter, sampled like the others but applied to nothing, shows
+what an inert parameter looks like (with common random numbers its indices
+are exactly zero: a point that differs from another only by the dummy *is*
+that point, and runs once).
+
+The machinery is generic: :func:`make_design`, :func:`run_design` and
+:func:`analyse` (composed by :func:`estimate`) work for any picklable
+:class:`Model`; :class:`MarketModel` is the market's, and :func:`sensitivity`
+runs it with a results directory that a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import math
+import shutil
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import BaseModel
+
+from simulator.errors import ResultsError, ScenarioError
+from simulator.executors import Executor, resolve_executor
+from simulator.loading import apply_override, load_scenario, scenario_from_dict, scenario_hash
+from simulator.metrics import HEADLINE_METRICS
+from simulator.results import ResultsStore, atomic_path
+from simulator.rng import replication_seed
+from simulator.scenario import Scenario
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+Method = Literal["sobol", "morris"]
+Output = tuple[str, str]
+"""An output of a model: (output, metric), e.g. ``("free - paid", "proposals_per_job")``."""
+
+METHODS: tuple[Method, ...] = ("sobol", "morris")
+
+DUMMY = "dummy"
+"""The parameter every analysis adds: sampled in [0, 1] like the others, applied to nothing."""
+
+SENSITIVITY_METRICS: tuple[str, ...] = (*HEADLINE_METRICS, "fill_rate")
+"""The metrics analysed, overall segment: the headline metrics and the fill rate."""
+
+DEFAULT_SAMPLES: dict[Method, int] = {"sobol": 64, "morris": 10}
+"""Sobol' base samples N (a power of 2), or Morris trajectories, when none is given."""
+
+MORRIS_LEVELS = 4
+"""Grid levels of the Morris design (SALib's default; its step is 2/3 of a range)."""
+
+SENSITIVITY_SPAWN_KEY = 0x53454E53
+"""First spawn-key word of the analysis' own seeds (``"SENS"``).
+
+Replication ``r`` uses ``spawn_key=(r,)`` and its streams ``(r, i)``; no study
+has 1.4 billion replications, so ``(SENSITIVITY_SPAWN_KEY, j, ...)`` never
+collides with them.
+"""
+
+_SAMPLING, _BOOTSTRAP_INDICES, _BOOTSTRAP_NOISE = 0, 1, 2
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` each time a (point, replication) run finishes."""
+
+
+class Model(Protocol):
+    """A stochastic model evaluated at the points of a design.
+
+    It must be picklable (a module-level class or function) for executors
+    other than the in-process one.
+    """
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        """The (output, metric) pairs a call returns, in the order results are shown."""
+        ...
+
+    def __call__(self, point: int, x: FloatArray, replication: int) -> Mapping[Output, float]:
+        """The outputs at parameter values ``x`` (SALib's row) for one replication.
+
+        ``point`` identifies the distinct point (the same for every
+        replication of it), for models that draw their own noise.
+        """
+        ...
+
+
+# ---------------------------------------------------------------------------
+# parameters
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A scenario field varied over a range."""
+
+    path: str
+    """Dotted path, as for ``--set`` (``arms.paid.price_usd_per_connect``)."""
+    low: float
+    high: float
+    integer: bool = False
+    """An integer field: sampled uniformly among LOW, LOW + 1, ..., HIGH."""
+
+    def value(self, x: float) -> float | int:
+        """The field's value for SALib's sample ``x`` in [low, high].
+
+        An integer field maps [low, high] onto HIGH - LOW + 1 equal slices,
+        one per integer, so that every integer is equally likely (rounding
+        would give the two end values half the chance of the others).
+        """
+        if not self.integer:
+            return float(x)
+        span = int(self.high - self.low)
+        share = (x - self.low) / (self.high - self.low)
+        return int(self.low) + min(math.floor(share * (span + 1)), span)
+
+    def describe(self) -> str:
+        """``PATH=LOW:HIGH``, as given on the command line."""
+        return f"{self.path}={_number(self.low)}:{_number(self.high)}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def parse_param(text: str) -> tuple[str, float, float]:
+    """Split ``PATH=LOW:HIGH`` into its path and bounds.
+
+    Raises
+    ------
+    ScenarioError
+        When the text is not of that form or the bounds are not finite numbers
+        with LOW < HIGH.
+    """
+    example = "e.g. world.jobs.ghost_share=0.0:0.3"
+    path, eq, bounds = text.partition("=")
+    path = path.strip()
+    low_text, colon, high_text = bounds.partition(":")
+    if not eq or not colon or not path:
+        raise ScenarioError(f"--param {text!r}: expected PATH=LOW:HIGH, {example}")
+    if any(not part for part in path.split(".")):
+        raise ScenarioError(f"--param {text!r}: the path {path!r} has an empty part")
+    try:
+        low, high = float(low_text), float(high_text)
+    except ValueError:
+        raise ScenarioError(
+            f"--param {text!r}: LOW and HIGH must be numbers (got {low_text!r} and {high_text!r})"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+        raise ScenarioError(f"--param {text!r}: needs finite LOW < HIGH (got {low} and {high})")
+    return path, low, high
+
+
+def _numeric_kind(annotation: Any) -> str | None:
+    """``"int"``, ``"float"`` or ``None`` for a field's type (Optional, Annotated unwrapped)."""
+    if annotation is bool:
+        return None
+    if annotation in (int, float):
+        return "int" if annotation is int else "float"
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _numeric_kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = {_numeric_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    return None
+
+
+def _field_kind(scenario: Scenario, path: str, text: str) -> str:
+    """Whether the field at ``path`` holds an integer or a float; refuse anything else."""
+    parts = path.split(".")
+    node: Any = scenario
+    annotation: Any = None
+    for depth, part in enumerate(parts):
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, BaseModel):
+            fields = type(node).model_fields
+            if part not in fields:
+                known = ", ".join(fields)
+                raise ScenarioError(f"--param {text!r}: {where} is not a field (fields: {known})")
+            annotation = fields[part].annotation
+            node = getattr(node, part)
+        elif isinstance(node, dict):
+            if part not in node:
+                known = ", ".join(map(str, node))
+                raise ScenarioError(f"--param {text!r}: {where} is not in the scenario ({known})")
+            annotation = None
+            node = node[part]
+        else:
+            raise ScenarioError(
+                f"--param {text!r}: {'.'.join(parts[:depth])} is a value ({node!r}), "
+                "not a section with fields"
+            )
+    if isinstance(node, bool):
+        kind = None
+    elif isinstance(node, int):
+        kind = "int"
+    elif isinstance(node, float):
+        kind = "float"
+    elif node is None:  # an optional field left unset: its type says what it holds
+        kind = _numeric_kind(annotation)
+    else:
+        kind = None
+    if kind is None:
+        raise ScenarioError(
+            f"--param {text!r}: {path} is not a number (it holds {node!r}); "
+            "only numeric fields can be varied"
+        )
+    return kind
+
+
+_INERT_PATHS = {
+    "run.seed": "the seed is the analysis' --seed, the same at every point",
+    "run.replications": "the analysis' --replications sets how many replications run",
+}
+
+
+def make_parameters(
+    scenario: Scenario,
+    params: Mapping[str, tuple[float, float]] | Sequence[str],
+    arms: Sequence[str],
+) -> list[Parameter]:
+    """Check the parameters of an analysis against its scenario.
+
+    Parameters
+    ----------
+    scenario
+        The scenario whose fields are varied.
+    params
+        ``{path: (low, high)}`` or ``["PATH=LOW:HIGH", ...]``.
+    arms
+        The arms the analysis runs: a field of another arm would change nothing.
+
+    Returns
+    -------
+    list of Parameter
+        In the order given; integer fields flagged.
+
+    Raises
+    ------
+    ScenarioError
+        For a malformed text, an unknown or non-numeric field, a field of an
+        arm not run, a repeated path, bounds not whole numbers for an integer
+        field, or a bound at which the scenario is invalid.
+    """
+    if isinstance(params, Mapping):
+        parsed = [
+            (str(path), float(low), float(high), f"{path}={low}:{high}")
+            for path, (low, high) in params.items()
+        ]
+        for _path, low, high, text in parsed:
+            if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+                raise ScenarioError(f"--param {text!r}: needs finite LOW < HIGH")
+    else:
+        parsed = [(*parse_param(text), text) for text in params]
+    if not parsed:
+        raise ScenarioError("a sensitivity analysis needs at least one --param PATH=LOW:HIGH")
+    seen: set[str] = set()
+    found = []
+    base = scenario.model_dump(mode="json")
+    for path, low, high, text in parsed:
+        if path in seen:
+            raise ScenarioError(f"--param {text!r}: {path} is given twice")
+        seen.add(path)
+        if path == DUMMY:
+            raise ScenarioError(f"--param {text!r}: {DUMMY!r} is the analysis' own dummy")
+        if path in _INERT_PATHS:
+            raise ScenarioError(f"--param {text!r}: {path} cannot be varied: {_INERT_PATHS[path]}")
+        parts = path.split(".")
+        if (
+            parts[0] == "arms"
+            and len(parts) > 1
+            and parts[1] in scenario.arms
+            and parts[1] not in arms
+        ):
+            raise ScenarioError(
+                f"--param {text!r}: arm {parts[1]!r} is not run by this analysis "
+                f"(it runs {', '.join(repr(a) for a in arms)}), so {path} would change nothing"
+            )
+        integer = _field_kind(scenario, path, text) == "int"
+        if integer and not (low.is_integer() and high.is_integer()):
+            raise ScenarioError(
+                f"--param {text!r}: {path} is an integer field: LOW and HIGH must be whole numbers"
+            )
+        parameter = Parameter(path, low, high, integer)
+        for bound in (low, high):
+            value = parameter.value(bound)
+            try:
+                scenario_from_dict(apply_override(base, parts, value, text), f"{path}={value}")
+            except ScenarioError as exc:
+                raise ScenarioError(f"--param {text!r}: invalid at {exc}") from None
+        found.append(parameter)
+    return found
+
+
+def problem_of(parameters: Sequence[Parameter]) -> dict[str, Any]:
+    """SALib's problem: the parameters and, last, the dummy in [0, 1]."""
+    return {
+        "num_vars": len(parameters) + 1,
+        "names": [p.path for p in parameters] + [DUMMY],
+        "bounds": [[p.low, p.high] for p in parameters] + [[0.0, 1.0]],
+    }
+
+
+# ---------------------------------------------------------------------------
+# seeds and the design
+
+
+def analysis_seed(root_seed: int, *key: int) -> np.random.SeedSequence:
+    """A seed of the analysis itself (sampling, bootstraps), from the study's root seed."""
+    return np.random.SeedSequence(root_seed, spawn_key=(SENSITIVITY_SPAWN_KEY, *key))
+
+
+def _child_seed(seed: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, *key))
+
+
+def _child(seed: np.random.SeedSequence, *key: int) -> np.random.Generator:
+    """A generator for one use of the analysis, from its seed and a fixed key."""
+    return np.random.Generator(np.random.PCG64(_child_seed(seed, *key)))
+
+
+@dataclass(frozen=True)
+class Design:
+    """The points a model is evaluated at."""
+
+    method: Method
+    problem: dict[str, Any]
+    samples: int
+    """Sobol' base samples N, or Morris trajectories."""
+    rows: FloatArray
+    """SALib's sample, one row per design row (its order is what SALib analyses)."""
+    points: IntArray
+    """The distinct point of each row: rows that evaluate identically share one."""
+    num_levels: int = MORRIS_LEVELS
+
+    @property
+    def n_points(self) -> int:
+        """How many distinct points are run."""
+        return int(self.points.max()) + 1 if self.points.size else 0
+
+    def first_rows(self) -> IntArray:
+        """The first design row of each distinct point."""
+        _, first = np.unique(self.points, return_index=True)
+        return first.astype(np.int64)
+
+
+def make_design(
+    problem: Mapping[str, Any],
+    method: Method,
+    samples: int,
+    seed: np.random.SeedSequence,
+    key: Callable[[FloatArray], Any] | None = None,
+    num_levels: int = MORRIS_LEVELS,
+) -> Design:
+    """Sample a SALib design and find its distinct points.
+
+    Parameters
+    ----------
+    problem
+        SALib's problem (``num_vars``, ``names``, ``bounds``).
+    method
+        ``"sobol"`` (``samples`` must be a power of 2) or ``"morris"``.
+    samples
+        Sobol' base samples N (``N * (D + 2)`` rows, second-order indices not
+        computed) or Morris trajectories (``N * (D + 1)`` rows).
+    seed
+        Seeds SALib's sampler (a scrambled Sobol' sequence, or Morris' random
+        trajectories).
+    key
+        Maps a row to what the model depends on; rows with equal keys are
+        one point, run once. ``None``: the whole row (every row distinct
+        unless SALib repeats it).
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, or Sobol' samples not a power of 2 (the
+        balance of a Sobol' sequence needs it).
+    """
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: expected 'sobol' or 'morris'")
+    if samples < 2:
+        raise ValueError(f"samples must be at least 2 (got {samples})")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    if method == "sobol":
+        if samples & (samples - 1):
+            raise ValueError(f"Sobol' samples must be a power of 2, e.g. 64 (got {samples})")
+        rows = sobol_sample.sample(
+            dict(problem), samples, calc_second_order=False, scramble=True, seed=rng
+        )
+    else:
+        rows = morris_sample.sample(dict(problem), samples, num_levels=num_levels, seed=rng)
+    rows = np.asarray(rows, dtype=np.float64)
+    keyed = key or (lambda row: row.tobytes())
+    index: dict[Any, int] = {}
+    points = np.array([index.setdefault(keyed(row), len(index)) for row in rows], dtype=np.int64)
+    return Design(method, dict(problem), samples, rows, points, num_levels)
+
+
+# ---------------------------------------------------------------------------
+# running
+
+
+def _evaluate(
+    model: Model, point: int, x: FloatArray, replication: int
+) -> tuple[int, int, dict[Output, float]]:
+    """One run of the model (module level, so executors can pickle it by reference)."""
+    return point, replication, {k: float(v) for k, v in model(point, x, replication).items()}
+
+
+def _tidy(point: int, replication: int, values: Mapping[Output, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "point": point,
+            "replication": replication,
+            "output": [o for o, _ in values],
+            "metric": [m for _, m in values],
+            "value": np.asarray(list(values.values()), dtype=np.float64),
+        }
+    )
+
+
+class SensitivityStore(ResultsStore):
+    """A sensitivity directory: a manifest, one Parquet file per (point, replication), summaries.
+
+    Layout::
+
+        DIR/manifest.json                      kind "sensitivity", design, seeds, versions
+        DIR/runs/p<point>-r<replication>.parquet   output, metric, value of one run
+        DIR/summary/indices.csv, noise.csv, design.csv, points.csv, runs.parquet
+        DIR/report/sensitivity.md, charts/     (written by the CLI)
+    """
+
+    def run_file(self, point: int, replication: int) -> Path:
+        """Where one run's outputs are kept."""
+        return self.root / "runs" / f"p{point:06d}-r{replication:05d}.parquet"
+
+    def has_run(self, point: int, replication: int) -> bool:
+        """Whether a run is stored (files appear whole or not at all)."""
+        return self.run_file(point, replication).is_file()
+
+    def write_run(self, point: int, replication: int, values: Mapping[Output, float]) -> None:
+        """Store one run's outputs atomically."""
+        with atomic_path(self.run_file(point, replication)) as tmp:
+            _tidy(point, replication, values).to_parquet(tmp, engine="pyarrow", index=False)
+
+    def read_run(self, point: int, replication: int) -> pd.DataFrame:
+        """Read back one stored run."""
+        return pd.read_parquet(self.run_file(point, replication))
+
+    def clear(self) -> None:
+        """Remove the analysis' own files."""
+        for sub in ("runs", "summary", "report"):
+            target = self.root / sub
+            if target.is_dir():
+                shutil.rmtree(target)
+        (self.root / "manifest.json").unlink(missing_ok=True)
+
+    def check_design(self, design_hash: str, overwrite: bool) -> None:
+        """Refuse a directory holding something else; resume one of the same design.
+
+        The same design (scenario, seed, method, samples, parameters, arms)
+        is resumed whatever the number of replications; another analysis is
+        replaced only with ``overwrite``; a study directory or a non-empty
+        directory without a manifest is always refused.
+        """
+        if not self.root.exists():
+            return
+        if not self.root.is_dir():
+            raise ResultsError(f"{self.root}: exists and is not a directory")
+        if not (self.root / "manifest.json").is_file():
+            if any(self.root.iterdir()):
+                raise ResultsError(
+                    f"{self.root}: not empty and not a sensitivity directory (no manifest.json); "
+                    "choose another --out"
+                )
+            return
+        record = self.read_manifest()
+        if record.get("kind") != "sensitivity":
+            raise ResultsError(
+                f"{self.root}: holds a study, not a sensitivity analysis; choose another --out"
+            )
+        if record.get("design_hash") == design_hash:
+            return
+        if overwrite:
+            self.clear()
+            return
+        raise ResultsError(
+            f"{self.root}: holds another sensitivity analysis (design {record.get('design_hash')}, "
+            f"not {design_hash}: another scenario, seed, method, sample size, parameters or arm); "
+            "use --overwrite to replace it or choose another --out"
+        )
+
+    def write_frame(self, name: str, frame: pd.DataFrame) -> Path:
+        """Write a summary frame: CSV, or Parquet for ``runs``."""
+        if name != "runs":
+            return self.write_csv(name, frame)
+        target = self.root / "summary" / "runs.parquet"
+        with atomic_path(target) as tmp:
+            frame.to_parquet(tmp, engine="pyarrow", index=False)
+        return target
+
+
+def run_design(
+    model: Model,
+    design: Design,
+    replications: int,
+    runner: Executor,
+    store: SensitivityStore | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Run every distinct point of a design ``replications`` times through one executor.
+
+    Parameters
+    ----------
+    model
+        The model (picklable, for executors other than in-process).
+    design
+        The points.
+    replications
+        Runs per point; run ``r`` of every point is the model's replication ``r``.
+    runner
+        Where the runs go (:meth:`~simulator.executors.Executor.map_unordered`).
+    store
+        Runs already stored there are read, not run again; new ones are
+        written there as they finish.
+    progress
+        Called as ``progress(done, total)`` after the reused runs and after each run.
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The runs, tidy (point, replication, output, metric, value), sorted;
+        and how many were reused from ``store``.
+    """
+    first = design.first_rows()
+    tasks = [(p, r) for p in range(design.n_points) for r in range(replications)]
+    total = len(tasks)
+    frames: list[pd.DataFrame] = []
+    reused = 0
+    if store is not None:
+        done = [(p, r) for p, r in tasks if store.has_run(p, r)]
+        frames = [store.read_run(p, r) for p, r in done]
+        reused = len(done)
+        finished = set(done)
+        tasks = [task for task in tasks if task not in finished]
+    if progress is not None:
+        progress(reused, total)
+    arguments = [(model, p, design.rows[first[p]], r) for p, r in tasks]
+    # new results are kept as plain tuples and framed once: a frame per run
+    # would cost more than a cheap model's run
+    found: list[tuple[int, int, str, str, float]] = []
+    count = reused
+    with runner, closing(runner.map_unordered(_evaluate, arguments)) as outcomes:
+        for point, replication, values in outcomes:
+            if store is not None:
+                store.write_run(point, replication, values)
+            found += [(point, replication, o, m, v) for (o, m), v in values.items()]
+            count += 1
+            if progress is not None:
+                progress(count, total)
+    columns = ["point", "replication", "output", "metric", "value"]
+    if found or not frames:
+        frames.append(pd.DataFrame(found, columns=columns).astype({"value": np.float64}))
+    runs = pd.concat(frames, ignore_index=True)
+    runs = runs.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+    return runs, reused
+
+
+# ---------------------------------------------------------------------------
+# analysis
+
+
+def _cube(runs: pd.DataFrame, outputs: Sequence[Output], n_points: int, r: int) -> FloatArray:
+    """Runs as an array: distinct point x replication x output."""
+    cube = np.full((n_points, r, len(outputs)), np.nan)
+    column = {o: k for k, o in enumerate(outputs)}
+    keys = zip(runs["output"], runs["metric"], strict=True)
+    k = np.array([column.get((str(o), str(m)), -1) for o, m in keys], dtype=np.int64)
+    points = runs["point"].to_numpy(dtype=np.int64)
+    reps = runs["replication"].to_numpy(dtype=np.int64)
+    keep = (k >= 0) & (reps < r)
+    cube[points[keep], reps[keep], k[keep]] = runs["value"].to_numpy(dtype=np.float64)[keep]
+    return cube
+
+
+def noise_share(
+    values: FloatArray, rng: np.random.Generator | None = None, resamples: int = 1000
+) -> tuple[float, float, float, float, float, float]:
+    """The Monte Carlo noise share of one output, with a bootstrap interval.
+
+    Parameters
+    ----------
+    values
+        Design rows x replications: the output of replication ``r`` at the
+        point of each row.
+    rng, resamples
+        The bootstrap, resampling design rows; no interval without ``rng``.
+
+    Returns
+    -------
+    (within, noise, between, share, low, high)
+        ``within``: the mean over design rows of the variance between the
+        replications of a row (``ddof=1``); ``noise = within / R``: the
+        variance of a mean of R independent replications;
+        ``between``: the variance over design rows of the row means
+        (``ddof=1``), what the indices apportion; ``share = noise /
+        between``, and its 95% percentile bootstrap interval. NaN with one
+        replication (no within-point variance to see).
+    """
+    n, r = values.shape
+    nan = float("nan")
+    if r < 2 or n < 3:
+        between = float(np.var(values.mean(axis=1), ddof=1)) if n > 1 else nan
+        return nan, nan, between, nan, nan, nan
+    within_rows = values.var(axis=1, ddof=1)
+    means = values.mean(axis=1)
+    within = float(within_rows.mean())
+    between = float(means.var(ddof=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = within / r / between if between > 0 else nan
+        if rng is None or not math.isfinite(share):
+            return within, within / r, between, share, nan, nan
+        # chunks of resamples bound the memory to ~8 MB whatever the design's size
+        shares = []
+        chunk = max(1, 1_000_000 // n)
+        for start in range(0, resamples, chunk):
+            idx = rng.integers(0, n, size=(min(chunk, resamples - start), n))
+            shares.append(within_rows[idx].mean(axis=1) / r / means[idx].var(axis=1, ddof=1))
+    # order statistics, not interpolation: a resample of rows that all share one
+    # mean has an infinite share, and interpolating next to it would give NaN
+    low, high = np.nanquantile(np.concatenate(shares), [0.025, 0.975], method="inverted_cdf")
+    return within, within / r, between, share, float(low), float(high)
+
+
+def _index_rows(
+    output: Output,
+    names: Sequence[str],
+    index: str,
+    values: Iterable[float],
+    conf: Iterable[float] | None,
+) -> list[dict[str, Any]]:
+    conf_values = list(conf) if conf is not None else [float("nan")] * len(names)
+    return [
+        {
+            "output": output[0],
+            "metric": output[1],
+            "parameter": name,
+            "index": index,
+            "value": float(v),
+            "ci_low": float(v) - float(c),
+            "ci_high": float(v) + float(c),
+        }
+        for name, v, c in zip(names, values, conf_values, strict=True)
+    ]
+
+
+def analyse(
+    design: Design,
+    runs: pd.DataFrame,
+    outputs: Sequence[Output],
+    replications: int,
+    seed: np.random.SeedSequence,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Sensitivity indices and noise shares of every output.
+
+    Parameters
+    ----------
+    design
+        The design the runs were made on.
+    runs
+        Tidy runs (point, replication, output, metric, value).
+    outputs
+        The outputs to analyse, in order.
+    replications
+        Replications per point analysed (runs of higher replications are ignored).
+    seed
+        Seeds the bootstraps (each output its own child, so results do not
+        depend on which outputs are analysed together).
+    conf_level
+        Confidence level of the intervals.
+    num_resamples
+        Bootstrap resamples (SALib's and the noise share's).
+
+    Returns
+    -------
+    (indices, noise, points)
+        ``indices``: output, metric, parameter, index (``S1``, ``ST``; or
+        ``mu_star``, ``sigma``, ``mu``), value, ci_low, ci_high (``value``
+        plus or minus SALib's bootstrap half-width; NaN where SALib gives
+        none). ``noise``: output, metric, rows, replications, within_variance,
+        noise_variance, between_variance, noise_share, its interval, note
+        (see :func:`noise_share`). ``points``: row, point, output, metric,
+        mean, variance (between replications).
+
+    Notes
+    -----
+    An output with a missing value at some point, or (Sobol') the same value
+    at every point, has NaN indices and says so in ``note``: there is no
+    variance to apportion.
+    """
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+
+    cube = _cube(runs, outputs, design.n_points, replications)[design.points]
+    names = list(design.problem["names"])
+    index_rows: list[dict[str, Any]] = []
+    noise_rows: list[dict[str, Any]] = []
+    for k, output in enumerate(outputs):
+        values = cube[:, :, k]
+        means = values.mean(axis=1)
+        note = ""
+        missing = int(np.isnan(means).sum())
+        within, noise, between, share, low, high = noise_share(
+            values, _child(seed, _BOOTSTRAP_NOISE, k), num_resamples
+        )
+        if missing:
+            note = f"missing at {missing} of {len(means)} rows: no indices"
+        elif np.ptp(means) == 0.0:
+            note = "the same at every point: no variance to apportion"
+        elif replications < 2:
+            note = "one replication: noise share not estimated"
+        noise_rows.append(
+            {
+                "output": output[0],
+                "metric": output[1],
+                "rows": len(means),
+                "replications": replications,
+                "within_variance": within,
+                "noise_variance": noise,
+                "between_variance": between,
+                "noise_share": share,
+                "noise_share_ci_low": low,
+                "noise_share_ci_high": high,
+                "note": note,
+            }
+        )
+        nan = [float("nan")] * len(names)
+        bootstrap = _child(seed, _BOOTSTRAP_INDICES, k)
+        if design.method == "sobol":
+            if missing or note.startswith("the same"):
+                result: Mapping[str, Any] = {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
+            else:
+                result = sobol_analyze.analyze(
+                    design.problem,
+                    means,
+                    calc_second_order=False,
+                    num_resamples=num_resamples,
+                    conf_level=conf_level,
+                    seed=bootstrap,
+                )
+            index_rows += _index_rows(output, names, "S1", result["S1"], result["S1_conf"])
+            index_rows += _index_rows(output, names, "ST", result["ST"], result["ST_conf"])
+        else:
+            if missing:
+                result = {"mu_star": nan, "mu_star_conf": nan, "sigma": nan, "mu": nan}
+            else:
+                result = morris_analyze.analyze(
+                    design.problem,
+                    design.rows,
+                    means,
+                    num_resamples=num_resamples,
+                    conf_level=conf_level,
+                    num_levels=design.num_levels,
+                    seed=bootstrap,
+                )
+            index_rows += _index_rows(
+                output, names, "mu_star", result["mu_star"], result["mu_star_conf"]
+            )
+            index_rows += _index_rows(output, names, "sigma", result["sigma"], None)
+            index_rows += _index_rows(output, names, "mu", result["mu"], None)
+    rows = np.arange(len(design.points))
+    points = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "row": rows,
+                    "point": design.points,
+                    "output": output[0],
+                    "metric": output[1],
+                    "mean": cube[:, :, k].mean(axis=1),
+                    "variance": cube[:, :, k].var(axis=1, ddof=1)
+                    if replications > 1
+                    else np.full(len(rows), np.nan),
+                }
+            )
+            for k, output in enumerate(outputs)
+        ],
+        ignore_index=True,
+    )
+    return pd.DataFrame(index_rows), pd.DataFrame(noise_rows), points
+
+
+# ---------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class Sensitivity:
+    """The results of a sensitivity analysis."""
+
+    method: Method
+    parameters: list[Parameter]
+    """The varied parameters, in order (the dummy is not one of them)."""
+    design: Design
+    replications: int
+    root_seed: int
+    outputs: list[Output]
+    runs: pd.DataFrame
+    """Every run, tidy: point, replication, output, metric, value."""
+    indices: pd.DataFrame
+    """output, metric, parameter, index, value, ci_low, ci_high (see :func:`analyse`)."""
+    noise: pd.DataFrame
+    """The Monte Carlo noise share of each output (see :func:`noise_share`)."""
+    points: pd.DataFrame
+    """Per design row and output: the mean and variance over replications."""
+    scenario: Scenario | None = None
+    arm: str | None = None
+    """The arm analysed (a market analysis)."""
+    baseline: str | None = None
+    """The baseline it is paired with, or ``None`` when only ``arm`` ran."""
+    path: Path | None = None
+    reused: int = 0
+    """Runs reused from an interrupted analysis in ``path``."""
+    executor: str = ""
+    conf_level: float = 0.95
+
+    @property
+    def names(self) -> list[str]:
+        """Parameter names as SALib sees them: the paths, then the dummy."""
+        return [str(n) for n in self.design.problem["names"]]
+
+    @property
+    def samples(self) -> int:
+        """Sobol' base samples N, or Morris trajectories."""
+        return self.design.samples
+
+    def design_frame(self) -> pd.DataFrame:
+        """One row per design row: its distinct point and each parameter's value as run."""
+        frame = pd.DataFrame(
+            {"row": np.arange(len(self.design.points)), "point": self.design.points}
+        )
+        for j, p in enumerate(self.parameters):
+            frame[p.path] = [p.value(x) for x in self.design.rows[:, j]]
+        frame[DUMMY] = self.design.rows[:, len(self.parameters)]
+        return frame
+
+    def value(self, output: str, metric: str, parameter: str, index: str) -> float:
+        """One index of one output, e.g. ``value("free - paid", "fill_rate", "dummy", "ST")``."""
+        i = self.indices
+        hit = i[
+            (i["output"] == output)
+            & (i["metric"] == metric)
+            & (i["parameter"] == parameter)
+            & (i["index"] == index)
+        ]
+        if len(hit) != 1:
+            raise KeyError((output, metric, parameter, index))
+        return float(hit["value"].iloc[0])
+
+
+def estimate(
+    problem: Mapping[str, Any],
+    model: Model,
+    method: Method = "sobol",
+    samples: int | None = None,
+    replications: int = 2,
+    seed: int = 0,
+    executor: Executor | str | None = None,
+    workers: int | None = None,
+    key: Callable[[FloatArray], Any] | None = None,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+    progress: ProgressCallback | None = None,
+) -> Sensitivity:
+    """Sample a design, run any model on it and analyse it (no results directory).
+
+    The plumbing of :func:`sensitivity`, for any :class:`Model`: it makes the
+    design (:func:`make_design`, sampling seeded from ``seed``), runs every
+    distinct point ``replications`` times through one executor
+    (:func:`run_design`) and analyses the means over replications
+    (:func:`analyse`).
+
+    Parameters
+    ----------
+    problem
+        SALib's problem; its last variable should be the model's dummy.
+    model
+        The model; its ``outputs`` are analysed.
+    method, samples
+        ``"sobol"`` with N base samples (a power of 2), or ``"morris"`` with
+        N trajectories (default :data:`DEFAULT_SAMPLES`).
+    replications
+        Runs per point (at least 2 for a noise share).
+    seed
+        Root seed: the analysis' sampling and bootstrap seeds derive from
+        ``SeedSequence(seed, spawn_key=(SENSITIVITY_SPAWN_KEY, ...))``.
+    executor, workers
+        As for :func:`~simulator.executors.resolve_executor`.
+    key
+        See :func:`make_design`.
+    conf_level, num_resamples
+        The bootstrap intervals.
+    progress
+        Called as ``progress(done, total)``.
+    """
+    if replications < 1:
+        raise ValueError(f"replications must be at least 1 (got {replications})")
+    runner = resolve_executor(executor, workers)
+    base = analysis_seed(seed)
+    n = DEFAULT_SAMPLES[method] if samples is None else samples
+    design = make_design(problem, method, n, _child_seed(base, _SAMPLING), key)
+    runs, _ = run_design(model, design, replications, runner, progress=progress)
+    outputs = list(model.outputs)
+    indices, noise, points = analyse(
+        design, runs, outputs, replications, base, conf_level, num_resamples
+    )
+    names = [str(n) for n in problem["names"]][:-1]
+    bounds = list(problem["bounds"])[:-1]
+    return Sensitivity(
+        method=method,
+        parameters=[
+            Parameter(n, float(b[0]), float(b[1])) for n, b in zip(names, bounds, strict=True)
+        ],
+        design=design,
+        replications=replications,
+        root_seed=seed,
+        outputs=outputs,
+        runs=runs,
+        indices=indices,
+        noise=noise,
+        points=points,
+        executor=runner.describe(),
+        conf_level=conf_level,
+    )
+
+
+# ---------------------------------------------------------------------------
+# the market
+
+
+@dataclass(frozen=True)
+class MarketModel:
+    """The market as a :class:`Model`: the scenario with a point's parameters, arm by arm.
+
+    A call runs replication ``r`` of ``arm`` (and of ``baseline``, if any) at
+    the scenario with the point's values set, and returns each metric's
+    overall value for each arm and, paired, their difference.
+    """
+
+    data: dict[str, Any]
+    """The resolved scenario, as plain data."""
+    parameters: tuple[Parameter, ...]
+    arm: str
+    baseline: str | None
+    root_seed: int
+    metrics: tuple[str, ...] = SENSITIVITY_METRICS
+    outputs: tuple[Output, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = [self.arm]
+        if self.baseline is not None:
+            names += [self.difference, self.baseline]
+        outputs = tuple((name, m) for name in names for m in self.metrics)
+        object.__setattr__(self, "outputs", outputs)
+
+    @property
+    def difference(self) -> str:
+        """The name of the paired-difference output, ``"ARM - BASELINE"``."""
+        return f"{self.arm} - {self.baseline}"
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        """The arms a call runs."""
+        return (self.arm,) if self.baseline is None else (self.arm, self.baseline)
+
+    def applied(self, x: FloatArray) -> tuple[float | int, ...]:
+        """The parameters' values as set in the scenario (the dummy is not one of them)."""
+        return tuple(p.value(float(v)) for p, v in zip(self.parameters, x, strict=False))
+
+    def scenario_at(self, x: FloatArray) -> Scenario:
+        """The scenario with the point's values set (``--set`` machinery)."""
+        data = self.data
+        texts = []
+        for p, value in zip(self.parameters, self.applied(x), strict=True):
+            text = f"{p.path}={value}"
+            data = apply_override(data, p.path.split("."), value, text)
+            texts.append(text)
+        return scenario_from_dict(data, " ".join(texts))
+
+    def __call__(self, point: int, x: FloatArray, replication: int) -> dict[Output, float]:
+        """Run the arms at ``x``; return every output of :attr:`outputs`."""
+        from simulator.market import run_replication  # the engine loads in the worker
+
+        scenario = self.scenario_at(x)
+        level: dict[str, dict[str, float]] = {}
+        for arm in self.arms:
+            frame = run_replication(scenario, arm, replication, self.root_seed).metrics
+            overall = frame[frame["segment_kind"] == "overall"]
+            values = dict(zip(overall["metric"], overall["value"], strict=True))
+            level[arm] = {m: float(values.get(m, float("nan"))) for m in self.metrics}
+        found: dict[Output, float] = {(self.arm, m): v for m, v in level[self.arm].items()}
+        if self.baseline is not None:
+            for m in self.metrics:
+                found[(self.difference, m)] = level[self.arm][m] - level[self.baseline][m]
+                found[(self.baseline, m)] = level[self.baseline][m]
+        return found
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked market analysis, ready to run: :func:`plan` then :func:`execute`."""
+
+    scenario: Scenario
+    model: MarketModel
+    design: Design
+    replications: int
+    root_seed: int
+    design_hash: str
+    conf_level: float = 0.95
+    num_resamples: int = 1000
+
+    @property
+    def runs(self) -> int:
+        """(point, replication) runs in all, each running every arm of the model."""
+        return self.design.n_points * self.replications
+
+
+def _design_hash(scenario: Scenario, model: MarketModel, design: Design, root_seed: int) -> str:
+    what = {
+        "scenario_hash": scenario_hash(scenario),
+        "root_seed": root_seed,
+        "method": design.method,
+        "samples": design.samples,
+        "num_levels": design.num_levels,
+        "parameters": [dataclasses.asdict(p) for p in model.parameters],
+        "arms": list(model.arms),
+        "metrics": list(model.metrics),
+        # the points themselves: another SALib version sampling otherwise must
+        # not reuse runs made at other points
+        "rows": hashlib.sha256(np.ascontiguousarray(design.rows).tobytes()).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def default_arm(scenario: Scenario) -> str:
+    """The first arm that is not the baseline (the baseline if it is the only one)."""
+    return next((a for a in scenario.arms if a != scenario.baseline), scenario.baseline)
+
+
+def plan(
+    scenario_or_path: Scenario | str | Path,
+    params: Mapping[str, tuple[float, float]] | Sequence[str],
+    method: Method = "sobol",
+    samples: int | None = None,
+    replications: int = 2,
+    seed: int | None = None,
+    arm: str | None = None,
+    paired: bool = True,
+    overrides: Sequence[str] = (),
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+) -> Plan:
+    """Check a market analysis and sample its design, running nothing and writing nothing.
+
+    See :func:`sensitivity` for the parameters.
+
+    Raises
+    ------
+    ScenarioError
+        For a bad scenario, parameter or arm, or a point of the design at
+        which the scenario is invalid.
+    ValueError
+        For an unknown method, a bad sample size or fewer than 1 replication.
+    """
+    scenario = (
+        scenario_or_path
+        if isinstance(scenario_or_path, Scenario)
+        else load_scenario(scenario_or_path, overrides)
+    )
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: expected 'sobol' or 'morris'")
+    if replications < 1:
+        raise ValueError(f"replications must be at least 1 (got {replications})")
+    chosen = default_arm(scenario) if arm is None else arm
+    if chosen not in scenario.arms:
+        raise ScenarioError(
+            f"--arm {chosen!r}: not an arm of {scenario.name} (arms: {', '.join(scenario.arms)})"
+        )
+    baseline = scenario.baseline if paired and chosen != scenario.baseline else None
+    arms = (chosen,) if baseline is None else (chosen, baseline)
+    parameters = make_parameters(scenario, params, arms)
+    root_seed = scenario.run.seed if seed is None else seed
+    model = MarketModel(
+        scenario.model_dump(mode="json"), tuple(parameters), chosen, baseline, root_seed
+    )
+    n = DEFAULT_SAMPLES[method] if samples is None else samples
+    design = make_design(
+        problem_of(parameters),
+        method,
+        n,
+        _child_seed(analysis_seed(root_seed), _SAMPLING),
+        key=model.applied,
+    )
+    # every distinct point is checked here, so that a combination of values the
+    # scenario refuses is reported before anything is written or run
+    for row in design.first_rows():
+        try:
+            model.scenario_at(design.rows[row])
+        except ScenarioError as exc:
+            raise ScenarioError(f"--param: the scenario is invalid at {exc}") from None
+    return Plan(
+        scenario,
+        model,
+        design,
+        replications,
+        root_seed,
+        _design_hash(scenario, model, design, root_seed),
+        conf_level,
+        num_resamples,
+    )
+
+
+def _versions() -> dict[str, str]:
+    from simulator.study import _versions as study_versions
+
+    found = study_versions()
+    try:
+        found["SALib"] = metadata.version("SALib")
+    except metadata.PackageNotFoundError:
+        found["SALib"] = "not installed"
+    return found
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def manifest(the_plan: Plan, executor: str, started: str) -> dict[str, Any]:
+    """What a sensitivity directory records about how it was made."""
+    from simulator.study import _git_commit
+
+    model, design, root = the_plan.model, the_plan.design, the_plan.root_seed
+    base = analysis_seed(root)
+    return {
+        "kind": "sensitivity",
+        "scenario": the_plan.scenario.model_dump(mode="json"),
+        # not "scenario_hash": a study of the same scenario and seed would take this
+        # directory for its own and resume into it
+        "base_scenario_hash": scenario_hash(the_plan.scenario),
+        "design_hash": the_plan.design_hash,
+        "root_seed": root,
+        "method": design.method,
+        "samples": design.samples,
+        "num_levels": design.num_levels if design.method == "morris" else None,
+        "design_rows": len(design.points),
+        "distinct_points": design.n_points,
+        "replications": the_plan.replications,
+        "parameters": [dataclasses.asdict(p) for p in model.parameters],
+        "dummy": {"name": DUMMY, "low": 0.0, "high": 1.0},
+        "arm": model.arm,
+        "baseline": model.baseline,
+        "outputs": list(dict.fromkeys(o for o, _ in model.outputs)),
+        "metrics": list(model.metrics),
+        "conf_level": the_plan.conf_level,
+        "num_resamples": the_plan.num_resamples,
+        "seeds": {
+            "sampling": {"entropy": root, "spawn_key": [*base.spawn_key, _SAMPLING]},
+            "bootstrap_indices": {
+                "entropy": root,
+                "spawn_key": [*base.spawn_key, _BOOTSTRAP_INDICES, "<output index>"],
+            },
+            "bootstrap_noise": {
+                "entropy": root,
+                "spawn_key": [*base.spawn_key, _BOOTSTRAP_NOISE, "<output index>"],
+            },
+            "replications": [
+                {
+                    "replication": r,
+                    "entropy": root,
+                    "spawn_key": list(replication_seed(root, r).spawn_key),
+                }
+                for r in range(the_plan.replications)
+            ],
+        },
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "executor": executor,
+        "started": started,
+        "finished": None,
+    }
+
+
+def execute(
+    the_plan: Plan,
+    workers: int | None = None,
+    executor: Executor | str | None = None,
+    out: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    overwrite: bool = False,
+) -> Sensitivity:
+    """Run a planned market analysis; see :func:`sensitivity`."""
+    runner = resolve_executor(executor, workers)
+    store = SensitivityStore(out) if out is not None else None
+    record = manifest(the_plan, runner.describe(), _now())
+    with runner:
+        if store is not None:
+            store.check_design(the_plan.design_hash, overwrite)
+            store.remove_partial_files()
+            store.write_manifest(record)
+        runs, reused = run_design(
+            the_plan.model, the_plan.design, the_plan.replications, runner, store, progress
+        )
+    model = the_plan.model
+    outputs = list(model.outputs)
+    indices, noise, points = analyse(
+        the_plan.design,
+        runs,
+        outputs,
+        the_plan.replications,
+        analysis_seed(the_plan.root_seed),
+        the_plan.conf_level,
+        the_plan.num_resamples,
+    )
+    result = Sensitivity(
+        method=the_plan.design.method,
+        parameters=list(model.parameters),
+        design=the_plan.design,
+        replications=the_plan.replications,
+        root_seed=the_plan.root_seed,
+        outputs=outputs,
+        runs=runs,
+        indices=indices,
+        noise=noise,
+        points=points,
+        scenario=the_plan.scenario,
+        arm=model.arm,
+        baseline=model.baseline,
+        path=Path(out) if out is not None else None,
+        reused=reused,
+        executor=runner.describe(),
+        conf_level=the_plan.conf_level,
+    )
+    if store is not None:
+        store.write_frame("indices", indices)
+        store.write_frame("noise", noise)
+        store.write_frame("design", result.design_frame())
+        store.write_frame("points", points)
+        store.write_frame("runs", runs)
+        record["finished"] = _now()
+        store.write_manifest(record)
+    return result
+
+
+def sensitivity(
+    scenario_or_path: Scenario | str | Path,
+    params: Mapping[str, tuple[float, float]] | Sequence[str],
+    method: Method = "sobol",
+    samples: int | None = None,
+    replications: int = 2,
+    seed: int | None = None,
+    workers: int | None = None,
+    executor: Executor | str | None = None,
+    out: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    arm: str | None = None,
+    paired: bool = True,
+    overwrite: bool = False,
+    overrides: Sequence[str] = (),
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+) -> Sensitivity:
+    """Global sensitivity analysis of a scenario's headline metrics.
+
+    Every point of a SALib design is the scenario with the point's values
+    set, as ``--set`` would (integer fields stay integers); each distinct
+    point runs ``replications`` times (replication ``r`` seeded as in a
+    study, so common random numbers across points), and the indices are
+    computed on each point's mean over replications.
+
+    Parameters
+    ----------
+    scenario_or_path
+        A :class:`~simulator.scenario.Scenario` or a scenario file.
+    params
+        ``{"world.jobs.ghost_share": (0.0, 0.3), ...}`` or
+        ``["world.jobs.ghost_share=0.0:0.3", ...]``: numeric fields and their
+        ranges (sampled uniformly). A ``"dummy"`` in [0, 1] that changes
+        nothing is always added.
+    method
+        ``"sobol"``: S1 and ST with bootstrap intervals; ``"morris"``:
+        mu_star (with its interval), sigma and mu.
+    samples
+        Sobol' base samples N, a power of 2 (``N * (D + 2)`` design rows for
+        D parameters, dummy included); or Morris trajectories
+        (``N * (D + 1)`` rows). Default :data:`DEFAULT_SAMPLES`.
+    replications
+        Runs per distinct point (2 or more for a noise share).
+    seed
+        Root seed (default the scenario's ``run.seed``): replication ``r``
+        uses ``SeedSequence(seed, spawn_key=(r,))`` at every point, SALib's
+        sampling and the bootstraps ``SeedSequence(seed,
+        spawn_key=(SENSITIVITY_SPAWN_KEY, ...))``.
+    workers, executor
+        Where the runs go, as for :func:`~simulator.study.run_study`: every
+        (point, replication) run goes through one executor.
+    out
+        A directory for the results: ``manifest.json``, ``runs/`` (one
+        Parquet file per run, written atomically; a rerun of the same
+        analysis reuses them, so an interrupted analysis resumes) and
+        ``summary/`` (``indices.csv``, ``noise.csv``, ``design.csv``,
+        ``points.csv``, ``runs.parquet``). ``None`` keeps everything in memory.
+    progress
+        Called as ``progress(done, total)`` after reused runs and each run.
+    arm
+        The arm analysed (default: the first arm that is not the baseline).
+    paired
+        Also run the baseline at every point and analyse its levels and the
+        paired difference ``arm - baseline`` (twice the runs; what a policy
+        team asks: what drives the *gap* between policies).
+    overwrite
+        Replace another analysis found in ``out``.
+    overrides
+        ``--set`` texts applied to a scenario file before anything else.
+    conf_level, num_resamples
+        The bootstrap intervals.
+
+    Returns
+    -------
+    Sensitivity
+        Outputs named after the arm (its levels), ``"ARM - BASELINE"`` and
+        the baseline; metrics :data:`SENSITIVITY_METRICS`, overall segment.
+
+    Notes
+    -----
+    The noise share of an output (:attr:`Sensitivity.noise`) is how much of
+    the variance the indices apportion is Monte Carlo noise: ``within / R``
+    over ``between``, where ``within`` is the mean over design rows of the
+    variance between a row's R replications (``ddof=1``) and ``between`` the
+    variance of the rows' means (``ddof=1``). ``within / R`` is the variance
+    of a mean of R *independent* replications; with common random numbers
+    the noise of different points is positively correlated and disturbs
+    their differences less, so the share is an upper bound on the noise's
+    part. Indices whose size is below the noise share are not established.
+    """
+    the_plan = plan(
+        scenario_or_path,
+        params,
+        method,
+        samples,
+        replications,
+        seed,
+        arm,
+        paired,
+        overrides,
+        conf_level,
+        num_resamples,
+    )
+    return execute(the_plan, workers, executor, out, progress, overwrite)
+
+
+# ---------------------------------------------------------------------------
+# tables and the report
+
+_SHARE_METRICS = frozenset(
+    {"hires_per_proposal", "connects_spend_share_of_income", "fill_rate", "share_jobs_50plus"}
+)
+
+
+def metric_scale(metric: str) -> tuple[float, str]:
+    """How a Morris effect on ``metric`` is shown: the scale and unit (shares in points)."""
+    return (100.0, " pp") if metric in _SHARE_METRICS else (1.0, "")
+
+
+def _interval(
+    value: float,
+    low: float,
+    high: float,
+    text: Callable[[float], str],
+    sep: str = " ",
+    unit: str = "",
+) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return text(value) + unit
+    # the unit once, after the value: the interval's bounds share it
+    return f"{text(value)}{unit}{sep}[{text(low)}, {text(high)}]"
+
+
+def share_text(share: float) -> str:
+    """A noise share as a percentage (two significant digits below 0.1%)."""
+    # small shares keep two significant digits rather than reading "0.0%"
+    return f"{share:.1%}" if abs(share) >= 0.001 else f"{share * 100:.2g}%"
+
+
+INDEX_COLUMNS: dict[Method, tuple[tuple[str, str], ...]] = {
+    "sobol": (("S1", "S1 [95% CI]"), ("ST", "ST [95% CI]")),
+    "morris": (("mu_star", "mu* [95% CI]"), ("sigma", "sigma"), ("mu", "mu")),
+}
+"""The indices of each method, with their column headings."""
+
+
+def index_table(
+    result: Sensitivity, output: str, sep: str = " "
+) -> tuple[list[str], list[list[str]]]:
+    """One output's indices as text: headings and rows (metric, parameter, indices, noise).
+
+    The noise share (with its 95% interval) is on the first row of each metric;
+    ``sep`` goes between a value and its interval (``"\\n"`` for narrow tables).
+    """
+    headings = ["metric", "parameter"] + [h for _, h in INDEX_COLUMNS[result.method]]
+    headings.append("noise share [95% CI]")
+    rows: list[list[str]] = []
+    ind = result.indices[result.indices["output"] == output]
+    for metric in [m for o, m in result.outputs if o == output]:
+        scale, unit = (1.0, "") if result.method == "sobol" else metric_scale(metric)
+
+        def text(v: float, scale: float = scale) -> str:
+            return f"{v:.3f}" if result.method == "sobol" else f"{v * scale:.3g}"
+
+        noise = result.noise[
+            (result.noise["output"] == output) & (result.noise["metric"] == metric)
+        ]
+        n = noise.iloc[0]
+        share = _interval(
+            float(n["noise_share"]),
+            float(n["noise_share_ci_low"]),
+            float(n["noise_share_ci_high"]),
+            share_text,
+            sep,
+        )
+        if n["note"]:
+            share += f"{sep}({n['note']})"
+        for j, name in enumerate(result.names):
+            cells = [
+                metric if j == 0 else "",
+                DUMMY_TEXT.replace(" ", sep, 1) if name == DUMMY else name,
+            ]
+            for index, _ in INDEX_COLUMNS[result.method]:
+                hit = ind[(ind["metric"] == metric) & (ind["parameter"] == name)]
+                hit = hit[hit["index"] == index]
+                if hit.empty:
+                    cells.append("n/a")
+                    continue
+                r = hit.iloc[0]
+                cells.append(
+                    _interval(
+                        float(r["value"]), float(r["ci_low"]), float(r["ci_high"]), text, sep, unit
+                    )
+                )
+            cells.append(share if j == 0 else "")
+            rows.append(cells)
+    return headings, rows
+
+
+DUMMY_TEXT = "dummy (changes nothing)"
+
+
+def _markdown_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return [line(headings), "|" + "---|" * len(headings), *(line(r) for r in rows)]
+
+
+_READING = {
+    "sobol": (
+        "**How to read it.** S1 is the share of the output's variance (over the ranges "
+        "given, each parameter uniform) that a parameter explains alone; ST the share it "
+        "explains with all its interactions, so ST ≥ S1 up to estimation error, and ST − S1 "
+        "measures interactions. A parameter with ST near 0 can be fixed anywhere in its "
+        "range. The intervals are SALib's bootstrap 95% intervals. The dummy changes nothing: "
+        "its indices show what zero looks like. The noise share is the part of the "
+        "variance apportioned that is Monte Carlo noise (see below); indices smaller than it "
+        "are not told apart from noise."
+    ),
+    "morris": (
+        "**How to read it.** mu* is the mean absolute elementary effect: the change of the "
+        "output when one parameter moves by a step, divided by the step as a fraction of its "
+        "range, so in the output's units per whole range (shares in percentage points). It "
+        "ranks parameters by influence; sigma, the spread of the effects, is large for a "
+        "parameter whose effect depends on where the others are (non-linearity or "
+        "interactions); mu, their signed mean, gives the direction (mu near mu* in size: "
+        "one direction everywhere). The intervals are SALib's bootstrap 95% intervals of "
+        "mu*. The dummy changes nothing: its effects show what zero looks like."
+    ),
+}
+
+NOISE_TEXT = (
+    "**Noise share.** Each distinct point runs R replications on the study's seeds "
+    "(common random numbers: replication r uses the same seeds at every point), and the "
+    "indices are computed on the mean over replications. For each output, the within-point "
+    "variance is the variance between a point's R replications (ddof 1), averaged over the "
+    "design's rows; divided by R it is the variance of a mean of R independent "
+    "replications. The noise share is that over the variance of the rows' means (ddof 1); "
+    "its 95% interval resamples design rows. With common random numbers the noise of "
+    "different points is correlated and disturbs their differences less, so the share is "
+    "an upper bound on the noise's part."
+)
+
+
+def write_report(result: Sensitivity, directory: str | Path, command: str | None = None) -> Path:
+    """Write charts and ``report/sensitivity.md`` into a sensitivity directory; return the path.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    directory
+        Its directory (``out``); the report goes to ``directory/report/``.
+    command
+        The command that reproduces it, shown in the report.
+    """
+    from simulator.results import write_text_atomic
+    from simulator.sensitivity_charts import output_label, save_charts  # matplotlib
+
+    root = Path(directory) / "report"
+    charts = save_charts(result, root / "charts")
+    method = "Sobol'" if result.method == "sobol" else "Morris"
+    name = result.scenario.name if result.scenario is not None else "model"
+    size = (
+        f"N = {result.samples} base samples"
+        if result.method == "sobol"
+        else f"{result.samples} trajectories of {MORRIS_LEVELS} levels"
+    )
+    lines = [
+        f"# {name}: global sensitivity analysis ({method})",
+        "",
+        f"{size}: {len(result.design.points)} design rows, {result.design.n_points} distinct "
+        f"points, {result.replications} replication{'s' if result.replications > 1 else ''} "
+        f"a point, root seed {result.root_seed}, executor {result.executor}.",
+    ]
+    if result.arm is not None:
+        paired = (
+            f", paired with the baseline {result.baseline!r} at every point"
+            if result.baseline is not None
+            else ""
+        )
+        lines.append(f"Arm analysed: {result.arm!r}{paired}.")
+    if command:
+        lines += ["", "Reproduce it with:", "", "```", command, "```"]
+    lines += ["", "## Parameters", "", "Each sampled uniformly over its range.", ""]
+    lines += _markdown_table(
+        ["parameter", "low", "high", "kind"],
+        [
+            [p.path, _number(p.low), _number(p.high), "integer" if p.integer else "real"]
+            for p in result.parameters
+        ]
+        + [[DUMMY_TEXT, "0", "1", "not applied"]],
+    )
+    lines += ["", _READING[result.method], "", NOISE_TEXT]
+    saved = dict(charts)
+    seen: list[str] = []
+    for output, _ in result.outputs:
+        if output in seen:
+            continue
+        seen.append(output)
+        lines += ["", f"## {output_label(result, output)}", ""]
+        lines += _markdown_table(*index_table(result, output))
+        if output in saved:
+            rel = saved[output].relative_to(root)
+            lines += ["", f"![{output}]({rel.as_posix()})"]
+    lines += [
+        "",
+        "All indices: `summary/indices.csv`; noise shares: `summary/noise.csv`; the design "
+        "(each row's values as run): `summary/design.csv`; each row's mean and variance: "
+        "`summary/points.csv`; every run: `summary/runs.parquet`.",
+        "",
+    ]
+    target = root / "sensitivity.md"
+    write_text_atomic(target, "\n".join(lines))
+    return target

@@ -1,0 +1,96 @@
+"""``connectsim sensitivity``: bad input gives one line and exit 2; a tiny run writes everything."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator import cli
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
+
+
+def run_main(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Call the entry point in process, as the script does; return (code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    captured = capsys.readouterr()
+    code = exc.value.code
+    assert isinstance(code, int)
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--param", "world.jobs.ghost_share"], ("expected PATH=LOW:HIGH",)),
+        (["--param", "world.jobs.ghost_share=0.3:0.1"], ("LOW < HIGH",)),
+        (["--param", "world.jobs.ghosts=0:1"], ("world.jobs.ghosts", "not a field")),
+        (["--param", "world.jobs.ghost_share=0:2"], ("world.jobs.ghost_share", "got 2")),
+        (
+            ["--param", "arms.paid.price_usd_per_connect=0.1:0.2", "--arm-only"],
+            ("arm 'paid' is not run",),
+        ),
+        (["--param", "world.jobs.ghost_share=0:0.3", "--arm", "nope"], ("--arm 'nope'",)),
+        (["--param", "world.jobs.ghost_share=0:0.3", "--samples", "50"], ("power of 2",)),
+        (["--param", "world.jobs.ghost_share=0:0.3", "--method", "fast"], ("sobol or morris",)),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str],
+    expected: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run_main(
+        ["sensitivity", str(PAID_VS_FREE), *args, "--out", str(out)], monkeypatch, capsys
+    )
+    assert code == 2
+    assert "Traceback" not in stdout + stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    for text in expected:
+        assert text in lines[0], (text, lines[0])
+    assert stdout.strip() == ""
+    assert not out.exists()
+
+
+def test_a_tiny_analysis_writes_indices_charts_and_report(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    small_overrides: list[str],
+) -> None:
+    out = tmp_path / "out"
+    args = ["sensitivity", str(PAID_VS_FREE), "--param", "world.jobs.ghost_share=0.0:0.3"]
+    args += ["--method", "morris", "--samples", "2", "--replications", "2", "--arm-only"]
+    args += ["--out", str(out), "--workers", "1"]
+    for text in small_overrides:
+        args += ["--set", text]
+    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 0
+    stdout = capsys.readouterr().out
+    assert "morris sensitivity of free" in stdout
+    assert "mu* [95% CI]" in stdout and "noise share" in stdout and "dummy" in stdout
+    report = (out / "report" / "sensitivity.md").read_text()
+    assert "world.jobs.ghost_share" in report and "Noise share" in report
+    assert "connectsim sensitivity" in report
+    for ext in ("png", "svg"):
+        assert (out / "report" / "charts" / f"indices_free.{ext}").stat().st_size > 0
+    assert (out / "summary" / "indices.csv").is_file()
+    assert not list(out.rglob("*.tmp"))
