@@ -28,7 +28,7 @@ from simulator import stats
 from simulator.errors import ConnectsimError, ScenarioError
 from simulator.loading import load_scenario, scenario_hash
 from simulator.metrics import HEADLINE_METRICS
-from simulator.results import ResultsStore
+from simulator.results import ResultsStore, write_text_atomic
 
 if TYPE_CHECKING:
     from simulator.study import Study
@@ -368,6 +368,417 @@ def report(
         raise ResultsError(f"{directory}: cannot read the study: {reason}") from exc
     path = write_report(study, directory)
     _out().print(str(path), highlight=False, soft_wrap=True)
+
+
+@app.command("check-model")
+def check_model(
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Smaller markets and fewer replications (about a minute)."),
+    ] = False,
+    groups: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            help="Run only this group (repeatable): urn-ball, multiple-applications, "
+            "interior-peak, littles-law, bunching, applicant-cap, congestion.",
+        ),
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option("--markdown", help="Also write the table as Markdown to this file."),
+    ] = None,
+) -> None:
+    """Check the engine against closed-form matching results and field evidence.
+
+    Prints one row per check: what theory or evidence says, what the engine gives
+    with its 95% interval, and pass or fail. Exit code 1 if any check fails.
+    """
+    from simulator import validation
+
+    unknown = [g for g in groups or [] if g not in validation.CHECK_GROUPS]
+    if unknown:
+        _usage_error(
+            f"--check {unknown[0]}: no such group (groups: {', '.join(validation.CHECK_GROUPS)})"
+        )
+    sizes = validation.QUICK if quick else validation.FULL
+    with _out().status("checking") as status:
+        results = validation.run_checks(
+            sizes, groups, progress=lambda name: status.update(f"checking: {name}")
+        )
+    table = Table(title=f"connectsim check-model ({'quick' if quick else 'full'})")
+    for column in ("check", "theory or evidence says", "the engine gives (95% CI)", "result"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(
+            f"{r.name}\n[dim]{r.source}[/]",
+            r.expected,
+            f"{r.measured}: {r.value:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), "
+            f"{r.replications} replications",
+            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+        )
+    _out().print(table)
+    if markdown is not None:
+        write_text_atomic(markdown, validation.markdown_table(results))
+    failed = [r.name for r in results if not r.passed]
+    if failed:
+        _out().print(
+            f"{len(failed)} of {len(results)} checks failed: {'; '.join(failed)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    _out().print(f"all {len(results)} checks passed", highlight=False)
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    params: Annotated[
+        list[str],
+        typer.Option(
+            "--param",
+            metavar="PATH=LOW:HIGH",
+            help="A numeric field and its range, e.g. world.jobs.ghost_share=0.0:0.3; repeatable.",
+        ),
+    ],
+    method: Annotated[
+        str, typer.Option("--method", metavar="sobol|morris", help="Sobol' indices or Morris.")
+    ] = "sobol",
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            min=2,
+            help="Sobol' base samples N, a power of 2 (default 64), or Morris trajectories "
+            "(default 10).",
+        ),
+    ] = None,
+    replications: Annotated[
+        int, typer.Option("--replications", "-n", min=1, help="Replications per point.")
+    ] = 2,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Root seed.")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results directory (default reports/<name>_sensitivity)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes, or local Dask workers with --dask-local (default: all cores).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="tcp://HOST:PORT",
+            help="Send the runs to the workers of an existing Dask cluster.",
+        ),
+    ] = None,
+    dask_local: Annotated[
+        bool,
+        typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
+    ] = False,
+    arm: Annotated[
+        str | None,
+        typer.Option("--arm", help="The arm analysed (default: the first non-baseline arm)."),
+    ] = None,
+    arm_only: Annotated[
+        bool,
+        typer.Option(
+            "--arm-only",
+            help="Run only --arm, not the baseline too (half the runs; no paired difference).",
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace another sensitivity analysis found in --out."),
+    ] = False,
+) -> None:
+    """Global sensitivity analysis: which parameters drive the headline metrics (SALib)."""
+    # contradictions and impossible sizes are refused before anything is loaded or written
+    if method not in ("sobol", "morris"):
+        _usage_error(f"--method must be sobol or morris (got {method!r})")
+    if method == "sobol" and samples is not None and samples & (samples - 1):
+        _usage_error(f"--samples for sobol must be a power of 2, e.g. 64 (got {samples})")
+    if scheduler is not None and (dask_local or workers is not None):
+        other = "--dask-local" if dask_local else "--workers"
+        _usage_error(
+            f"--scheduler and {other} exclude each other: with --scheduler "
+            "the workers of the existing cluster run the analysis"
+        )
+    from simulator import sensitivity as sa
+    from simulator.executors import DaskExecutor, Executor, default_workers, resolve_executor
+
+    sc = load_scenario(scenario, overrides or [])
+    the_plan = sa.plan(
+        sc,
+        params,
+        method="sobol" if method == "sobol" else "morris",
+        samples=samples,
+        replications=replications,
+        seed=seed,
+        arm=arm,
+        paired=not arm_only,
+    )
+    target = out or Path("reports") / f"{sc.name}_sensitivity"
+    n_workers = min(workers or default_workers(), the_plan.runs)
+    executor: Executor
+    if scheduler is not None:
+        executor = DaskExecutor(address=scheduler)
+    elif dask_local:
+        executor = DaskExecutor(local_workers=n_workers)
+    else:
+        executor = resolve_executor(None, n_workers)
+    # refuse another analysis' directory before printing or starting anything
+    sa.SensitivityStore(target).check_design(the_plan.design_hash, overwrite)
+    model, design = the_plan.model, the_plan.design
+    paired = f" paired with {model.baseline}" if model.baseline is not None else ""
+    _out().print(
+        f"[bold]{sc.name}[/]: {method} sensitivity of {model.arm}{paired}, "
+        f"{len(model.parameters)} parameters + dummy, {len(design.points)} design rows "
+        f"({design.n_points} distinct points) x {replications} replications, "
+        f"executor {executor.describe()} -> {target}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with executor, Progress(*columns, console=_out(), transient=False) as bar:
+        task = bar.add_task("points x replications", total=the_plan.runs)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = sa.execute(
+            the_plan, executor=executor, out=target, progress=progress, overwrite=overwrite
+        )
+    if result.reused:
+        _out().print(
+            f"reused {result.reused} finished run{'s' if result.reused > 1 else ''} "
+            f"of {the_plan.runs} from {target}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _headless_charts()
+    from simulator.sensitivity_charts import output_label
+
+    for output in dict.fromkeys(o for o, _ in result.outputs):
+        headings, rows = sa.index_table(result, output, sep="\n")
+        table = Table(title=f"{output_label(result, output)}: {method} indices, 95% CIs")
+        # the metric heads its rows (with its noise share) instead of taking a
+        # column, so that the table fits 80 columns; long paths fold, not cut
+        for j, heading in enumerate(headings[1:]):
+            table.add_column(heading, justify="left" if j == 0 else "right", overflow="fold")
+        for j, row in enumerate(rows):
+            if row[0]:
+                blank = [""] * (len(row) - 3)
+                table.add_row(f"[bold]{row[0]}[/]", *blank, row[-1])
+            # a rule under each metric's rows
+            last = j + 1 == len(rows) or bool(rows[j + 1][0])
+            table.add_row(*row[1:-1], "", end_section=last)
+        _out().print(table)
+    words = ["connectsim", "sensitivity", str(scenario)]
+    for text in params:
+        words += ["--param", text]
+    words += ["--method", method, "--samples", str(design.samples)]
+    words += ["--replications", str(replications), "--seed", str(result.root_seed)]
+    words += ["--out", str(target)]
+    if arm is not None:
+        words += ["--arm", arm]
+    if arm_only:
+        words.append("--arm-only")
+    for text in overrides or []:
+        words += ["--set", text]
+    path = sa.write_report(result, target, command=" ".join(shlex.quote(w) for w in words))
+    _out().print(f"report: {path}", highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", highlight=False, soft_wrap=True)
+
+
+# ------------------------------------------------------------------ sweep
+@app.command("sweep")
+def sweep_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file (the base of every point).")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary",
+            metavar="PATH=V1,V2,...|PATH=LOW:HIGH:N",
+            help="A field and its values, or a range of N levels (LOW:HIGH for --design lhs), "
+            "e.g. arms.paid.price_usd_per_connect=0.10,0.15,0.30; repeatable.",
+        ),
+    ],
+    design: Annotated[
+        str,
+        typer.Option(
+            "--design",
+            metavar="grid|lhs",
+            help="Every combination of the levels, or a Latin hypercube of --points points.",
+        ),
+    ] = "grid",
+    points: Annotated[
+        int | None,
+        typer.Option("--points", min=1, help="Design points of a Latin hypercube (--design lhs)."),
+    ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", "-n", min=1, help="Replications per arm and point."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Root seed, the same at every point.")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field of the base scenario: PATH=VALUE."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results directory (default reports/<name>_sweep)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes, or local Dask workers with --dask-local (default: all cores).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="tcp://HOST:PORT",
+            help="Send the runs to the workers of an existing Dask cluster.",
+        ),
+    ] = None,
+    dask_local: Annotated[
+        bool,
+        typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
+    ] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Write results only, no charts or sweep.md.")
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace another sweep or a study found in --out."),
+    ] = False,
+) -> None:
+    """Run every arm of SCENARIO at every point of a parameter grid or Latin hypercube."""
+    # contradictions are refused before anything is loaded or written
+    if design not in ("grid", "lhs"):
+        _usage_error(f"--design must be grid or lhs (got {design!r})")
+    if scheduler is not None and (dask_local or workers is not None):
+        other = "--dask-local" if dask_local else "--workers"
+        _usage_error(
+            f"--scheduler and {other} exclude each other: with --scheduler "
+            "the workers of the existing cluster run the sweep"
+        )
+    from simulator import sweep as sw
+    from simulator.executors import DaskExecutor, Executor, default_workers, resolve_executor
+
+    # every point's scenario is made and checked here: a bad --vary writes nothing
+    the_plan = sw.plan_sweep(scenario, vary, design, points, seed, overrides or [])
+    n = replications or the_plan.base.run.replications
+    target = out or Path("reports") / f"{the_plan.base.name}_sweep"
+    per_point = {p.id: n * len(p.scenario.arms) for p in the_plan.points}
+    total = sum(per_point.values())
+    n_workers = min(workers or default_workers(), total)
+    executor: Executor
+    if scheduler is not None:
+        executor = DaskExecutor(address=scheduler)
+    elif dask_local:
+        executor = DaskExecutor(local_workers=n_workers)
+    else:
+        executor = resolve_executor(None, n_workers)
+    # refuse another sweep's or a study's directory before printing or starting anything
+    sw.check_sweep_directory(target, the_plan, overwrite)
+    _out().print(
+        f"[bold]{the_plan.base.name}[/]: {design} of {len(the_plan.points)} points x "
+        f"{len(the_plan.base.arms)} arms x {n} replications = {total} runs, "
+        f"executor {executor.describe()} -> {target}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with executor, Progress(*columns, console=_out(), transient=False) as bar:
+        runs = bar.add_task("runs (point x arm x replication)", total=total)
+        finished_points = bar.add_task("points finished", total=len(the_plan.points))
+        left = dict(per_point)
+
+        def progress(point: str, _arm: str, _replication: int) -> None:
+            bar.advance(runs)
+            left[point] -= 1
+            if left[point] == 0:
+                bar.advance(finished_points)
+
+        result = sw.sweep(
+            the_plan,
+            replications=n,
+            executor=executor,
+            out=target,
+            progress=progress,
+            overwrite=overwrite,
+        )
+    if result.reused:
+        _out().print(
+            f"reused {result.reused} finished run{'s' if result.reused > 1 else ''} "
+            f"of {total} from {target}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _headless_charts()
+    from simulator.sweep_report import frontier_table, write_sweep_report
+
+    block = frontier_table(result, terse=True)
+    every = result.policies()
+    table = Table(
+        title=f"trade-off frontier: {int(every['on_frontier'].sum())} of {len(every)} "
+        f"policies, {n} replications, 95% CIs"
+    )
+    for j, heading in enumerate(block.headers):
+        table.add_column(
+            heading, justify="left" if j < 2 else "right", overflow="fold", no_wrap=j == 1
+        )
+    table.caption = block.caption
+    for row in block.rows:
+        # the interval under its mean, its units once, so that the table fits a narrow terminal
+        cells = (c.replace(" [", "\n[").replace("%, ", ", ").replace("%]", "]") for c in row)
+        table.add_row(*cells)
+    _out().print(table)
+    if not no_report:
+        words = ["connectsim", "sweep", str(scenario)]
+        for text in vary:
+            words += ["--vary", text]
+        if design == "lhs":
+            words += ["--design", "lhs", "--points", str(len(the_plan.points))]
+        words += ["--replications", str(n), "--seed", str(result.root_seed)]
+        words += ["--out", str(target)]
+        for text in overrides or []:
+            words += ["--set", text]
+        command = " ".join(shlex.quote(w) for w in words)
+        path = write_sweep_report(result, target, command=command)
+        _out().print(f"report: {path}", highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -20,9 +20,22 @@ from simulator.study import load_study, run_study
 CONNECTSIM = Path(sys.executable).parent / "connectsim"
 
 
-def _metrics_files(out: Path) -> dict[Path, int]:
-    """Finished replication files and their modification times (ns)."""
-    return {p: p.stat().st_mtime_ns for p in out.glob("replications/*/*.metrics.parquet")}
+def _finished_files(out: Path) -> dict[Path, int]:
+    """Files of finished replications and their modification times (ns).
+
+    A replication is finished once its last part (distributions) is written: a
+    kill between its parts leaves one that is rightly computed again.
+    """
+    return {
+        p: p.stat().st_mtime_ns
+        for p in out.glob("replications/*/*.parquet")
+        if (p.parent / f"{p.name.split('.')[0]}.distributions.parquet").exists()
+    }
+
+
+def _replications(files: dict[Path, int]) -> int:
+    """How many (arm, replication) pairs the files belong to."""
+    return len({(p.parent.name, p.name.split(".")[0]) for p in files})
 
 
 def _run_command(scenario: Path, overrides: list[str], out: Path, replications: int) -> list[str]:
@@ -59,19 +72,19 @@ def test_sigkill_then_rerun_recomputes_nothing_finished(
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while len(_metrics_files(killed)) < 4:
+    while _replications(_finished_files(killed)) < 4:
         assert proc.poll() is None, "the run finished before it could be killed"
         assert time.monotonic() < deadline, "no replication finished in time"
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = _metrics_files(killed)
-    assert 4 <= len(before) < 2 * replications
+    before = _finished_files(killed)
+    assert 4 <= _replications(before) < 2 * replications
 
     rerun = subprocess.run(command(killed), capture_output=True, text=True, check=True)
-    assert f"reused {len(before)} finished replications" in rerun.stdout
-    after = _metrics_files(killed)
-    assert len(after) == 2 * replications
+    assert f"reused {_replications(before)} finished replications" in rerun.stdout
+    after = _finished_files(killed)
+    assert _replications(after) == 2 * replications
     # nothing finished was written again
     assert {p: after[p] for p in before} == before
     assert not list(killed.rglob(".*.tmp"))
