@@ -64,6 +64,7 @@ class BiddingParameters(NamedTuple):
     noise_sd: float
     purchase_allowed: bool
     textbook_applications: int  # 0: the full model; a > 0: a uniformly random posts
+    first_proposal_free: bool
 
 
 @numba.njit(cache=True)
@@ -265,6 +266,8 @@ def browse_wave(
                 if gain <= 0.0:
                     continue
             need = connects_needed[slot]
+            if p.first_proposal_free and count == 0:
+                need = 0
             from_free = min(need, free_left)
             from_paid = need - from_free
             buy = 0

@@ -144,11 +144,13 @@ class Market:
             textbook_applications=0
             if self.textbook is None
             else self.textbook.applications_per_freelancer,
+            first_proposal_free=self.policy.first_proposal_free,
         )
         self.proposal_log = ProposalLog()
         self._proposal_buffers = _Scratch(4)
         self._agent_buffers = _Scratch(4)
         self.metrics = MetricsRecorder(self)
+        self._week_interview_connects = np.zeros(capacity, dtype=np.int64)
         self.month = 0
 
         rows = self.pop.add(self.streams["population"], p.freelancers, 0.0, 1.0 - p.new_share)
@@ -165,14 +167,11 @@ class Market:
             # textbook rounds: last round's contracts end before this round's posts
             # are decided, so that every freelancer can take an offer in every round
             deciding = (self._contract_completions, self._clients)
-        for process in (
-            self._monthly,
-            self._weekly,
-            self._recorder,
-            self._job_stream,
-            *deciding,
-            self._browsing,
-        ):
+        calendar = [self._monthly, self._weekly, self._recorder]
+        if self.policy.daily_refill > 0:
+            # only for policies that refill, so that other markets' events are unchanged
+            calendar.append(self._daily_refill)
+        for process in (*calendar, self._job_stream, *deciding, self._browsing):
             self.env.process(process())
 
     # ------------------------------------------------------------ utilities
@@ -272,6 +271,19 @@ class Market:
         while True:
             yield self.env.timeout(7.0)
             self.pop.week_proposals[: self.pop.size] = 0
+            self._week_interview_connects[: self.pop.size] = 0
+
+    def _daily_refill(self) -> Generator[simpy.Event, None, None]:
+        while True:
+            yield self.env.timeout(1.0)
+            pop, pol = self.pop, self.policy
+            rows = np.flatnonzero(pop.in_market[: pop.size])
+            room = np.maximum(pol.refill_cap - self.ledger.free_balance[rows], 0)
+            grant = np.where(
+                self._eligible(rows, self._now()), np.minimum(pol.daily_refill, room), 0
+            )
+            self.ledger.grant(rows, grant, self.month, self._now())
+            self.metrics.granted(rows, grant)
 
     def _monthly(self) -> Generator[simpy.Event, None, None]:
         while True:
@@ -446,6 +458,8 @@ class Market:
         )
         hired = hired_agent >= 0
         self._start_contracts(due[hired], hired_agent[hired], day)
+        if self.policy.earn_interview > 0:
+            self._reward_interviews(due[~ghost], day)
 
         removed = board.removed[due]
         cancelled = ~ghost & ~hired
@@ -455,6 +469,27 @@ class Market:
         if self.proposal_log.size:
             self._trace_closed(due, refund, day)
         board.open[due] = False
+
+    def _reward_interviews(self, slots: IntArray, day: float) -> None:
+        """Connects for interviews (each post's best reviewed proposals above the
+        reservation score, up to ``interviews_per_post``), within the weekly cap."""
+        board, pol, cl = self.board, self.policy, self.world.clients
+        agents = board.reviewed_agent[slots]
+        scores = np.where(
+            (agents >= 0) & (board.reviewed_score[slots] >= cl.reservation_score),
+            board.reviewed_score[slots],
+            -np.inf,
+        )
+        best = np.argsort(-scores, axis=1, kind="stable")[:, : cl.interviews_per_post]
+        picked = np.take_along_axis(agents, best, axis=1)
+        good = np.isfinite(np.take_along_axis(scores, best, axis=1))
+        if not np.any(good):
+            return
+        rows, interviews = np.unique(picked[good].astype(np.int64), return_counts=True)
+        room = np.maximum(pol.interview_cap_per_week - self._week_interview_connects[rows], 0)
+        credit = np.minimum(interviews * pol.earn_interview, room)
+        self._week_interview_connects[rows] += credit
+        self._earn(rows, credit, day)
 
     def _trace_closed(self, due: IntArray, refund: BoolArray, day: float) -> None:
         """Refund what the policy refunds and count Connects wasted on ghost posts."""

@@ -97,6 +97,11 @@ class Earning(_Rule):
     """Connects per course completed."""
     per_community_post: ConnectCount = 0
     """Connects per community contribution."""
+    per_interview: ConnectCount = 0
+    """Connects per client interview, hired or not (Upwork, late 2020: 10 each); see
+    ``clients.interviews_per_post`` for who is interviewed."""
+    interview_cap_per_week: Annotated[int, Field(ge=0)] | None = None
+    """At most this many Connects a week from interviews (Upwork, late 2020: 50; None = no cap)."""
     cap_per_month: Annotated[int, Field(ge=0)] | None = None
     """At most this many earned Connects a month (None = no cap)."""
 
@@ -145,6 +150,13 @@ class CreditPolicy(_Rule):
     """Free Connects granted each month, by membership."""
     new_account_grant: ConnectCount = 20
     """One-time free Connects for a new account."""
+    daily_refill: ConnectCount = 0
+    """Free Connects added each day, up to ``refill_cap`` in hand (a bid allowance that
+    refills, as on Freelancer.com; 0 = none)."""
+    refill_cap: Annotated[int, Field(ge=0)] = 0
+    """The daily refill stops once a freelancer holds this many free Connects."""
+    first_proposal_free: bool = False
+    """The first proposal sent to a post costs nothing (PeoplePerHour-style)."""
     readiness_test_grant: ConnectCount = 0
     """Extra one-time Connects for new accounts that pass a readiness test."""
     readiness_pass_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
@@ -225,6 +237,13 @@ class CreditPolicy(_Rule):
             earn_completion=self.earning.per_completed_project,
             earn_course=self.earning.per_course,
             earn_community=self.earning.per_community_post,
+            earn_interview=self.earning.per_interview,
+            interview_cap_per_week=big
+            if self.earning.interview_cap_per_week is None
+            else self.earning.interview_cap_per_week,
+            daily_refill=self.daily_refill,
+            refill_cap=self.refill_cap,
+            first_proposal_free=self.first_proposal_free,
             earn_cap_per_month=big
             if self.earning.cap_per_month is None
             else self.earning.cap_per_month,
@@ -321,6 +340,11 @@ class CompiledPolicy:
     earn_completion: int
     earn_course: int
     earn_community: int
+    earn_interview: int
+    interview_cap_per_week: int
+    daily_refill: int
+    refill_cap: int
+    first_proposal_free: bool
     earn_cap_per_month: int
     require_verified: bool
     min_rating: float

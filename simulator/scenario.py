@@ -172,6 +172,9 @@ class Clients(Frozen):
     """Standard deviation of the client's idiosyncratic taste in the score."""
     reservation_score: float = 0.55
     """The client hires only a proposal scoring at least this."""
+    interviews_per_post: Annotated[int, Field(ge=0, le=1_000)] = 3
+    """A client interviews its best reviewed proposals scoring at least the reservation
+    score, at most this many (an assumption; policies may pay Connects per interview)."""
     recall: bool = True
     """When the best proposal's freelancer has no room for another contract (hired by
     an earlier post at the same moment, or busy), hire the next best (True) or nobody

@@ -32,7 +32,10 @@ from simulator.loading import resolve_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
-SCENARIO_FILES = sorted((REPO_ROOT / "scenarios").glob("*.yaml"))
+# every shipped scenario; base/ holds shared parts, not scenarios
+SCENARIO_FILES = sorted(
+    p for p in (REPO_ROOT / "scenarios").rglob("*.yaml") if "base" not in p.parent.parts
+)
 
 YamlWriter = Callable[[str, str | Mapping[str, Any]], Path]
 
