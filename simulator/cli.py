@@ -18,6 +18,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -31,6 +32,7 @@ from simulator.metrics import HEADLINE_METRICS
 from simulator.results import ResultsStore, write_text_atomic
 
 if TYPE_CHECKING:
+    from simulator.executors import Executor
     from simulator.study import Study
 
 app = typer.Typer(
@@ -40,6 +42,29 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes, or local Dask workers with --dask-local (default: all cores).",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="Send the work to the workers of an existing Dask cluster.",
+    ),
+]
+DaskLocalOption = Annotated[
+    bool,
+    typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
+]
+"""Where the work runs: the same three options on every command that runs the engine."""
 
 
 def _out() -> Console:
@@ -103,6 +128,39 @@ def _usage_error(text: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _check_executor_options(scheduler: str | None, dask_local: bool, workers: int | None) -> None:
+    """Refuse --scheduler with --dask-local or --workers: the cluster's workers do the work."""
+    if scheduler is not None and (dask_local or workers is not None):
+        other = "--dask-local" if dask_local else "--workers"
+        _usage_error(
+            f"--scheduler and {other} exclude each other: with --scheduler "
+            "the workers of the existing cluster do the work"
+        )
+
+
+def _executor(scheduler: str | None, dask_local: bool, workers: int) -> Executor:
+    """The executor the options ask for: a Dask cluster, or local processes."""
+    from simulator.executors import DaskExecutor, resolve_executor
+
+    if scheduler is not None:
+        return DaskExecutor(address=scheduler)
+    if dask_local:
+        return DaskExecutor(local_workers=workers)
+    return resolve_executor(None, workers)
+
+
+def _progress_columns() -> tuple[ProgressColumn, ...]:
+    """Bars with done/total, elapsed time and the time left."""
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+
+
 def _precision_line(study: Study) -> str:
     """What stopped a study with a precision target, in one sentence."""
     check = study.precision
@@ -144,26 +202,9 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", help="Results directory (default reports/<name>).")
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            help="Processes, or local Dask workers with --dask-local (default: all cores).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="tcp://HOST:PORT",
-            help="Send the replications to the workers of an existing Dask cluster.",
-        ),
-    ] = None,
-    dask_local: Annotated[
-        bool,
-        typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
-    ] = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Write results only, no report.")
     ] = False,
@@ -196,16 +237,7 @@ def run(
         _usage_error(f"--precision must be a positive fraction, e.g. 0.01 (got {precision})")
     if max_replications is not None and precision is None:
         _usage_error("--max-replications applies only with --precision")
-    if scheduler is not None and (dask_local or workers is not None):
-        other = "--dask-local" if dask_local else "--workers"
-        _err().print(
-            f"[red]error:[/] --scheduler and {other} exclude each other: with --scheduler "
-            "the workers of the existing cluster run the replications",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(2)
-    from simulator.executors import DaskExecutor, Executor, resolve_executor
+    _check_executor_options(scheduler, dask_local, workers)
     from simulator.study import (  # the engine loads here
         DEFAULT_MAX_REPLICATIONS,
         default_workers,
@@ -225,13 +257,7 @@ def run(
     n_workers = workers or default_workers()
     if precision is None:
         n_workers = min(n_workers, total)
-    executor: Executor
-    if scheduler is not None:
-        executor = DaskExecutor(address=scheduler)
-    elif dask_local:
-        executor = DaskExecutor(local_workers=n_workers)
-    else:
-        executor = resolve_executor(None, n_workers)
+    executor = _executor(scheduler, dask_local, n_workers)
     # refuse another study's directory before printing or starting anything
     ResultsStore(target).check_compatible(
         scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
@@ -246,17 +272,9 @@ def run(
         f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {plan}, "
         f"executor {executor.describe()} -> {target}"
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
     # entered before the progress bar, so that a Dask cluster is reached or
     # started (or fails to be) before the bar is drawn, not under it
-    with executor, Progress(*columns, console=_out(), transient=False) as bar:
+    with executor, Progress(*_progress_columns(), console=_out(), transient=False) as bar:
         overall = bar.add_task("all arms", total=total)
         per_arm = {arm: bar.add_task(f"  {arm}", total=n) for arm in sc.arms}
 
@@ -466,26 +484,9 @@ def sensitivity_command(
         Path | None,
         typer.Option("--out", help="Results directory (default reports/<name>_sensitivity)."),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            help="Processes, or local Dask workers with --dask-local (default: all cores).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="tcp://HOST:PORT",
-            help="Send the runs to the workers of an existing Dask cluster.",
-        ),
-    ] = None,
-    dask_local: Annotated[
-        bool,
-        typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
-    ] = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
     arm: Annotated[
         str | None,
         typer.Option("--arm", help="The arm analysed (default: the first non-baseline arm)."),
@@ -508,14 +509,9 @@ def sensitivity_command(
         _usage_error(f"--method must be sobol or morris (got {method!r})")
     if method == "sobol" and samples is not None and samples & (samples - 1):
         _usage_error(f"--samples for sobol must be a power of 2, e.g. 64 (got {samples})")
-    if scheduler is not None and (dask_local or workers is not None):
-        other = "--dask-local" if dask_local else "--workers"
-        _usage_error(
-            f"--scheduler and {other} exclude each other: with --scheduler "
-            "the workers of the existing cluster run the analysis"
-        )
+    _check_executor_options(scheduler, dask_local, workers)
     from simulator import sensitivity as sa
-    from simulator.executors import DaskExecutor, Executor, default_workers, resolve_executor
+    from simulator.executors import default_workers
 
     sc = load_scenario(scenario, overrides or [])
     the_plan = sa.plan(
@@ -530,13 +526,7 @@ def sensitivity_command(
     )
     target = out or Path("reports") / f"{sc.name}_sensitivity"
     n_workers = min(workers or default_workers(), the_plan.runs)
-    executor: Executor
-    if scheduler is not None:
-        executor = DaskExecutor(address=scheduler)
-    elif dask_local:
-        executor = DaskExecutor(local_workers=n_workers)
-    else:
-        executor = resolve_executor(None, n_workers)
+    executor = _executor(scheduler, dask_local, n_workers)
     # refuse another analysis' directory before printing or starting anything
     sa.SensitivityStore(target).check_design(the_plan.design_hash, overwrite)
     model, design = the_plan.model, the_plan.design
@@ -549,15 +539,7 @@ def sensitivity_command(
         highlight=False,
         soft_wrap=True,
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with executor, Progress(*columns, console=_out(), transient=False) as bar:
+    with executor, Progress(*_progress_columns(), console=_out(), transient=False) as bar:
         task = bar.add_task("points x replications", total=the_plan.runs)
 
         def progress(done: int, total: int) -> None:
@@ -648,26 +630,9 @@ def sweep_command(
         Path | None,
         typer.Option("--out", help="Results directory (default reports/<name>_sweep)."),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            help="Processes, or local Dask workers with --dask-local (default: all cores).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="tcp://HOST:PORT",
-            help="Send the runs to the workers of an existing Dask cluster.",
-        ),
-    ] = None,
-    dask_local: Annotated[
-        bool,
-        typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
-    ] = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Write results only, no charts or sweep.md.")
     ] = False,
@@ -680,14 +645,9 @@ def sweep_command(
     # contradictions are refused before anything is loaded or written
     if design not in ("grid", "lhs"):
         _usage_error(f"--design must be grid or lhs (got {design!r})")
-    if scheduler is not None and (dask_local or workers is not None):
-        other = "--dask-local" if dask_local else "--workers"
-        _usage_error(
-            f"--scheduler and {other} exclude each other: with --scheduler "
-            "the workers of the existing cluster run the sweep"
-        )
+    _check_executor_options(scheduler, dask_local, workers)
     from simulator import sweep as sw
-    from simulator.executors import DaskExecutor, Executor, default_workers, resolve_executor
+    from simulator.executors import default_workers
 
     # every point's scenario is made and checked here: a bad --vary writes nothing
     the_plan = sw.plan_sweep(scenario, vary, design, points, seed, overrides or [])
@@ -696,13 +656,7 @@ def sweep_command(
     per_point = {p.id: n * len(p.scenario.arms) for p in the_plan.points}
     total = sum(per_point.values())
     n_workers = min(workers or default_workers(), total)
-    executor: Executor
-    if scheduler is not None:
-        executor = DaskExecutor(address=scheduler)
-    elif dask_local:
-        executor = DaskExecutor(local_workers=n_workers)
-    else:
-        executor = resolve_executor(None, n_workers)
+    executor = _executor(scheduler, dask_local, n_workers)
     # refuse another sweep's or a study's directory before printing or starting anything
     sw.check_sweep_directory(target, the_plan, overwrite)
     _out().print(
@@ -712,15 +666,7 @@ def sweep_command(
         highlight=False,
         soft_wrap=True,
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with executor, Progress(*columns, console=_out(), transient=False) as bar:
+    with executor, Progress(*_progress_columns(), console=_out(), transient=False) as bar:
         runs = bar.add_task("runs (point x arm x replication)", total=total)
         finished_points = bar.add_task("points finished", total=len(the_plan.points))
         left = dict(per_point)
