@@ -273,8 +273,9 @@ def _show(value: Any) -> str:
 
 def _opening(study: Study) -> str:
     sc = study.scenario
-    base = study.label(study.baseline)
-    others = [study.label(a) for a in study.arms if a != study.baseline]
+    # labels are names of policies, often with figures in them: quoted, they read as names
+    base = f"“{study.label(study.baseline)}”"
+    others = [f"“{study.label(a)}”" for a in study.arms if a != study.baseline]
     description = " ".join(sc.description.split())
     if not others:
         return (
