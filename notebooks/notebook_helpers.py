@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+from matplotlib.figure import Figure
 from scipy import stats as scipy_stats
 
 from simulator import charts, stats
@@ -63,15 +64,25 @@ def say_list(items: Iterable[str]) -> None:
     display(Markdown("\n".join(f"* {item}" for item in items)))
 
 
+def show_figure(fig: Figure, caption: str | None = None) -> None:
+    """Show a matplotlib figure once, with a caption in bold above it.
+
+    For charts drawn outside :data:`simulator.charts.CHARTS`: a sweep's
+    (``Sweep.response_curves``, ``heatmap``, ``frontier_chart``) or a sensitivity
+    analysis' (``simulator.sensitivity_charts.index_chart``).
+    """
+    if caption:
+        display(Markdown(f"**{caption}**"))
+    display(fig)
+    plt.close(fig)  # shown once: not again by the inline backend at the end of the cell
+
+
 def show_chart(study: Study, name: str) -> None:
     """Draw a chart registered in ``simulator.charts.CHARTS`` by its name, with its caption."""
     specs = {spec.slug: spec for spec in charts.CHARTS}
     if name not in specs:
         raise KeyError(f"no chart {name!r} in simulator.charts.CHARTS (it has {', '.join(specs)})")
-    fig = specs[name].draw(study)
-    display(Markdown(f"**{specs[name].caption}**"))
-    display(fig)
-    plt.close(fig)  # shown once: not again by the inline backend at the end of the cell
+    show_figure(specs[name].draw(study), specs[name].caption)
 
 
 def established(row: dict[str, float]) -> str | None:

@@ -2,9 +2,10 @@
 
 Every notebook in ``notebooks/`` is stored without outputs and starts with a
 code cell tagged ``parameters``. The test appends the small market of
-``tests/conftest.py``, two replications and one worker to that cell (the
+``tests/conftest.py``, two replications and one worker to that cell, and for
+some notebooks smaller designs of their own (``SMALL_PARAMETERS``): the
 values replace the notebook's defaults; any other parameter keeps its
-default) and executes the notebook with nbclient: an error in any cell fails
+default. It executes the notebook with nbclient: an error in any cell fails
 the test with the cell and its traceback (``CellExecutionError``).
 
 The last test runs a study on a process pool from inside a kernel and checks
@@ -33,10 +34,22 @@ from simulator.study import run_study
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-EXPECTED = ("01_quickstart.ipynb", "02_paid_vs_free.ipynb", "03_design_a_policy.ipynb")
+EXPECTED = (
+    "01_quickstart.ipynb",
+    "02_paid_vs_free.ipynb",
+    "03_design_a_policy.ipynb",
+    "04_policy_design.ipynb",
+)
 PARAMETERS = ("REPLICATIONS", "SEED", "OVERRIDES")
 """Names the parameters cell of every notebook must define."""
 TEST_REPLICATIONS = 2
+SMALL_PARAMETERS: dict[str, str] = {
+    # a 3 x 2 grid that keeps the baseline's price ($0.15), and a short Morris screening
+    "04_policy_design": "PRICES = [0.05, 0.15, 0.60]\nALLOWANCES = [0, 20]\nTRAJECTORIES = 4\n",
+}
+"""Further parameters a notebook's test run sets (by the notebook's stem), beyond the
+small market, replications and worker every notebook gets: design sizes of its own.
+Each name must be one the notebook's parameters cell defines."""
 KERNEL_NAME = "python3"
 TIMEOUT = 600
 
@@ -133,12 +146,15 @@ def test_stored_without_outputs(path: Path) -> None:
 def test_runs_top_to_bottom(path: Path, kernel_name: str, small_overrides: list[str]) -> None:
     nb = nbformat.read(path, as_version=4)
     cell = parameters_cell(nb)
+    extra = SMALL_PARAMETERS.get(path.stem, "")
+    unknown = assigned_names(extra) - assigned_names(cell.source)
+    assert not unknown, f"the parameters cell of {path.name} does not define {sorted(unknown)}"
     cell.source += (
         "\n\n# injected by tests/notebooks/test_notebooks.py: a small market, few replications,\n"
         "# in the kernel's process (the last test covers the process pool)\n"
         f"REPLICATIONS = {TEST_REPLICATIONS}\n"
         f"OVERRIDES = {small_overrides!r}\n"
-        "WORKERS = 1\n"
+        "WORKERS = 1\n" + extra
     )
     nb.cells.append(nbformat.v4.new_code_cell(INTERPRETER_CELL))
 
