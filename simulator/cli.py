@@ -90,10 +90,11 @@ def _options(
 
 def _summary_table(study: Study) -> Table:
     _headless_charts()
-    from simulator.report import fmt  # matplotlib is only needed once results exist
+    from simulator.report import fmt, metric_label  # matplotlib is needed only now
 
     table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
-    table.add_column("metric")
+    # the metric column may wrap: names in words read at any terminal width
+    table.add_column("metric", overflow="fold")
     for arm in study.arms:
         table.add_column(study.label(arm), justify="right")
         if arm != study.baseline:
@@ -103,7 +104,7 @@ def _summary_table(study: Study) -> Table:
     diff = study.differences()
     shown = [*HEADLINE_METRICS, "fill_rate", "proposals_per_freelancer_month"]
     for metric in shown:
-        cells = [metric]
+        cells = [metric_label(metric)]
         for arm in study.arms:
             r = stats.row(lv, arm, metric)
             low, high = fmt(metric, r["ci_low"]), fmt(metric, r["ci_high"])

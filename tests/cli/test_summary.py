@@ -16,5 +16,5 @@ def test_summary_table_shows_levels_differences_and_variance_reduction(
         app, [*args, "--out", str(tmp_path / "out")], env={"COLUMNS": "200"}
     )
     assert result.exit_code == 0, result.output
-    for text in ("hires_per_proposal", "free - paid", "variance", "reduction", "x"):
+    for text in ("hires per proposal", "free - paid", "variance", "reduction", "x"):
         assert text in result.output
