@@ -20,14 +20,17 @@ for a proposal is a hash of the post's and the freelancer's keys.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 import numpy.typing as npt
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from simulator import behaviour as rules
-from simulator.jobs import count_below
 from simulator.ledger import settle_one
 from simulator.policy import bundle_purchase
 from simulator.rng import pair_normal_one, pair_uniform_one
@@ -40,6 +43,9 @@ U64 = npt.NDArray[np.uint64]
 _CHOICE_SALT = np.uint64(0x5851F42D4C957F2D)
 """Salts a post's key for the textbook choice of posts, so that which posts a
 freelancer picks is independent of how their clients will rank it."""
+
+PREFETCH_AHEAD = 4
+"""How many freelancers ahead the browsing kernel asks for rows to be fetched."""
 
 
 class BiddingParameters(NamedTuple):
@@ -67,6 +73,39 @@ class BiddingParameters(NamedTuple):
     first_proposal_free: bool
 
 
+@intrinsic
+def _prefetch_rows(typingctx: Any, columns: Any, row: Any) -> tuple[Any, Callable[..., Any]]:
+    """Ask the CPU to start loading element ``row`` of each array in the tuple
+    ``columns`` (``[row, 0]`` of a 2-d array) into its caches.
+
+    LLVM's prefetch hint: a load that nothing waits for and that changes no
+    value. The browsing kernel takes freelancers in session order, that is at
+    random rows of some twenty-five arrays, and would otherwise wait for a
+    cache miss in them at every freelancer.
+    """
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i32 = cgutils.int32_t
+        hint = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32]),
+            "llvm.prefetch.p0i8",
+        )
+        for k, array_type in enumerate(columns):
+            array = context.make_array(array_type)(
+                context, builder, builder.extract_value(args[0], k)
+            )
+            index = [args[1]] + [ir.Constant(args[1].type, 0)] * (array_type.ndim - 1)
+            pointer = cgutils.get_item_pointer(context, builder, array_type, array, index)
+            # read access (0), keep in all cache levels (3), data cache (1)
+            builder.call(
+                hint, [builder.bitcast(pointer, cgutils.voidptr_t), i32(0), i32(3), i32(1)]
+            )
+        return context.get_dummy_value()
+
+    return types.void(columns, row), codegen
+
+
 @numba.njit(cache=True)
 def draw_sessions(
     u: FloatArray,
@@ -86,12 +125,16 @@ def draw_sessions(
     """
     n = u.size
     agents = np.empty(n, dtype=np.int64)
-    sessions = np.empty(n, dtype=np.int64)
-    offset = np.empty(n)
+    # first who browses, without a branch per freelancer (most do not, at random,
+    # which a branch would mispredict), then the sessions of those who do
     m = 0
     for a in range(n):
-        if u[a] <= p_none[a] or not in_market[a] or active_contracts[a] >= capacity:
-            continue
+        agents[m] = a
+        m += (u[a] > p_none[a]) & in_market[a] & (active_contracts[a] < capacity)
+    sessions = np.empty(m, dtype=np.int64)
+    offset = np.empty(m)
+    for i in range(m):
+        a = agents[i]
         term = p_none[a]
         low = term
         high = 1.0
@@ -103,11 +146,56 @@ def draw_sessions(
                 break
             low += term
             k += 1
-        agents[m] = a
-        sessions[m] = k
-        offset[m] = min(max((u[a] - low) / max(high - low, 1e-300), 0.0), 1.0)
-        m += 1
-    return agents[:m], sessions[:m], offset[:m]
+        sessions[i] = k
+        offset[i] = min(max((u[a] - low) / max(high - low, 1e-300), 0.0), 1.0)
+    return agents[:m], sessions, offset
+
+
+@numba.njit(cache=True)
+def order_sessions(
+    agents: IntArray, sessions: IntArray, offset: FloatArray, wave_start: float, wave_days: float
+) -> tuple[IntArray, IntArray, FloatArray, bool]:
+    """The browsing freelancers in the order of their session times.
+
+    Returns ``agents``, ``sessions`` and the session days
+    (``wave_start + offset * wave_days``) sorted by session day, and whether
+    the session days are all distinct. Only then is the order unique, and the
+    same as NumPy's ``argsort`` gives; the caller sorts ties with ``argsort``
+    itself, so that the browsing order never depends on this function.
+
+    A bucket sort: the offsets are uniform on [0, 1], so with as many buckets
+    as freelancers each holds about one, and an insertion sort finishes in
+    about linear time (a general sort costs several times more at every
+    wave). Bucket numbers and session days both grow with the offset, so the
+    bucket order never contradicts the time order.
+    """
+    m = offset.size
+    day = np.empty(m)
+    bucket = np.empty(m, dtype=np.int64)
+    start = np.zeros(m + 1, dtype=np.int64)
+    for i in range(m):
+        day[i] = wave_start + offset[i] * wave_days
+        b = min(max(int(offset[i] * m), 0), m - 1)
+        bucket[i] = b
+        start[b + 1] += 1
+    for b in range(m):
+        start[b + 1] += start[b]
+    order = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        order[start[bucket[i]]] = i
+        start[bucket[i]] += 1
+    for i in range(1, m):
+        x = order[i]
+        j = i - 1
+        while j >= 0 and day[order[j]] > day[x]:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = x
+    distinct = True
+    for i in range(1, m):
+        if day[order[i]] == day[order[i - 1]]:
+            distinct = False
+    return agents[order], sessions[order], day[order], distinct
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -143,6 +231,7 @@ def browse_wave(
     budget_usd: FloatArray,
     hours: FloatArray,
     connects_needed: IntArray,
+    ghost: BoolArray,
     post_key: U64,
     reviewed_agent: npt.NDArray[np.int32],
     reviewed_score: FloatArray,
@@ -163,6 +252,7 @@ def browse_wave(
     rec_proposals: IntArray,
     rec_connects_spent: IntArray,
     rec_connects_spend_usd: FloatArray,
+    rec_connects_wasted_ghost: IntArray,
     rec_bought: IntArray,
     month_connects_spent: IntArray,
     # policy
@@ -185,20 +275,64 @@ def browse_wave(
     """Run one browsing wave; return the number of proposals written to ``out_*``
     (-1 if a freelancer's Connects would have been overdrawn, which is a bug).
 
+    ``agents`` must be in the order of their ``session_day`` (non-decreasing).
     Updates in place: last-seen feed positions, weekly proposal counts, the
     month's spending, the posts' proposal counts and review lists, the
-    Connects ledger (lots, balances, counters) and the recorded metrics.
+    Connects ledger (lots, balances, counters) and the recorded metrics (Connects
+    spent on ghost posts included).
     """
     weights = p.weight_quality + p.weight_rating + p.weight_price
     if weights <= 0.0:
         weights = 1.0
     n_out = 0
+    # How many of this wave's posts each category had shown by the last session:
+    # sessions come in time order, so each count only moves forward, and a short
+    # scan past the last count replaces a binary search over the wave's posts.
+    # The wave's keys are sorted by (category, time), category c's in [2c, 2c + 1),
+    # and a probe c * 2.0 + share of the wave is a monotone function of the time,
+    # so this counts exactly the keys below the probe (what count_below would).
+    categories = wave_category_start.size
+    wave_count = wave_category_start.copy()
+    # every per-freelancer array the loop reads or writes
+    columns = (
+        category,
+        last_seen,
+        asking_rate,
+        reservation_rate,
+        skill,
+        completed,
+        five_star,
+        agent_key,
+        region,
+        week_proposals,
+        month_spend_usd,
+        monthly_budget_usd,
+        free_balance,
+        paid_balance,
+        last_proposal_day,
+        free_lots,
+        paid_lots,
+        bought_total,
+        spent_total,
+        rec_proposals,
+        rec_connects_spent,
+        rec_connects_spend_usd,
+        rec_connects_wasted_ghost,
+        rec_bought,
+        month_connects_spent,
+    )
     for i in range(agents.size):
+        if i + PREFETCH_AHEAD < agents.size:
+            _prefetch_rows(columns, agents[i + PREFETCH_AHEAD])
         a = agents[i]
         c = category[a]
         # posts of this category visible at the session time (posted before it)
         probe = c * 2.0 + (session_day[i] - wave_start) / wave_days
-        before = count_below(wave_keys, probe)
+        end = wave_category_start[c + 1] if c + 1 < categories else wave_keys.size
+        before = wave_count[c]
+        while before < end and wave_keys[before] < probe:
+            before += 1
+        wave_count[c] = before
         newest = feed_count_at_wave[c] + (before - wave_category_start[c])
         textbook = p.textbook_applications > 0
         if textbook:
@@ -307,6 +441,8 @@ def browse_wave(
                 reviewed_agent[slot, count] = a
                 reviewed_score[slot, count] = score
                 reviewed_quality[slot, count] = quality
+            if recording and ghost[slot]:
+                rec_connects_wasted_ghost[a] += need
             out_slot[n_out] = slot
             out_agent[n_out] = a
             out_connects[n_out] = need
@@ -382,7 +518,7 @@ def _choice_threshold(
 @numba.njit(cache=True)
 def choose_hires(
     due: IntArray,
-    posting_order: IntArray,
+    post_day: FloatArray,
     ghost: BoolArray,
     reviewed_agent: npt.NDArray[np.int32],
     reviewed_score: FloatArray,
@@ -391,21 +527,30 @@ def choose_hires(
     capacity: int,
     reservation_score: float,
     recall: bool,
-    out_hired_agent: IntArray,
-    out_hired_column: IntArray,
-    out_reviewed: IntArray,
-    out_busy: IntArray,
-) -> None:
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Clients of the posts closing now review their first K proposals and hire.
 
-    Posts decide in the order they were posted; each hires its best-scoring
-    proposal above the reservation score from a freelancer still in the market
-    with room for another contract, and takes that room at once (so a
-    freelancer chosen by several clients is hired by the earliest posts only).
+    Returns, for each of the ``due`` slots, the freelancer hired (-1: none),
+    the column of the hired proposal in the review list (-1: none), the
+    proposals reviewed, and how many of those came from freelancers already at
+    capacity.
+
+    Posts decide in the order they were posted (posts of the same moment in
+    the order of ``due``); each hires its best-scoring proposal above the
+    reservation score from a freelancer still in the market with room for
+    another contract, and takes that room at once (so a freelancer chosen by
+    several clients is hired by the earliest posts only).
     Without ``recall`` a post makes its one offer to its best proposal whatever
     that freelancer's room, and hires nobody if the room is gone. Ghost posts
     review nothing and hire nobody. ``active_contracts`` is updated in place.
     """
+    n = due.size
+    out_hired_agent = np.full(n, -1, dtype=np.int64)
+    out_hired_column = np.full(n, -1, dtype=np.int64)
+    out_reviewed = np.zeros(n, dtype=np.int64)
+    out_busy = np.zeros(n, dtype=np.int64)
+    # mergesort: stable, so the same order as NumPy's argsort(kind="stable")
+    posting_order = np.argsort(post_day[due], kind="mergesort")
     k_max = reviewed_agent.shape[1]
     for idx in posting_order:
         slot = due[idx]
@@ -440,3 +585,4 @@ def choose_hires(
             active_contracts[a] += 1
             out_hired_agent[idx] = a
             out_hired_column[idx] = best
+    return out_hired_agent, out_hired_column, out_reviewed, out_busy

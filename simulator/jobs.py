@@ -44,6 +44,63 @@ def count_below(sorted_values: FloatArray, x: float) -> int:
     return lo
 
 
+@numba.njit(cache=True)
+def _claim_slots(
+    slots: IntArray, open_: BoolArray, proposals: IntArray, reviewed_agent: npt.NDArray[np.int32]
+) -> bool:
+    """Open ``slots`` for new posts, with no proposals; False (and nothing done) if
+    one of them still holds an open post."""
+    for s in slots:
+        if open_[s]:
+            return False
+    for s in slots:
+        open_[s] = True
+        proposals[s] = 0
+        reviewed_agent[s, :] = -1
+    return True
+
+
+@numba.njit(cache=True)
+def _append_to_feeds(
+    category: IntArray,
+    seqs: IntArray,
+    times: FloatArray,
+    start_day: float,
+    days: float,
+    feed: IntArray,
+    feed_capacity: int,
+    feed_count: IntArray,
+) -> tuple[FloatArray, IntArray]:
+    """Append a wave's posts to their categories' feeds, in posting order.
+
+    ``times`` must be in posting order (non-decreasing). Returns the posts'
+    keys ``category * 2 + share of the wave`` sorted by (category, time), and
+    where each category's keys start. A stable counting sort by category: as
+    the posts are already in time order, it gives the order of a lexicographic
+    sort by (category, time), ties in posting order.
+    """
+    n = category.size
+    counts = np.zeros(feed_count.size, dtype=np.int64)
+    for i in range(n):
+        counts[category[i]] += 1
+    first = np.empty(feed_count.size, dtype=np.int64)
+    total = 0
+    for c in range(feed_count.size):
+        first[c] = total
+        total += counts[c]
+    next_rank = first.copy()
+    keys = np.empty(n)
+    for i in range(n):
+        c = category[i]
+        rank = next_rank[c]
+        next_rank[c] += 1
+        keys[rank] = c * 2.0 + (times[i] - start_day) / days
+        position = feed_count[c] + (rank - first[c])
+        feed[c * feed_capacity + (position & (feed_capacity - 1))] = seqs[i]
+    feed_count += counts
+    return keys, first
+
+
 class JobBoard:
     """Open and recently closed job posts, in a ring of slots."""
 
@@ -93,6 +150,9 @@ class JobBoard:
         self.feed_count = np.zeros(categories, dtype=np.int64)
         self._client_rate = np.array([stream.tiers[t].client_rate_usd_per_hour for t in TIERS])
         self._tier_share = np.array([stream.tiers[t].share for t in TIERS])
+        # what Generator.choice(p=...) computes on every call (tests check it is still so)
+        self._tier_cdf = np.cumsum(self._tier_share)
+        self._tier_cdf /= self._tier_cdf[-1]
         self._tier_log_median = np.log([stream.tiers[t].budget_median_usd for t in TIERS])
         self._tier_sigma = np.array([stream.tiers[t].budget_sigma for t in TIERS])
         # the current wave's new posts, sorted by (category, time), for feed cut-offs
@@ -116,7 +176,10 @@ class JobBoard:
             n = int(rng.poisson(s.jobs_per_day * days * season))
             times = start_day + np.sort(rng.random(n)) * days
         category = rng.integers(0, self.categories, size=n)
-        tier = rng.choice(len(TIERS), size=n, p=self._tier_share)
+        # what rng.choice(len(TIERS), size=n, p=self._tier_share) does, without the
+        # checks of p it repeats at every call: one uniform per post, then the first
+        # tier whose cumulative share exceeds it
+        tier = self._tier_cdf.searchsorted(rng.random(n), side="right")
         budget = np.exp(
             self._tier_log_median[tier] + self._tier_sigma[tier] * rng.standard_normal(n)
         )
@@ -129,14 +192,13 @@ class JobBoard:
 
         seqs = self.posted + np.arange(n, dtype=np.int64)
         slots = seqs & (self.capacity - 1)
-        if np.any(self.open[slots]):
+        if not _claim_slots(slots, self.open, self.proposals, self.reviewed_agent):
             raise RuntimeError(
                 "job board ring is full: more posts open at once than its capacity "
                 f"({self.capacity}); raise jobs.open_days_max head-room"
             )
         self.posted += n
         self.seq[slots] = seqs
-        self.open[slots] = True
         self.post_day[slots] = times
         # ghosts that moderation does not remove linger until they expire
         self.close_day[slots] = times + np.where(ghost & ~removed, s.open_days_max, decision)
@@ -147,23 +209,13 @@ class JobBoard:
         self.ghost[slots] = ghost
         self.removed[slots] = removed
         self.key[slots] = keys
-        self.proposals[slots] = 0
-        self.reviewed_agent[slots] = -1
 
         # feed: append in posting order per category
         self.feed_count_at_wave = self.feed_count.copy()
-        order = np.lexsort((times, category))
-        cat_sorted = category[order]
-        counts = np.bincount(category, minlength=self.categories)
-        first = np.cumsum(counts) - counts
-        position = self.feed_count[cat_sorted] + (np.arange(n) - first[cat_sorted])
-        self.feed[cat_sorted * self.feed_capacity + (position & (self.feed_capacity - 1))] = seqs[
-            order
-        ]
-        self.feed_count += counts
+        self.wave_keys, self.wave_category_start = _append_to_feeds(
+            category, seqs, times, start_day, days, self.feed, self.feed_capacity, self.feed_count
+        )
         self._wave_start = start_day
-        self.wave_category_start = first
-        self.wave_keys = cat_sorted * 2.0 + (times[order] - start_day) / days
         return slots
 
     def feed_position(self, category: IntArray, day: FloatArray) -> IntArray:

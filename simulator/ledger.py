@@ -40,9 +40,14 @@ def take_oldest_first_one(lots: IntArray, row: int, amount: int, month: int) -> 
     the next column round the ring.
     """
     width = lots.shape[1]
+    # one modulo, then a step round the ring: the browsing kernel calls this for
+    # every freelancer who bids, and an integer division per column is not free
+    col = month % width
     k = 1
     while amount > 0 and k <= width:
-        col = (month + k) % width
+        col += 1
+        if col == width:
+            col = 0
         taken = min(lots[row, col], amount)
         lots[row, col] -= taken
         amount -= taken

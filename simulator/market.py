@@ -21,7 +21,13 @@ import numpy.typing as npt
 import simpy
 
 from simulator import behaviour as rules
-from simulator.bidding import BiddingParameters, browse_wave, choose_hires, draw_sessions
+from simulator.bidding import (
+    BiddingParameters,
+    browse_wave,
+    choose_hires,
+    draw_sessions,
+    order_sessions,
+)
 from simulator.contracts import ContractBook
 from simulator.jobs import JobBoard, ProposalLog
 from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
@@ -298,12 +304,17 @@ class Market:
     # ------------------------------------------------------------- browsing
     def _browse(self, rng: np.random.Generator, day: float) -> None:
         pop, board, pol = self.pop, self.board, self.policy
-        agents, sessions, offset_in_wave = self._sessions(rng, pop.size)
-        if agents.size == 0:
+        drawn, drawn_sessions, offset_in_wave = self._sessions(rng, pop.size)
+        if drawn.size == 0:
             return
-        session_day = day + offset_in_wave * self.wave_days
-        order = np.argsort(session_day)
-        agents, sessions, session_day = agents[order], sessions[order], session_day[order]
+        agents, sessions, session_day, distinct = order_sessions(
+            drawn, drawn_sessions, offset_in_wave, day, self.wave_days
+        )
+        if not distinct:
+            # sessions at the same instant (rare): NumPy's argsort orders them
+            session_day = day + offset_in_wave * self.wave_days
+            order = np.argsort(session_day)
+            agents, sessions, session_day = drawn[order], drawn_sessions[order], session_day[order]
 
         per_session = self.world.population.jobs_viewed_per_session
         if self.textbook is not None:
@@ -344,6 +355,7 @@ class Market:
             board.budget_usd,
             board.hours,
             board.connects_needed,
+            board.ghost,
             board.key,
             board.reviewed_agent,
             board.reviewed_score,
@@ -362,6 +374,7 @@ class Market:
             pop.rec_proposals,
             pop.rec_connects_spent,
             pop.rec_connects_spend_usd,
+            pop.rec_connects_wasted_ghost,
             self.metrics.rec_bought,
             self.metrics.month_connects_spent,
             pol.price_usd,
@@ -383,22 +396,21 @@ class Market:
             ledger.record_settlement(agents, bought, free_used, paid_used, day)
         if n == 0:
             return
-        slots, agent = out_slot[:n], out_agent[:n]
-        need, paid_part = out_connects[:n], out_paid[:n]
-
-        on_ghost = board.ghost[slots]
-        if np.any(on_ghost):
-            self.metrics.wasted_on_ghosts(agent[on_ghost], need[on_ghost])
         # the log exists only to refund: a policy that never refunds keeps none
-        traced = (on_ghost & (pol.refund_on_removed | pol.refund_on_expired)) | pol.refund_on_cancel
-        if np.any(traced):
-            self.proposal_log.append(
-                slots[traced],
-                agent[traced],
-                (need - paid_part)[traced],
-                paid_part[traced],
-                self.recording,
-            )
+        if pol.refund_on_cancel or pol.refund_on_removed or pol.refund_on_expired:
+            slots, agent = out_slot[:n], out_agent[:n]
+            need, paid_part = out_connects[:n], out_paid[:n]
+            traced = (
+                board.ghost[slots] & (pol.refund_on_removed | pol.refund_on_expired)
+            ) | pol.refund_on_cancel
+            if np.any(traced):
+                self.proposal_log.append(
+                    slots[traced],
+                    agent[traced],
+                    (need - paid_part)[traced],
+                    paid_part[traced],
+                    self.recording,
+                )
         self.metrics.proposals_sent(n, cost_usd)
 
     def _sessions(self, rng: np.random.Generator, n: int) -> tuple[IntArray, IntArray, FloatArray]:
@@ -435,14 +447,9 @@ class Market:
         due = board.due(day, cl.close_when_reviewed_full)
         if due.size == 0:
             return
-        ghost = board.ghost[due]
-        hired_agent = np.full(due.size, -1, dtype=np.int64)
-        hired_col = np.full(due.size, -1, dtype=np.int64)
-        reviewed = np.zeros(due.size, dtype=np.int64)
-        busy = np.zeros(due.size, dtype=np.int64)
-        choose_hires(
+        hired_agent, hired_col, reviewed, busy = choose_hires(
             due,
-            np.argsort(board.post_day[due], kind="stable"),
+            board.post_day,
             board.ghost,
             board.reviewed_agent,
             board.reviewed_score,
@@ -451,22 +458,19 @@ class Market:
             self.world.population.capacity_contracts,
             cl.reservation_score,
             cl.recall,
-            hired_agent,
-            hired_col,
-            reviewed,
-            busy,
         )
         hired = hired_agent >= 0
         self._start_contracts(due[hired], hired_agent[hired], day)
         if self.policy.earn_interview > 0:
-            self._reward_interviews(due[~ghost], day)
+            self._reward_interviews(due[~board.ghost[due]], day)
 
-        removed = board.removed[due]
-        cancelled = ~ghost & ~hired
-        expired = ghost & ~removed
-        refund = self.policy.refunds(cancelled, ghost & removed, expired)
         self.metrics.posts_closed(due, hired, hired_agent, hired_col, reviewed, busy, day)
         if self.proposal_log.size:
+            ghost = board.ghost[due]
+            removed = board.removed[due]
+            cancelled = ~ghost & ~hired
+            expired = ghost & ~removed
+            refund = self.policy.refunds(cancelled, ghost & removed, expired)
             self._trace_closed(due, refund, day)
         board.open[due] = False
 

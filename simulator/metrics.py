@@ -295,14 +295,20 @@ class MetricsRecorder:
         if not m.recording:
             return
         counted = board.post_day[slots] >= m.warmup_days
-        if not np.any(counted):
-            return
-        s = slots[counted]
-        h = hired[counted]
+        if not counted.all():
+            # posts of the warm-up closing after it are not counted (once the first
+            # days are over every post is, and nothing needs selecting)
+            if not counted.any():
+                return
+            slots, hired, hired_agent = slots[counted], hired[counted], hired_agent[counted]
+            hired_col, reviewed, busy = hired_col[counted], reviewed[counted], busy[counted]
+        s = slots
+        h = hired
         proposals = board.proposals[s]
+        genuine = ~board.ghost[s]
         j = self.jobs
         j["closed"] += s.size
-        j["genuine"] += float(np.count_nonzero(~board.ghost[s]))
+        j["genuine"] += float(np.count_nonzero(genuine))
         j["hired"] += float(np.count_nonzero(h))
         j["proposals"] += float(proposals.sum())
         j["fifty_plus"] += float(np.count_nonzero(proposals >= 50))
@@ -311,16 +317,14 @@ class MetricsRecorder:
         )
         hs = s[h]
         j["days_to_hire"] += float(np.sum(day - board.post_day[hs]))
-        genuine = ~board.ghost[s]
-        j["reviewed"] += float(reviewed[counted][genuine].sum())
-        j["busy_reviewed"] += float(busy[counted][genuine].sum())
-        ha = hired_agent[counted][h]
+        j["reviewed"] += float(reviewed[genuine].sum())
+        j["busy_reviewed"] += float(busy[genuine].sum())
+        ha = hired_agent[h]
+        hc = hired_col[h]
         j["hired_skill"] += float(pop.skill[ha].sum())
-        j["hired_quality"] += float(board.reviewed_quality[hs, hired_col[counted][h]].sum())
+        j["hired_quality"] += float(board.reviewed_quality[hs, hc].sum())
         reservation = m.world.clients.reservation_score
-        j["client_surplus"] += float(
-            (board.reviewed_score[hs, hired_col[counted][h]] - reservation).sum()
-        )
+        j["client_surplus"] += float((board.reviewed_score[hs, hc] - reservation).sum())
 
     def refunded(self, agents: IntArray, connects: IntArray, recorded: BoolArray) -> None:
         """Refunded Connects no longer count as spent (if they were counted)."""

@@ -51,9 +51,12 @@ def spawn_streams(seed: np.random.SeedSequence) -> dict[str, np.random.Generator
     }
 
 
+_U64_MAX = int(np.iinfo(np.uint64).max)
+
+
 def draw_keys(rng: np.random.Generator, n: int) -> U64:
     """Fresh 64-bit keys for ``n`` new entities."""
-    return rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
+    return rng.integers(0, _U64_MAX, size=n, dtype=np.uint64, endpoint=True)
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -254,6 +254,37 @@ def test_feed_lists_each_category_in_posting_order() -> None:
     np.testing.assert_array_equal(np.sort(np.concatenate(seen)), np.arange(board.posted))
 
 
+def test_feed_append_is_a_lexicographic_sort_by_category_and_time() -> None:
+    board = make_board()
+    rng = np.random.default_rng(16)
+    for w in range(6):
+        count_before = board.feed_count.copy()
+        first_seq = board.posted
+        slots = board.post(rng, w * WAVE, WAVE)
+        category, times = board.category[slots], board.post_day[slots]
+        order = np.lexsort((times, category))
+        counts = np.bincount(category, minlength=CATEGORIES)
+        np.testing.assert_array_equal(board.feed_count_at_wave, count_before)
+        np.testing.assert_array_equal(board.feed_count, count_before + counts)
+        np.testing.assert_array_equal(board.wave_category_start, np.cumsum(counts) - counts)
+        keys = category[order] * 2.0 + (times[order] - w * WAVE) / WAVE
+        assert board.wave_keys.tobytes() == keys.tobytes()
+        for c in range(CATEGORIES):
+            position = count_before[c] + np.arange(counts[c])
+            seqs = board.feed[c * board.feed_capacity + (position & (board.feed_capacity - 1))]
+            np.testing.assert_array_equal(seqs, first_seq + order[category[order] == c])
+
+
+def test_tier_draw_is_generator_choice() -> None:
+    # JobBoard.post draws tiers as Generator.choice(p=...) does, without its checks
+    board = make_board(tiers=tiers(0.5, 0.3, 0.2))
+    a, b = np.random.default_rng(17), np.random.default_rng(17)
+    want = a.choice(len(TIERS), size=10_000, p=board._tier_share)
+    got = board._tier_cdf.searchsorted(b.random(10_000), side="right")
+    np.testing.assert_array_equal(got, want)
+    assert a.random() == b.random()  # and the generator is where choice leaves it
+
+
 def test_feed_slots_and_liveness() -> None:
     board = make_board()
     _post_waves(board, 2, 15)
