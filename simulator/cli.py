@@ -44,6 +44,14 @@ app = typer.Typer(
 )
 
 
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option("--seed", min=0, help="Root seed (the same for every arm, point and sample)."),
+]
 WorkersOption = Annotated[
     int | None,
     typer.Option(
@@ -64,7 +72,7 @@ DaskLocalOption = Annotated[
     bool,
     typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
 ]
-"""Where the work runs: the same three options on every command that runs the engine."""
+"""The options every command that runs the engine shares: overrides, seed, where it runs."""
 
 
 def _out() -> Console:
@@ -195,11 +203,8 @@ def run(
     replications: Annotated[
         int | None, typer.Option("--replications", "-n", min=1, help="Replications per arm.")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Root seed.")] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
-    ] = None,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Results directory (default reports/<name>).")
     ] = None,
@@ -330,9 +335,7 @@ def run(
 @app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
-    overrides: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a field: PATH=VALUE.")
-    ] = None,
+    overrides: SetOption = None,
 ) -> None:
     """Check scenario files without running them."""
     failed = 0
@@ -476,11 +479,8 @@ def sensitivity_command(
     replications: Annotated[
         int, typer.Option("--replications", "-n", min=1, help="Replications per point.")
     ] = 2,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Root seed.")] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
-    ] = None,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Results directory (default reports/<name>_sensitivity)."),
@@ -620,13 +620,8 @@ def sweep_command(
         int | None,
         typer.Option("--replications", "-n", min=1, help="Replications per arm and point."),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Root seed, the same at every point.")
-    ] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field of the base scenario: PATH=VALUE."),
-    ] = None,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Results directory (default reports/<name>_sweep)."),

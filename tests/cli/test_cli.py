@@ -66,19 +66,6 @@ def run_script(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def run_main(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    """Call the entry point in process, as the script does; return (code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    captured = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
-
-
 def assert_one_line_error(stdout: str, stderr: str, expected: tuple[str, ...]) -> None:
     """Exactly one line on stderr, starting 'error:', naming everything expected."""
     assert "Traceback" not in stdout + stderr
@@ -225,11 +212,12 @@ def test_bad_input_in_process_boundary(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    run_main: Callable[[list[str]], tuple[int, str, str]],
 ) -> None:
     case = BAD_INPUTS[kind]
     args, out = _prepare(case, tiny_yaml, tmp_path)
     monkeypatch.chdir(tmp_path)
-    code, stdout, stderr = run_main(args, monkeypatch, capsys)
+    code, stdout, stderr = run_main(args)
     assert code == 2
     assert_one_line_error(stdout, stderr, case.expected)
     _assert_nothing_written(tmp_path, out)

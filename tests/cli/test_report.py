@@ -14,7 +14,7 @@ import html
 import json
 import re
 import shlex
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -155,17 +155,6 @@ def test_in_memory_study(small_scenario: Scenario, tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------ connectsim report
-def run_main(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    """Call the entry point in process, as the script does; return (code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    captured = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
 
 
 def test_report_command_writes_the_report(
@@ -200,6 +189,7 @@ def test_report_command_on_a_non_study_exits_2(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    run_main: Callable[[list[str]], tuple[int, str, str]],
 ) -> None:
     target = tmp_path / "not_a_study"
     if kind == "empty_dir":
@@ -212,7 +202,7 @@ def test_report_command_on_a_non_study_exits_2(
     elif kind == "bad_json":
         target.mkdir()
         (target / "manifest.json").write_text("{not json", encoding="utf-8")
-    code, stdout, stderr = run_main(["report", str(target)], monkeypatch, capsys)
+    code, stdout, stderr = run_main(["report", str(target)])
     assert code == 2
     assert "Traceback" not in stdout + stderr
     lines = stderr.strip().splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,21 +12,6 @@ from simulator import cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
-
-
-def run_main(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    """Call the entry point in process, as the script does; return (code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    captured = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(
@@ -50,11 +36,10 @@ def test_bad_input_is_one_line_and_exit_2(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    run_main: Callable[[list[str]], tuple[int, str, str]],
 ) -> None:
     out = tmp_path / "out"
-    code, stdout, stderr = run_main(
-        ["sensitivity", str(PAID_VS_FREE), *args, "--out", str(out)], monkeypatch, capsys
-    )
+    code, stdout, stderr = run_main(["sensitivity", str(PAID_VS_FREE), *args, "--out", str(out)])
     assert code == 2
     assert "Traceback" not in stdout + stderr
     lines = stderr.strip().splitlines()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -16,21 +16,6 @@ PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
 SWEEP_SCENARIO = REPO_ROOT / "scenarios" / "sweep_price_allowance.yaml"
 PRICE = "arms.allowance.price_usd_per_connect"
 GRANT = "arms.allowance.monthly_grant.basic"
-
-
-def run_main(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    """Call the entry point in process, as the script does; return (code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["connectsim", *args])
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    captured = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
 
 
 def assert_one_line(stdout: str, stderr: str, expected: tuple[str, ...]) -> None:
@@ -68,11 +53,10 @@ def test_bad_input_is_one_line_and_exit_2(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    run_main: Callable[[list[str]], tuple[int, str, str]],
 ) -> None:
     out = tmp_path / "out"
-    code, stdout, stderr = run_main(
-        ["sweep", str(SWEEP_SCENARIO), *args, "--out", str(out)], monkeypatch, capsys
-    )
+    code, stdout, stderr = run_main(["sweep", str(SWEEP_SCENARIO), *args, "--out", str(out)])
     assert code == 2
     assert_one_line(stdout, stderr, expected)
     assert not out.exists()
@@ -82,6 +66,7 @@ def test_a_tiny_sweep_writes_charts_frontier_and_report(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    run_main: Callable[[list[str]], tuple[int, str, str]],
     small_overrides: list[str],
 ) -> None:
     out = tmp_path / "out"
@@ -125,9 +110,7 @@ def test_a_tiny_sweep_writes_charts_frontier_and_report(
     # another design into the same directory is refused, with nothing written
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     code, stdout, stderr = run_main(
-        ["sweep", str(SWEEP_SCENARIO), "--vary", f"{PRICE}=0.2,0.4", "--out", str(out)],
-        monkeypatch,
-        capsys,
+        ["sweep", str(SWEEP_SCENARIO), "--vary", f"{PRICE}=0.2,0.4", "--out", str(out)]
     )
     assert code == 2
     assert_one_line(stdout, stderr, ("another sweep", "--overwrite"))
