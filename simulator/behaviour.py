@@ -39,6 +39,16 @@ def visible_bucket(proposals: IntArray) -> IntArray:
 
 _MIDPOINT_BY_COUNT: FloatArray = BUCKET_MIDPOINTS[visible_bucket(np.arange(51, dtype=np.int64))]
 
+# each bucket's proposal counts as a freelancer pictures them: from its lower edge up
+# to the next bucket's (the open "50+" bucket taken to end at 70, twice its midpoint's
+# distance from 50)
+_BUCKET_LOW_BY_COUNT: FloatArray = BUCKET_LOWER_EDGES[
+    visible_bucket(np.arange(51, dtype=np.int64))
+].astype(np.float64)
+_BUCKET_HIGH_BY_COUNT: FloatArray = np.append(BUCKET_LOWER_EDGES[1:], 70)[
+    visible_bucket(np.arange(51, dtype=np.int64))
+].astype(np.float64)
+
 # error_model="numpy": a division by zero gives inf or nan, as in NumPy, instead of
 # a Python exception; the checks that would raise cost a branch on every call
 rule = numba.njit(cache=True, error_model="numpy", inline="always")
@@ -50,6 +60,19 @@ def perceived_competitors(proposals: IntArray, final_multiplier: float) -> Float
     """Competitors a freelancer expects by the decision, from the visible bucket only."""
     # a lookup table instead of a binary search: this runs on every view
     return _MIDPOINT_BY_COUNT[np.minimum(proposals, 50)] * final_multiplier
+
+
+@rule
+def review_chance_unboosted(proposals: IntArray, reviewed_unboosted: float) -> FloatArray:
+    """Believed chance that a proposal sent now, without a boost, is among the first
+    ``reviewed_unboosted`` unboosted proposals the client reads.
+
+    A freelancer sees only the bucket of the post's proposal count and takes its
+    place in the queue as uniform over the bucket's counts.
+    """
+    low = _BUCKET_LOW_BY_COUNT[np.minimum(proposals, 50)]
+    high = _BUCKET_HIGH_BY_COUNT[np.minimum(proposals, 50)]
+    return np.minimum(np.maximum((reviewed_unboosted - low) / (high - low), 0.0), 1.0)
 
 
 @rule

@@ -31,6 +31,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from simulator import behaviour as rules
+from simulator import boosts as boosting
 from simulator.ledger import settle_one
 from simulator.policy import bundle_purchase
 from simulator.rng import pair_normal_one, pair_uniform_one
@@ -71,6 +72,9 @@ class BiddingParameters(NamedTuple):
     purchase_allowed: bool
     textbook_applications: int  # 0: the full model; a > 0: a uniformly random posts
     first_proposal_free: bool
+    boost_slots: int  # 0: no boosts
+    boost_min_bid: int
+    boost_max_bid: int
 
 
 @intrinsic
@@ -236,6 +240,7 @@ def browse_wave(
     reviewed_agent: npt.NDArray[np.int32],
     reviewed_score: FloatArray,
     reviewed_quality: npt.NDArray[np.float32],
+    boosts: IntArray,
     wave_keys: FloatArray,
     wave_category_start: IntArray,
     feed_count_at_wave: IntArray,
@@ -254,6 +259,7 @@ def browse_wave(
     rec_connects_spend_usd: FloatArray,
     rec_connects_wasted_ghost: IntArray,
     rec_bought: IntArray,
+    rec_boost_bids: IntArray,
     month_connects_spent: IntArray,
     # policy
     price_by_region: FloatArray,
@@ -265,26 +271,36 @@ def browse_wave(
     out_agent: IntArray,
     out_connects: IntArray,
     out_paid_connects: IntArray,
+    # outputs, one row per outbid boost: its freelancer, free and paid Connects,
+    # and whether it was placed while recording (0 or 1)
+    out_outbid_agent: IntArray,
+    out_outbid_free: IntArray,
+    out_outbid_paid: IntArray,
+    out_outbid_recorded: IntArray,
     # outputs, one row per browsing freelancer
     out_free_used: IntArray,
     out_paid_used: IntArray,
     out_bought: IntArray,
     out_cost_usd: FloatArray,
     out_proposals: IntArray,
-) -> int:
-    """Run one browsing wave; return the number of proposals written to ``out_*``
-    (-1 if a freelancer's Connects would have been overdrawn, which is a bug).
+) -> tuple[int, int]:
+    """Run one browsing wave; return the numbers of proposals and of outbid boosts
+    written to ``out_*`` (proposals -1 if a freelancer's Connects would have been
+    overdrawn, which is a bug).
 
     ``agents`` must be in the order of their ``session_day`` (non-decreasing).
     Updates in place: last-seen feed positions, weekly proposal counts, the
     month's spending, the posts' proposal counts and review lists, the
-    Connects ledger (lots, balances, counters) and the recorded metrics (Connects
-    spent on ghost posts included).
+    Connects ledger (lots, balances, counters), the boost slots and the recorded
+    metrics (Connects spent on ghost posts included). A boost is bid, when the
+    policy has boosts, right after its proposal is sent, from what is left of
+    the same Connects and budget (see :mod:`simulator.boosts`).
     """
     weights = p.weight_quality + p.weight_rating + p.weight_price
     if weights <= 0.0:
         weights = 1.0
     n_out = 0
+    n_outbid = 0
     # How many of this wave's posts each category had shown by the last session:
     # sessions come in time order, so each count only moves forward, and a short
     # scan past the last count replaces a binary search over the wave's posts.
@@ -385,6 +401,8 @@ def browse_wave(
             budget = budget_usd[slot]
             h = hours[slot]
             quote = rules.quote_usd(budget, h, asking_rate[a])
+            p_win = 0.0
+            surplus = 0.0
             if textbook:
                 if pair_uniform_one(post_key[slot] ^ _CHOICE_SALT, agent_key[a]) > threshold:
                     continue
@@ -429,7 +447,52 @@ def browse_wave(
             )
             week += 1
             sent += 1
-            if count < p.max_reviewed:
+            boost_column = -1
+            if p.boost_slots > 0 and not textbook:
+                take = boosting.slot_to_take(boosts, reviewed_agent, slot, p.max_reviewed)
+                bid = boosting.winning_bid(
+                    boosts, reviewed_agent, slot, p.max_reviewed, take, p.boost_min_bid
+                )
+                value = boosting.boost_value_usd(
+                    count, p.max_reviewed, p.boost_slots, p_win, surplus
+                )
+                bid_free = min(bid, free_left)
+                bid_paid = bid - bid_free
+                bid_buy = 0
+                affordable = bid <= p.boost_max_bid and value > 0.0
+                if affordable and bid_paid > paid_left:
+                    if p.purchase_allowed:
+                        bid_buy = bundle_purchase(bid_paid - paid_left, bundle_sizes)
+                        affordable = bid_buy * price <= money_left - cost + 1e-9
+                    else:
+                        affordable = False
+                if affordable:
+                    bid_shadow = rules.pacing_shadow_price_usd(
+                        free_left, days_to_grant, p.pacing_connects_per_day, p.pacing_value_usd
+                    )
+                    if value > bid_free * bid_shadow + bid_paid * price:
+                        boost_column = p.max_reviewed + take
+                        holder = reviewed_agent[slot, boost_column]
+                        if holder >= 0:
+                            out_outbid_agent[n_outbid] = holder
+                            out_outbid_free[n_outbid] = boosts[slot, take, boosting.FREE]
+                            out_outbid_paid[n_outbid] = boosts[slot, take, boosting.PAID]
+                            out_outbid_recorded[n_outbid] = boosts[slot, take, boosting.RECORDED]
+                            n_outbid += 1
+                        boosts[slot, take, boosting.BID] = bid
+                        boosts[slot, take, boosting.FREE] = bid_free
+                        boosts[slot, take, boosting.PAID] = bid_paid
+                        boosts[slot, take, boosting.POSITION] = count
+                        boosts[slot, take, boosting.RECORDED] = 1 if recording else 0
+                        free_left -= bid_free
+                        free_used += bid_free
+                        paid_left += bid_buy - bid_paid
+                        paid_used += bid_paid
+                        bought += bid_buy
+                        cost += bid_buy * price
+                        if recording:
+                            rec_boost_bids[a] += 1
+            if count < p.max_reviewed or boost_column >= 0:
                 quality = skill[a] * effort
                 score = (
                     p.weight_quality * quality
@@ -438,9 +501,14 @@ def browse_wave(
                 ) / weights
                 if p.noise_sd > 0.0:
                     score += p.noise_sd * pair_normal_one(post_key[slot], agent_key[a])
-                reviewed_agent[slot, count] = a
-                reviewed_score[slot, count] = score
-                reviewed_quality[slot, count] = quality
+                if count < p.max_reviewed:
+                    reviewed_agent[slot, count] = a
+                    reviewed_score[slot, count] = score
+                    reviewed_quality[slot, count] = quality
+                if boost_column >= 0:
+                    reviewed_agent[slot, boost_column] = a
+                    reviewed_score[slot, boost_column] = score
+                    reviewed_quality[slot, boost_column] = quality
             if recording and ghost[slot]:
                 rec_connects_wasted_ghost[a] += need
             out_slot[n_out] = slot
@@ -465,7 +533,7 @@ def browse_wave(
                 month,
             )
             if not settled:
-                return -1
+                return -1, n_outbid
             month_spend_usd[a] += cost
             month_connects_spent[a] += free_used + paid_used
             if sent > 0:
@@ -480,7 +548,7 @@ def browse_wave(
         out_bought[i] = bought
         out_cost_usd[i] = cost
         out_proposals[i] = sent
-    return n_out
+    return n_out, n_outbid
 
 
 @numba.njit(cache=True)

@@ -101,6 +101,10 @@ def _append_to_feeds(
     return keys, first
 
 
+BOOST_FIELDS = 5
+"""Fields of :attr:`JobBoard.boosts` (see :mod:`simulator.boosts` for their order)."""
+
+
 class JobBoard:
     """Open and recently closed job posts, in a ring of slots."""
 
@@ -112,6 +116,7 @@ class JobBoard:
         wave_days: float,
         feed_lookback: int,
         rounds: bool = False,
+        boost_slots: int = 0,
     ) -> None:
         self.stream = stream
         # textbook rounds: a fixed number of posts at each wave's start, closing at its end
@@ -139,9 +144,16 @@ class JobBoard:
         # the review lists are the board's largest arrays and are written at random
         # slots for every reviewed proposal: 32-bit freelancer rows and qualities
         # halve their memory traffic (scores, which decide hires, stay 64-bit)
-        self.reviewed_agent = np.full((c, max_reviewed), -1, dtype=np.int32)
-        self.reviewed_score = np.zeros((c, max_reviewed))
-        self.reviewed_quality = np.zeros((c, max_reviewed), dtype=np.float32)
+        # columns [0, K) hold the first K proposals in arrival order, and [K, K + slots)
+        # the proposals holding a boost slot (see simulator.boosts)
+        width = max_reviewed + boost_slots
+        self.reviewed_agent = np.full((c, width), -1, dtype=np.int32)
+        self.reviewed_score = np.zeros((c, width))
+        self.reviewed_quality = np.zeros((c, width), dtype=np.float32)
+        self.boost_slots = boost_slots
+        self.boosts = np.zeros((c, boost_slots, BOOST_FIELDS), dtype=np.int64)
+        """Per post and boost slot: the bid, its free and paid Connects, the proposal's
+        place in arrival order, and whether it was sent while recording."""
         self.posted = 0
         # per-category feed: ring of global sequence numbers in posting order
         self.feed_capacity = _next_pow2(2 * feed_lookback + 64)

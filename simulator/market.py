@@ -28,6 +28,7 @@ from simulator.bidding import (
     draw_sessions,
     order_sessions,
 )
+from simulator.boosts import settle_boosts
 from simulator.contracts import ContractBook
 from simulator.jobs import JobBoard, ProposalLog
 from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
@@ -122,6 +123,7 @@ class Market:
             self.wave_days,
             feed_lookback=lookback,
             rounds=self.textbook is not None,
+            boost_slots=self.policy.boost_slots,
         )
         self.env = simpy.Environment()
         self.contracts = ContractBook()
@@ -151,10 +153,14 @@ class Market:
             if self.textbook is None
             else self.textbook.applications_per_freelancer,
             first_proposal_free=self.policy.first_proposal_free,
+            boost_slots=self.policy.boost_slots,
+            boost_min_bid=self.policy.boost_min_bid,
+            boost_max_bid=self.policy.boost_max_bid,
         )
         self.proposal_log = ProposalLog()
         self._proposal_buffers = _Scratch(4)
         self._agent_buffers = _Scratch(4)
+        self._outbid_buffers = _Scratch(4)
         self.metrics = MetricsRecorder(self)
         self._week_interview_connects = np.zeros(capacity, dtype=np.int64)
         self.month = 0
@@ -322,10 +328,13 @@ class Market:
         # the kernel writes without bounds checks: room for every possible proposal
         most = int(sessions.sum()) * per_session
         out_slot, out_agent, out_connects, out_paid = self._proposal_buffers.take(most)
+        outbid_agent, outbid_free, outbid_paid, outbid_recorded = self._outbid_buffers.take(
+            most if pol.boost_slots > 0 else 0
+        )
         free_used, paid_used, bought, sent = self._agent_buffers.take(agents.size)
         cost_usd = np.empty(agents.size)
         ledger = self.ledger
-        n = browse_wave(
+        n, n_outbid = browse_wave(
             agents,
             sessions,
             session_day,
@@ -360,6 +369,7 @@ class Market:
             board.reviewed_agent,
             board.reviewed_score,
             board.reviewed_quality,
+            board.boosts,
             board.wave_keys,
             board.wave_category_start,
             board.feed_count_at_wave,
@@ -376,6 +386,7 @@ class Market:
             pop.rec_connects_spend_usd,
             pop.rec_connects_wasted_ghost,
             self.metrics.rec_bought,
+            self.metrics.rec_boost_bids,
             self.metrics.month_connects_spent,
             pol.price_usd,
             pol.bundle_sizes,
@@ -384,6 +395,10 @@ class Market:
             out_agent,
             out_connects,
             out_paid,
+            outbid_agent,
+            outbid_free,
+            outbid_paid,
+            outbid_recorded,
             free_used,
             paid_used,
             bought,
@@ -394,6 +409,15 @@ class Market:
             raise RuntimeError("a freelancer's Connects were overdrawn: the bidding rule is wrong")
         if ledger.keep_log:
             ledger.record_settlement(agents, bought, free_used, paid_used, day)
+        if n_outbid:
+            self._refund_boosts(
+                outbid_agent[:n_outbid],
+                outbid_free[:n_outbid],
+                outbid_paid[:n_outbid],
+                outbid_recorded[:n_outbid].astype(np.bool_),
+                day,
+            )
+            self.metrics.boosts_outbid(outbid_agent[:n_outbid], outbid_recorded[:n_outbid])
         if n == 0:
             return
         # the log exists only to refund: a policy that never refunds keeps none
@@ -447,6 +471,7 @@ class Market:
         due = board.due(day, cl.close_when_reviewed_full)
         if due.size == 0:
             return
+        boosted = self._settle_boosts(due, day) if board.boost_slots else None
         hired_agent, hired_col, reviewed, busy = choose_hires(
             due,
             board.post_day,
@@ -465,6 +490,12 @@ class Market:
             self._reward_interviews(due[~board.ghost[due]], day)
 
         self.metrics.posts_closed(due, hired, hired_agent, hired_col, reviewed, busy, day)
+        if boosted is not None:
+            count, recorded = boosted
+            won = np.flatnonzero(hired & (hired_col < count))
+            # a boosted hire counts with its bid, as the charged boost does
+            won = won[recorded[won, hired_col[won]]]
+            self.metrics.boosted_hires(hired_agent[won])
         if self.proposal_log.size:
             ghost = board.ghost[due]
             removed = board.removed[due]
@@ -473,6 +504,35 @@ class Market:
             refund = self.policy.refunds(cancelled, ghost & removed, expired)
             self._trace_closed(due, refund, day)
         board.open[due] = False
+
+    def _settle_boosts(self, due: IntArray, day: float) -> tuple[IntArray, BoolArray]:
+        """Charge the boosts of posts whose clients review now, refund those on ghost
+        posts, and put each reading list in order; return, per post of ``due``, how
+        many of its reviewed proposals were boosted, and per boosted column whether
+        its bid was placed while recording."""
+        board = self.board
+        boosted, boosted_recorded, agent, bid, free_n, paid_n, charged, recorded = settle_boosts(
+            due,
+            board.ghost,
+            board.reviewed_agent,
+            board.reviewed_score,
+            board.reviewed_quality,
+            board.boosts,
+            board.max_reviewed,
+        )
+        refunded = ~charged
+        if np.any(refunded):
+            self._refund_boosts(
+                agent[refunded], free_n[refunded], paid_n[refunded], recorded[refunded], day
+            )
+        self.metrics.boosts_charged(agent[charged], bid[charged], recorded[charged])
+        return boosted, boosted_recorded
+
+    def _refund_boosts(
+        self, agents: IntArray, free_n: IntArray, paid_n: IntArray, recorded: BoolArray, day: float
+    ) -> None:
+        self.ledger.refund(agents, free_n, paid_n, self.month, day)
+        self.metrics.refunded(agents, free_n + paid_n, recorded)
 
     def _reward_interviews(self, slots: IntArray, day: float) -> None:
         """Connects for interviews (each post's best reviewed proposals above the

@@ -80,6 +80,14 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "total_spend_share_of_income": "Connects plus fees as a share of regional monthly income",
     "spend_share_of_earnings": "Connects plus fees as a share of earnings",
     "share_spend_exceeds_earnings": "share of freelancers who spent more than they earned",
+    "boost_bids_per_freelancer_month": "boost bids placed per freelancer-month",
+    "boost_connects_per_freelancer_month": "Connects charged for boosts (bids still holding "
+    "a slot when the client reviewed) per freelancer-month",
+    "boosted_share_of_proposals": "share of proposals sent that were boosted (held a slot "
+    "when the client reviewed)",
+    "boost_outbid_share": "share of boost bids outbid before the client reviewed (refunded)",
+    "hires_per_boosted_proposal": "hires per boosted proposal (win rate of boosted proposals)",
+    "hires_per_unboosted_proposal": "hires per proposal that was not boosted",
     "days_to_first_hire": "days from joining to first hire, new freelancers hired in the run",
     "new_hired_within_60_days": "share of new freelancers hired within 60 days of joining "
     "(those who joined at least 60 days before the end)",
@@ -207,6 +215,12 @@ class MetricsRecorder:
         self.rec_granted = np.zeros(n, dtype=np.int64)
         self.rec_earned = np.zeros(n, dtype=np.int64)
         self.rec_bought = np.zeros(n, dtype=np.int64)
+        # boosts: bids placed, bids outbid, boosts charged, their Connects, hires won by them
+        self.rec_boost_bids = np.zeros(n, dtype=np.int64)
+        self.rec_boost_outbid = np.zeros(n, dtype=np.int64)
+        self.rec_boosted = np.zeros(n, dtype=np.int64)
+        self.rec_boost_connects = np.zeros(n, dtype=np.int64)
+        self.rec_boosted_hires = np.zeros(n, dtype=np.int64)
         days = int(np.ceil(market.end_day)) + 1
         self._daily = np.zeros((days, 6))
         self._today = np.zeros(6)
@@ -249,6 +263,11 @@ class MetricsRecorder:
             "rec_granted",
             "rec_earned",
             "rec_bought",
+            "rec_boost_bids",
+            "rec_boost_outbid",
+            "rec_boosted",
+            "rec_boost_connects",
+            "rec_boosted_hires",
             "month_start_proposals",
         ):
             old = getattr(self, name)
@@ -325,6 +344,19 @@ class MetricsRecorder:
         j["hired_quality"] += float(board.reviewed_quality[hs, hc].sum())
         reservation = m.world.clients.reservation_score
         j["client_surplus"] += float((board.reviewed_score[hs, hc] - reservation).sum())
+
+    def boosts_outbid(self, agents: IntArray, recorded: IntArray) -> None:
+        """Count boost bids outbid (those placed while recording)."""
+        np.add.at(self.rec_boost_outbid, agents, recorded)
+
+    def boosts_charged(self, agents: IntArray, bids: IntArray, recorded: BoolArray) -> None:
+        """Count boosts charged at review (those placed while recording) and their Connects."""
+        np.add.at(self.rec_boosted, agents[recorded], 1)
+        np.add.at(self.rec_boost_connects, agents[recorded], bids[recorded])
+
+    def boosted_hires(self, agents: IntArray) -> None:
+        """Count hires won by boosted proposals whose bids were placed while recording."""
+        np.add.at(self.rec_boosted_hires, agents, 1)
 
     def refunded(self, agents: IntArray, connects: IntArray, recorded: BoolArray) -> None:
         """Refunded Connects no longer count as spent (if they were counted)."""
@@ -484,6 +516,11 @@ class MetricsRecorder:
                 "hires": pop.rec_hires[rows],
                 "connects_spent": pop.rec_connects_spent[rows],
                 "connects_bought": self.rec_bought[rows],
+                "boost_bids": self.rec_boost_bids[rows],
+                "boost_outbid": self.rec_boost_outbid[rows],
+                "boosted": self.rec_boosted[rows],
+                "boost_connects": self.rec_boost_connects[rows],
+                "boosted_hires": self.rec_boosted_hires[rows],
                 "connects_granted": self.rec_granted[rows],
                 "connects_earned": self.rec_earned[rows],
                 "connects_wasted_ghost": pop.rec_connects_wasted_ghost[rows],
@@ -558,6 +595,9 @@ def _freelancer_metrics(
     hired_new = new[np.isfinite(new["first_hire_day"])]
     old_enough = new[new["joined_day"] <= end - 60.0]
     per_month = months if months > 0 else float("nan")
+    hires = float(g["hires"].sum())
+    boosted = float(g["boosted"].sum())
+    boosted_hires = float(g["boosted_hires"].sum())
     return {
         "freelancers": float(len(g)),
         "freelancer_months": months,
@@ -583,6 +623,12 @@ def _freelancer_metrics(
         "share_spend_exceeds_earnings": _ratio(
             float((g["spend_usd"] > g["earnings_usd"] + 1e-9).sum()), float(len(g))
         ),
+        "boost_bids_per_freelancer_month": float(g["boost_bids"].sum()) / per_month,
+        "boost_connects_per_freelancer_month": float(g["boost_connects"].sum()) / per_month,
+        "boosted_share_of_proposals": _ratio(boosted, proposals),
+        "boost_outbid_share": _ratio(float(g["boost_outbid"].sum()), float(g["boost_bids"].sum())),
+        "hires_per_boosted_proposal": _ratio(boosted_hires, boosted),
+        "hires_per_unboosted_proposal": _ratio(hires - boosted_hires, proposals - boosted),
         "days_to_first_hire": float((hired_new["first_hire_day"] - hired_new["joined_day"]).mean())
         if len(hired_new)
         else float("nan"),

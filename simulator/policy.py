@@ -8,9 +8,8 @@ a :class:`CompiledPolicy` of small arrays indexed by region and membership
 code, whose methods are vectorized and pure (no SimPy, no random numbers), so
 each rule is unit-tested on its own.
 
-Boosted proposals are not modelled yet; :class:`CompiledPolicy` keeps a
-``boost_slots`` field (0 = off) so that the engine's interface already has
-room for them.
+Boosted proposals (:class:`Boosts`) are a rule like the others: off unless a
+scenario switches them on.
 """
 
 from __future__ import annotations
@@ -128,6 +127,36 @@ class Refunds(_Rule):
     """The post expires unanswered (ghost posts)."""
 
 
+class Boosts(_Rule):
+    """Boosted proposals: extra Connects bid for the top slots of a post's proposal list
+    (Upwork, from 2023).
+
+    The slots go by a first-price auction: the highest bids hold them, each pays its
+    own bid, and a new bid must beat the lowest held one to take its slot. Clients
+    review the boosted proposals first. A boost is charged only if its proposal still
+    holds a slot when the client reviews: outbid boosts, and boosts on posts whose
+    client never reviews (ghost posts), are refunded.
+    """
+
+    enabled: bool = False
+    """Freelancers may boost their proposals."""
+    slots: Annotated[int, Field(ge=1, le=20)] = 4
+    """Top slots of each post's proposal list (Upwork: 4)."""
+    min_bid_connects: Annotated[int, Field(ge=1, le=1_000)] = 1
+    """Smallest boost bid, Connects (Upwork: 1)."""
+    max_bid_connects: Annotated[int, Field(ge=1, le=1_000)] = 50
+    """Largest boost bid, Connects (an assumption: a ceiling on bidding wars)."""
+
+    @model_validator(mode="after")
+    def _bids(self) -> Boosts:
+        if self.max_bid_connects < self.min_bid_connects:
+            raise ValueError(
+                f"max_bid_connects ({self.max_bid_connects}) is below "
+                f"min_bid_connects ({self.min_bid_connects})"
+            )
+        return self
+
+
 class CreditPolicy(_Rule):
     """All rules of a credit policy. Use a preset ``kind`` in scenario files."""
 
@@ -175,6 +204,8 @@ class CreditPolicy(_Rule):
     """Who receives grants and earnings."""
     refunds: Refunds = Refunds()
     """When spent Connects are refunded."""
+    boosts: Boosts = Boosts()
+    """Boosted proposals (off by default)."""
 
     def check_against(self, arm: str, memberships: set[str], regions: set[str]) -> None:
         """Raise ``ValueError`` if the policy names memberships the world lacks."""
@@ -253,6 +284,9 @@ class CreditPolicy(_Rule):
             refund_on_cancel=self.refunds.on_cancel,
             refund_on_removed=self.refunds.on_removed,
             refund_on_expired=self.refunds.on_expired,
+            boost_slots=self.boosts.slots if self.boosts.enabled else 0,
+            boost_min_bid=self.boosts.min_bid_connects,
+            boost_max_bid=self.boosts.max_bid_connects,
         )
 
 
@@ -353,6 +387,9 @@ class CompiledPolicy:
     refund_on_removed: bool
     refund_on_expired: bool
     boost_slots: int = 0
+    """Top slots auctioned for boosts (0: no boosts)."""
+    boost_min_bid: int = 1
+    boost_max_bid: int = 50
 
     def connects_per_proposal(self, tier_code: IntArray, budget_usd: FloatArray) -> IntArray:
         """Connects a proposal to each job costs."""

@@ -45,6 +45,12 @@ _FORMATS: dict[str, tuple[str, float, str]] = {
     "total_spend_share_of_income": ("%", 100.0, "{:.2f}"),
     "fill_rate": ("%", 100.0, "{:.1f}"),
     "proposals_per_freelancer_month": ("", 1.0, "{:.2f}"),
+    "boost_bids_per_freelancer_month": ("", 1.0, "{:.2f}"),
+    "boost_connects_per_freelancer_month": ("", 1.0, "{:.2f}"),
+    "boosted_share_of_proposals": ("%", 100.0, "{:.2f}"),
+    "boost_outbid_share": ("%", 100.0, "{:.1f}"),
+    "hires_per_boosted_proposal": ("%", 100.0, "{:.2f}"),
+    "hires_per_unboosted_proposal": ("%", 100.0, "{:.2f}"),
 }
 
 METRIC_LABELS: dict[str, str] = {
@@ -54,6 +60,12 @@ METRIC_LABELS: dict[str, str] = {
     "total_spend_share_of_income": "Connects and fees, share of income",
     "fill_rate": "fill rate",
     "proposals_per_freelancer_month": "proposals per freelancer-month",
+    "boost_bids_per_freelancer_month": "boost bids per freelancer-month",
+    "boost_connects_per_freelancer_month": "boost Connects per freelancer-month",
+    "boosted_share_of_proposals": "boosted share of proposals",
+    "boost_outbid_share": "boost bids outbid",
+    "hires_per_boosted_proposal": "hires per boosted proposal",
+    "hires_per_unboosted_proposal": "hires per unboosted proposal",
 }
 """Short names of the report's metrics (the glossary at the end gives their meaning)."""
 
@@ -74,6 +86,16 @@ SEGMENT_METRICS: tuple[str, ...] = (
     "total_spend_share_of_income",
 )
 """Metrics of the report's tables by region, membership and cohort."""
+
+BOOST_METRICS: tuple[str, ...] = (
+    "boost_bids_per_freelancer_month",
+    "boost_connects_per_freelancer_month",
+    "boosted_share_of_proposals",
+    "boost_outbid_share",
+    "hires_per_boosted_proposal",
+    "hires_per_unboosted_proposal",
+)
+"""Metrics of the report's table of boosted proposals, shown when some arm boosts."""
 
 _SEGMENTS: tuple[tuple[str, str], ...] = (
     ("region", "By region"),
@@ -150,6 +172,13 @@ def _interval_cell(
 def _segments(study: Study, segment_kind: str) -> list[str]:
     lv = study.levels()
     return list(dict.fromkeys(lv.loc[lv["segment_kind"] == segment_kind, "segment"].astype(str)))
+
+
+def _any_boosts(study: Study) -> bool:
+    """Whether freelancers placed boost bids in some arm of the study."""
+    lv = study.levels()
+    bids = lv[(lv["segment_kind"] == "overall") & (lv["metric"] == BOOST_METRICS[0])]
+    return bool((bids["mean"] > 0).any())
 
 
 def metric_label(metric: str) -> str:
@@ -395,6 +424,12 @@ def _table_blocks(study: Study) -> list[Block]:
                 _frame_table(comparison_table(study, kind, list(SEGMENT_METRICS)), grouped=True),
             ]
     used = list(dict.fromkeys([*OVERALL_METRICS, *SEGMENT_METRICS]))
+    if _any_boosts(study):
+        blocks += [
+            Heading(3, "Boosted proposals"),
+            _frame_table(comparison_table(study, "overall", list(BOOST_METRICS))),
+        ]
+        used += list(BOOST_METRICS)
     blocks.append(
         TableBlock(
             ["metric", "name in summary/*.csv", "meaning"],

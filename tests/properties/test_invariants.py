@@ -70,6 +70,11 @@ def scenarios(draw: st.DrawFn, base: dict[str, Any]) -> Scenario:
             "on_expired": draw(st.booleans()),
         },
         "proposal_cost": draw(proposal_costs()),
+        "boosts": {
+            "enabled": (boosted := draw(st.booleans())),
+            "slots": draw(st.integers(1, 6)),
+            "max_bid_connects": draw(st.integers(1, 30)),
+        },
     }
     patch = {
         "world": {
@@ -78,6 +83,8 @@ def scenarios(draw: st.DrawFn, base: dict[str, Any]) -> Scenario:
                 "jobs_per_day": draw(st.floats(5.0, 30.0)),
                 "ghost_share": draw(st.floats(0.0, 0.5)),
             },
+            # with boosts, short reading lists, so that boosting pays in a small market
+            "clients": {"max_reviewed": draw(st.integers(2, 20)) if boosted else 20},
         },
         "run": {
             "warmup_days": draw(st.sampled_from([0.0, 5.0, 15.0])),
@@ -190,3 +197,14 @@ def test_replication_invariants(base_data: dict[str, Any], data: st.DataObject) 
     assert (
         run.result.daily["active_contracts"] <= capacity * run.result.daily["freelancers"]
     ).all()
+
+    # --- boosts: each bid ends at most once, charged or refunded; boosted hires are hires
+    rec = m.metrics
+    assert (rec.rec_boosted[:n] + rec.rec_boost_outbid[:n] <= rec.rec_boost_bids[:n]).all()
+    assert (rec.rec_boosted_hires[:n] <= pop.rec_hires[:n]).all()
+    assert (rec.rec_boosted_hires[:n] <= rec.rec_boosted[:n]).all()
+    rules = scenario.arms["x"].boosts
+    assert (rec.rec_boost_connects[:n] >= rules.min_bid_connects * rec.rec_boosted[:n]).all()
+    assert (rec.rec_boost_connects[:n] <= rules.max_bid_connects * rec.rec_boosted[:n]).all()
+    if not rules.enabled:
+        assert rec.rec_boost_bids[:n].sum() == 0
