@@ -189,8 +189,9 @@ def kaplan_meier(event_days: FloatArray, observed_days: FloatArray, at: FloatArr
     return np.where(index >= 0, survival[np.maximum(index, 0)], 1.0)
 
 
-def _categorical(codes: IntArray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical(np.asarray(names, dtype=object)[codes], categories=names)
+def _categorical(codes: IntArray, names: list[str]) -> pd.Categorical[str]:
+    # from the codes themselves: building it from labels would look each one up
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names))
 
 
 def _ratio(num: float, den: float) -> float:
@@ -401,7 +402,9 @@ class MetricsRecorder:
             "replication": m.replication,
             "root_seed": m.root_seed,
         }
-        metrics = self._segment_metrics()
+        # one frame for both uses: building it is most of the cost of the results
+        frame = self.freelancer_frame()
+        metrics = self._segment_metrics(frame)
         metrics = pd.concat([metrics, self._market_metrics()], ignore_index=True)
         for k, v in reversed(keys.items()):
             metrics.insert(0, k, v)
@@ -428,13 +431,12 @@ class MetricsRecorder:
         # the run ends on a month boundary that no monthly cycle follows
         if m.end_day - self._month_start_day >= DAYS_PER_MONTH - 1e-9:
             self.month_ended(m.end_day)
-        dists = self._distributions()
+        dists = self._distributions(frame)
         for k, v in reversed(keys.items()):
             dists.insert(0, k, v)
         return ReplicationResult(m.arm, m.replication, m.root_seed, metrics, daily, hist, dists)
 
-    def _distributions(self) -> pd.DataFrame:
-        f = self.freelancer_frame()
+    def _distributions(self, f: pd.DataFrame) -> pd.DataFrame:
         parts = [
             (
                 "proposals_per_freelancer_month",
@@ -502,9 +504,8 @@ class MetricsRecorder:
         frame["spend_usd"] = frame["connects_usd"] + frame["fee_usd"]
         return frame
 
-    def _segment_metrics(self) -> pd.DataFrame:
+    def _segment_metrics(self, f: pd.DataFrame) -> pd.DataFrame:
         m = self.market
-        f = self.freelancer_frame()
         start, end = m.warmup_days, m.end_day
         totals = {
             "hires": float(f["hires"].sum()),
