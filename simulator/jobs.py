@@ -12,11 +12,13 @@ counted.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
+from simulator.bidding import _prefetch_rows
 from simulator.rng import U64, draw_keys
 from simulator.scenario import TIERS, JobStream
 
@@ -144,6 +146,7 @@ def _take_due(
     open_list: IntArray,
     open_close_day: FloatArray,
     listed: int,
+    prefetch: tuple[Any, ...],
 ) -> tuple[IntArray, int]:
     """The slots of open posts due at ``day``, in increasing order, and how many
     slots ``open_list`` keeps.
@@ -169,6 +172,7 @@ def _take_due(
         if close <= day + 1e-9 or (close_when_full and proposals[s] >= max_reviewed):
             due[m] = s
             m += 1
+            _prefetch_rows(prefetch, s)
     return np.sort(due[:m]), kept
 
 
@@ -277,6 +281,18 @@ class JobBoard:
         # posting order, so that due() need not pass over the whole board
         self._open_list = np.empty(c, dtype=np.int64)
         self._open_close_day = np.empty(c)
+        # what closing a post reads, scattered over the ring: _take_due asks for it
+        # to be fetched as it finds each due post, while it goes on looking
+        self._closing_columns = (
+            self.reviewed_agent,
+            self.reviewed_score,
+            self.post_day,
+            self.ghost,
+            self.proposals,
+            self.hours,
+            self.budget_usd,
+            self.key,
+        )
         self._listed = 0
 
     def post(self, rng: np.random.Generator, start_day: float, days: float) -> IntArray:
@@ -388,6 +404,7 @@ class JobBoard:
             self._open_list,
             self._open_close_day,
             self._listed,
+            self._closing_columns,
         )
         due, self._listed = taken
         return due
