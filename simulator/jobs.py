@@ -12,11 +12,13 @@ counted.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
+from simulator.bidding import _prefetch_rows
 from simulator.rng import U64, draw_keys
 from simulator.scenario import TIERS, JobStream
 
@@ -45,19 +47,133 @@ def count_below(sorted_values: FloatArray, x: float) -> int:
 
 
 @numba.njit(cache=True)
-def _claim_slots(
-    slots: IntArray, open_: BoolArray, proposals: IntArray, reviewed_agent: npt.NDArray[np.int32]
-) -> bool:
-    """Open ``slots`` for new posts, with no proposals; False (and nothing done) if
-    one of them still holds an open post."""
-    for s in slots:
-        if open_[s]:
-            return False
-    for s in slots:
+def _place_posts(
+    seqs: IntArray,
+    times: FloatArray,
+    category: IntArray,
+    tier: IntArray,
+    budget: FloatArray,
+    ghost_draw: FloatArray,
+    removed_draw: FloatArray,
+    decision_draw: FloatArray,
+    keys: U64,
+    ghost_share: float,
+    ghost_removed_share: float,
+    open_days_max: float,
+    round_days: float,
+    client_rate: FloatArray,
+    seq: IntArray,
+    open_: BoolArray,
+    proposals: IntArray,
+    reviewed_agent: npt.NDArray[np.int32],
+    post_day: FloatArray,
+    close_day: FloatArray,
+    budget_usd: FloatArray,
+    hours: FloatArray,
+    tier_of: IntArray,
+    category_of: IntArray,
+    ghost: BoolArray,
+    removed: BoolArray,
+    post_key: U64,
+    open_list: IntArray,
+    open_close_day: FloatArray,
+    listed: int,
+) -> tuple[IntArray, int]:
+    """Write a wave's new posts into their slots and append the slots to the
+    first ``listed`` entries of ``open_list`` (their closing days to
+    ``open_close_day``); return the slots and the entries
+    the list now has (no slots, and nothing done, if one of them still holds an
+    open post).
+
+    One pass instead of a NumPy assignment per attribute: at every wave these
+    are a few hundred posts, for which each NumPy call costs more in overhead
+    than in work. ``round_days`` > 0 gives every post that decision time
+    (textbook rounds); the values are those of the NumPy expressions
+    ``ghost = ghost_draw < ghost_share``, ``removed = ghost & (removed_draw <
+    ghost_removed_share)``, ``decision = minimum(decision_draw, open_days_max)``
+    and ``close = times + where(ghost & ~removed, open_days_max, decision)``.
+    """
+    n = seqs.size
+    mask = seq.size - 1
+    slots = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        slots[i] = seqs[i] & mask
+        if open_[slots[i]]:
+            return slots[:0], listed
+    if listed + n > open_list.size:
+        # make room by dropping closed posts (the list then holds at most the open
+        # posts, and these new ones are not among them)
+        kept = 0
+        for i in range(listed):
+            if open_[open_list[i]]:
+                open_list[kept] = open_list[i]
+                open_close_day[kept] = open_close_day[i]
+                kept += 1
+        listed = kept
+    for i in range(n):
+        s = slots[i]
+        open_list[listed + i] = s
         open_[s] = True
         proposals[s] = 0
-        reviewed_agent[s, :] = -1
-    return True
+        # an explicit loop: a slice assignment builds an array view per post
+        for k in range(reviewed_agent.shape[1]):
+            reviewed_agent[s, k] = -1
+        seq[s] = seqs[i]
+        post_day[s] = times[i]
+        is_ghost = ghost_draw[i] < ghost_share
+        is_removed = is_ghost and removed_draw[i] < ghost_removed_share
+        decision = round_days if round_days > 0.0 else min(decision_draw[i], open_days_max)
+        close = times[i] + (open_days_max if is_ghost and not is_removed else decision)
+        close_day[s] = close
+        open_close_day[listed + i] = close
+        budget_usd[s] = budget[i]
+        hours[s] = budget[i] / client_rate[tier[i]]
+        tier_of[s] = tier[i]
+        category_of[s] = category[i]
+        ghost[s] = is_ghost
+        removed[s] = is_removed
+        post_key[s] = keys[i]
+    return slots, listed + n
+
+
+@numba.njit(cache=True)
+def _take_due(
+    day: float,
+    close_when_full: bool,
+    max_reviewed: int,
+    open_: BoolArray,
+    proposals: IntArray,
+    open_list: IntArray,
+    open_close_day: FloatArray,
+    listed: int,
+    prefetch: tuple[Any, ...],
+) -> tuple[IntArray, int]:
+    """The slots of open posts due at ``day``, in increasing order, and how many
+    slots ``open_list`` keeps.
+
+    A post is due when its closing time has come (``close_day <= day + 1e-9``)
+    or, with ``close_when_full``, when it has ``max_reviewed`` proposals. The
+    first ``listed`` entries of ``open_list`` must hold every open post's slot,
+    and ``open_close_day`` their closing days (read in order, where the board's
+    ``close_day`` would be read at scattered slots); the entries of closed posts
+    are dropped (in place, keeping the order).
+    """
+    due = np.empty(listed, dtype=np.int64)
+    m = 0
+    kept = 0
+    for i in range(listed):
+        s = open_list[i]
+        if not open_[s]:
+            continue
+        close = open_close_day[i]
+        open_list[kept] = s
+        open_close_day[kept] = close
+        kept += 1
+        if close <= day + 1e-9 or (close_when_full and proposals[s] >= max_reviewed):
+            due[m] = s
+            m += 1
+            _prefetch_rows(prefetch, s)
+    return np.sort(due[:m]), kept
 
 
 @numba.njit(cache=True)
@@ -173,6 +289,23 @@ class JobBoard:
         self._wave_days = wave_days
         self.feed_count_at_wave = self.feed_count.copy()
         self.wave_category_start = np.zeros(categories, dtype=np.int64)
+        # the slots of open posts (and of some closed since the last due()), in
+        # posting order, so that due() need not pass over the whole board
+        self._open_list = np.empty(c, dtype=np.int64)
+        self._open_close_day = np.empty(c)
+        # what closing a post reads, scattered over the ring: _take_due asks for it
+        # to be fetched as it finds each due post, while it goes on looking
+        self._closing_columns = (
+            self.reviewed_agent,
+            self.reviewed_score,
+            self.post_day,
+            self.ghost,
+            self.proposals,
+            self.hours,
+            self.budget_usd,
+            self.key,
+        )
+        self._listed = 0
 
     def post(self, rng: np.random.Generator, start_day: float, days: float) -> IntArray:
         """Post the jobs arriving in ``[start_day, start_day + days)``; return their slots.
@@ -195,32 +328,52 @@ class JobBoard:
         budget = np.exp(
             self._tier_log_median[tier] + self._tier_sigma[tier] * rng.standard_normal(n)
         )
-        ghost = rng.random(n) < s.ghost_share
-        removed = ghost & (rng.random(n) < s.ghost_removed_share)
-        decision = np.minimum(rng.exponential(s.decision_days_mean, size=n), s.open_days_max)
-        if self.rounds:
-            decision = np.full(n, days)
+        ghost_draw = rng.random(n)
+        removed_draw = rng.random(n)
+        decision_draw = rng.exponential(s.decision_days_mean, size=n)
         keys: U64 = draw_keys(rng, n)
 
         seqs = self.posted + np.arange(n, dtype=np.int64)
-        slots = seqs & (self.capacity - 1)
-        if not _claim_slots(slots, self.open, self.proposals, self.reviewed_agent):
+        placed: tuple[IntArray, int] = _place_posts(
+            seqs,
+            times,
+            category,
+            tier,
+            budget,
+            ghost_draw,
+            removed_draw,
+            decision_draw,
+            keys,
+            s.ghost_share,
+            s.ghost_removed_share,
+            s.open_days_max,
+            days if self.rounds else 0.0,
+            self._client_rate,
+            self.seq,
+            self.open,
+            self.proposals,
+            self.reviewed_agent,
+            self.post_day,
+            self.close_day,
+            self.budget_usd,
+            self.hours,
+            self.tier,
+            self.category,
+            self.ghost,
+            self.removed,
+            self.key,
+            self._open_list,
+            self._open_close_day,
+            self._listed,
+        )
+        slots, listed = placed
+        if slots.size < n:
             raise RuntimeError(
                 "job board ring is full: more posts open at once than its capacity "
                 f"({self.capacity}); raise jobs.open_days_max head-room"
             )
         self.posted += n
-        self.seq[slots] = seqs
-        self.post_day[slots] = times
-        # ghosts that moderation does not remove linger until they expire
-        self.close_day[slots] = times + np.where(ghost & ~removed, s.open_days_max, decision)
-        self.budget_usd[slots] = budget
-        self.hours[slots] = budget / self._client_rate[tier]
-        self.tier[slots] = tier
-        self.category[slots] = category
-        self.ghost[slots] = ghost
-        self.removed[slots] = removed
-        self.key[slots] = keys
+        self._listed = listed
 
         # feed: append in posting order per category
         self.feed_count_at_wave = self.feed_count.copy()
@@ -247,11 +400,90 @@ class JobBoard:
         return slots, live
 
     def due(self, day: float, close_when_full: bool) -> IntArray:
-        """Slots of open posts whose decision (or expiry) time has come."""
-        due = self.open & (self.close_day <= day + 1e-9)
-        if close_when_full:
-            due |= self.open & (self.proposals >= self.max_reviewed)
-        return np.flatnonzero(due)
+        """Slots of open posts whose decision (or expiry) time has come, in increasing
+        order (with ``close_when_full``, also those with ``max_reviewed`` proposals).
+
+        A compiled pass over the list of open posts, rather than NumPy passes
+        over the whole ring, most of whose slots hold closed posts. The list
+        keeps a copy of each post's ``close_day``, which is fixed at posting.
+        """
+        taken: tuple[IntArray, int] = _take_due(
+            day,
+            close_when_full,
+            self.max_reviewed,
+            self.open,
+            self.proposals,
+            self._open_list,
+            self._open_close_day,
+            self._listed,
+            self._closing_columns,
+        )
+        due, self._listed = taken
+        return due
+
+
+@numba.njit(cache=True)
+def closing_tallies(
+    slots: IntArray,
+    hired_agent: IntArray,
+    hired_col: IntArray,
+    reviewed: IntArray,
+    busy: IntArray,
+    day: float,
+    warmup_days: float,
+    reservation_score: float,
+    post_day: FloatArray,
+    proposals: IntArray,
+    ghost: BoolArray,
+    reviewed_quality: npt.NDArray[np.float32],
+    reviewed_score: FloatArray,
+    skill: FloatArray,
+    hist: IntArray,
+) -> tuple[IntArray, FloatArray, FloatArray, npt.NDArray[np.float32], FloatArray]:
+    """Tallies of closing posts posted after the warm-up (those of the warm-up are
+    not counted): closed, genuine, hired, proposals, posts with 50 or more,
+    proposals reviewed and from busy freelancers (genuine posts); and, per hire
+    in the order of ``slots``, days to hire, skill, proposal quality and client
+    surplus. Adds each post's proposals to the histogram ``hist``.
+
+    One compiled pass instead of some twenty NumPy calls on a few hundred
+    posts; the float sums are left to NumPy, on arrays holding exactly what
+    its own expressions held, so that they round as before.
+    """
+    counts = np.zeros(7, dtype=np.int64)
+    hires = 0
+    for i in range(slots.size):
+        if post_day[slots[i]] >= warmup_days and hired_agent[i] >= 0:
+            hires += 1
+    days_to_hire = np.empty(hires)
+    hired_skill = np.empty(hires)
+    quality = np.empty(hires, dtype=np.float32)
+    surplus = np.empty(hires)
+    last = hist.size - 1
+    j = 0
+    for i in range(slots.size):
+        s = slots[i]
+        if not post_day[s] >= warmup_days:
+            continue
+        n = proposals[s]
+        counts[0] += 1
+        counts[3] += n
+        counts[4] += n >= 50
+        hist[min(n, last)] += 1
+        if not ghost[s]:
+            counts[1] += 1
+            counts[5] += reviewed[i]
+            counts[6] += busy[i]
+        a = hired_agent[i]
+        if a >= 0:
+            counts[2] += 1
+            c = hired_col[i]
+            days_to_hire[j] = day - post_day[s]
+            hired_skill[j] = skill[a]
+            quality[j] = reviewed_quality[s, c]
+            surplus[j] = reviewed_score[s, c] - reservation_score
+            j += 1
+    return counts, days_to_hire, hired_skill, quality, surplus
 
 
 @numba.njit(cache=True)

@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from simulator import behaviour as rules
 from simulator.bidding import (
     BiddingParameters,
     browse_wave,
@@ -29,12 +28,12 @@ from simulator.bidding import (
     order_sessions,
 )
 from simulator.boosts import settle_boosts
-from simulator.contracts import ContractBook
+from simulator.contracts import ContractBook, complete_contracts, start_contracts
 from simulator.jobs import JobBoard, ProposalLog
 from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
 from simulator.metrics import MetricsRecorder, ReplicationResult
 from simulator.population import Population
-from simulator.rng import pair_uniform, replication_seed, spawn_streams
+from simulator.rng import replication_seed, spawn_streams
 from simulator.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,8 +42,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 MAX_SESSIONS_PER_WAVE = 8
 """Sessions counted per freelancer and wave at most (a cap on the feed's lookback)."""
-
-_REVIEW_SALT = np.uint64(0x5EED_0F_2E71E7)
 
 
 class _Scratch:
@@ -484,22 +481,21 @@ class Market:
             cl.reservation_score,
             cl.recall,
         )
-        hired = hired_agent >= 0
-        self._start_contracts(due[hired], hired_agent[hired], day)
+        self._start_contracts(due, hired_agent, day)
         if self.policy.earn_interview > 0:
             self._reward_interviews(due[~board.ghost[due]], day)
 
-        self.metrics.posts_closed(due, hired, hired_agent, hired_col, reviewed, busy, day)
+        self.metrics.posts_closed(due, hired_agent, hired_col, reviewed, busy, day)
         if boosted is not None:
             count, recorded = boosted
-            won = np.flatnonzero(hired & (hired_col < count))
+            won = np.flatnonzero((hired_agent >= 0) & (hired_col < count))
             # a boosted hire counts with its bid, as the charged boost does
             won = won[recorded[won, hired_col[won]]]
             self.metrics.boosted_hires(hired_agent[won])
         if self.proposal_log.size:
             ghost = board.ghost[due]
             removed = board.removed[due]
-            cancelled = ~ghost & ~hired
+            cancelled = ~ghost & (hired_agent < 0)
             expired = ghost & ~removed
             refund = self.policy.refunds(cancelled, ghost & removed, expired)
             self._trace_closed(due, refund, day)
@@ -571,25 +567,29 @@ class Market:
         if np.any(ghost_back):
             self.metrics.wasted_on_ghosts(agent[ghost_back], -(free_n + paid_n)[ghost_back])
 
-    def _start_contracts(self, slots: IntArray, agents: IntArray, day: float) -> None:
-        if slots.size == 0:
-            return
+    def _start_contracts(self, due: IntArray, hired_agent: IntArray, day: float) -> None:
+        """Contracts for the posts in ``due`` that hired (``hired_agent`` >= 0;
+        choose_hires has already taken the freelancers' contract slots)."""
         pop, board = self.pop, self.board
-        hours = board.hours[slots]
-        value = rules.quote_usd(
-            board.budget_usd[slots], hours, pop.asking_rate_usd_per_hour[agents]
-        )
-        length_days = hours / self.world.contracts.hours_per_day
-        if self.textbook is not None:
-            # within the round: the contract ends at the next round's start
-            length_days = np.full(slots.size, 0.5 * self.wave_days)
-        # choose_hires has already taken the contract slots (active_contracts)
-        first = np.isinf(pop.first_hire_day[agents])
-        pop.first_hire_day[agents[first]] = day
-        self.contracts.add(agents, day + length_days, value, board.key[slots] ^ _REVIEW_SALT)
         # a contract ends at the first wave boundary at or after its due day: that,
-        # not the nominal length, is its time in progress (what Little's law counts)
-        in_progress_days = np.ceil(length_days / self.wave_days - 1e-9) * self.wave_days
+        # not the nominal length, is its time in progress (what Little's law counts);
+        # textbook rounds: within the round, ending at the next round's start
+        agents, end_day, value, key, in_progress_days = start_contracts(
+            due,
+            hired_agent,
+            day,
+            board.hours,
+            board.budget_usd,
+            board.key,
+            pop.asking_rate_usd_per_hour,
+            pop.first_hire_day,
+            self.world.contracts.hours_per_day,
+            0.0 if self.textbook is None else 0.5 * self.wave_days,
+            self.wave_days,
+        )
+        if agents.size == 0:
+            return
+        self.contracts.add(agents, end_day, value, key)
         self.metrics.hired(agents, in_progress_days)
 
     def _complete_contracts(self, day: float) -> None:
@@ -597,18 +597,27 @@ class Market:
         if agent.size == 0:
             return
         pop, ct = self.pop, self.world.contracts
-        pay = value * (1.0 - ct.service_fee_share)
-        np.add.at(pop.active_contracts, agent, -1)
-        np.add.at(pop.completed_jobs, agent, 1)
-        five_star_prob = np.clip(
-            ct.five_star_base + ct.five_star_per_skill * pop.skill[agent], 0, 1
+        recording = self.recording
+        fee, five_star = complete_contracts(
+            agent,
+            value,
+            key,
+            ct.service_fee_share,
+            ct.five_star_base,
+            ct.five_star_per_skill,
+            pop.skill,
+            pop.key,
+            pop.active_contracts,
+            pop.completed_jobs,
+            pop.five_star_reviews,
+            pop.month_earnings_usd,
+            recording,
+            pop.rec_earnings_usd,
         )
-        five_star = pair_uniform(key, pop.key[agent]) < five_star_prob
-        np.add.at(pop.five_star_reviews, agent, five_star.astype(np.int64))
-        np.add.at(pop.month_earnings_usd, agent, pay)
-        self.metrics.completed(agent, pay, value - pay)
-        earn = self.policy.earn_completion + np.where(five_star, self.policy.earn_five_star, 0)
-        if np.any(earn):
+        self.metrics.completed(fee, recording)
+        pol = self.policy
+        if pol.earn_completion > 0 or pol.earn_five_star > 0:
+            earn = pol.earn_completion + np.where(five_star, pol.earn_five_star, 0)
             self._earn(agent, earn.astype(np.int64), day)
 
     # --------------------------------------------------------------- monthly

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from simulator.jobs import closing_tallies
 from simulator.ledger import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
@@ -196,8 +197,9 @@ def kaplan_meier(event_days: FloatArray, observed_days: FloatArray, at: FloatArr
     return np.where(index >= 0, survival[np.maximum(index, 0)], 1.0)
 
 
-def _categorical(codes: IntArray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical(np.asarray(names, dtype=object)[codes], categories=names)
+def _categorical(codes: IntArray, names: list[str]) -> pd.Categorical[str]:
+    # from the codes themselves: building it from labels would look each one up
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names))
 
 
 def _ratio(num: float, den: float) -> float:
@@ -299,7 +301,6 @@ class MetricsRecorder:
     def posts_closed(
         self,
         slots: IntArray,
-        hired: BoolArray,
         hired_agent: IntArray,
         hired_col: IntArray,
         reviewed: IntArray,
@@ -307,43 +308,46 @@ class MetricsRecorder:
         day: float,
     ) -> None:
         """Record posts closing: proposals, hires, and what their clients reviewed
-        (``reviewed`` and ``busy`` count each post's reviewed proposals and those
+        (``hired_agent`` and ``hired_col`` give each post's hire, -1 for none;
+        ``reviewed`` and ``busy`` count each post's reviewed proposals and those
         from freelancers already at capacity)."""
         m = self.market
-        board, pop = m.board, m.pop
+        board = m.board
         if not m.recording:
             return
-        counted = board.post_day[slots] >= m.warmup_days
-        if not counted.all():
-            # posts of the warm-up closing after it are not counted (once the first
-            # days are over every post is, and nothing needs selecting)
-            if not counted.any():
-                return
-            slots, hired, hired_agent = slots[counted], hired[counted], hired_agent[counted]
-            hired_col, reviewed, busy = hired_col[counted], reviewed[counted], busy[counted]
-        s = slots
-        h = hired
-        proposals = board.proposals[s]
-        genuine = ~board.ghost[s]
-        j = self.jobs
-        j["closed"] += s.size
-        j["genuine"] += float(np.count_nonzero(genuine))
-        j["hired"] += float(np.count_nonzero(h))
-        j["proposals"] += float(proposals.sum())
-        j["fifty_plus"] += float(np.count_nonzero(proposals >= 50))
-        self.hist += np.bincount(
-            np.minimum(proposals, PROPOSAL_HISTOGRAM_MAX), minlength=PROPOSAL_HISTOGRAM_MAX + 1
+        counts, days_to_hire, skill, quality, surplus = closing_tallies(
+            slots,
+            hired_agent,
+            hired_col,
+            reviewed,
+            busy,
+            day,
+            m.warmup_days,
+            m.world.clients.reservation_score,
+            board.post_day,
+            board.proposals,
+            board.ghost,
+            board.reviewed_quality,
+            board.reviewed_score,
+            m.pop.skill,
+            self.hist,
         )
-        hs = s[h]
-        j["days_to_hire"] += float(np.sum(day - board.post_day[hs]))
-        j["reviewed"] += float(reviewed[genuine].sum())
-        j["busy_reviewed"] += float(busy[genuine].sum())
-        ha = hired_agent[h]
-        hc = hired_col[h]
-        j["hired_skill"] += float(pop.skill[ha].sum())
-        j["hired_quality"] += float(board.reviewed_quality[hs, hc].sum())
-        reservation = m.world.clients.reservation_score
-        j["client_surplus"] += float((board.reviewed_score[hs, hc] - reservation).sum())
+        closed, genuine, hired, proposals, fifty_plus, reviewed_n, busy_n = (int(c) for c in counts)
+        if closed == 0:
+            return
+        j = self.jobs
+        j["closed"] += closed
+        j["genuine"] += float(genuine)
+        j["hired"] += float(hired)
+        j["proposals"] += float(proposals)
+        j["fifty_plus"] += float(fifty_plus)
+        # sums of the same arrays as NumPy made them, so that they round the same way
+        j["days_to_hire"] += float(np.sum(days_to_hire))
+        j["reviewed"] += float(reviewed_n)
+        j["busy_reviewed"] += float(busy_n)
+        j["hired_skill"] += float(skill.sum())
+        j["hired_quality"] += float(quality.sum())
+        j["client_surplus"] += float(surplus.sum())
 
     def boosts_outbid(self, agents: IntArray, recorded: IntArray) -> None:
         """Count boost bids outbid (those placed while recording)."""
@@ -374,9 +378,10 @@ class MetricsRecorder:
             self.jobs["hires"] += agents.size
             self.jobs["contract_days"] += float(length_days.sum())
 
-    def completed(self, agents: IntArray, pay_usd: FloatArray, service_fee_usd: FloatArray) -> None:
-        if self.market.recording:
-            np.add.at(self.market.pop.rec_earnings_usd, agents, pay_usd)
+    def completed(self, service_fee_usd: FloatArray, recording: bool) -> None:
+        """Service fees of ended contracts (their pay is added to the freelancers'
+        earnings by the engine itself)."""
+        if recording:
             self.jobs["service_fee_revenue_usd"] += float(service_fee_usd.sum())
 
     def fees(self, rows: IntArray, fee_usd: FloatArray) -> None:
@@ -429,7 +434,9 @@ class MetricsRecorder:
             "replication": m.replication,
             "root_seed": m.root_seed,
         }
-        metrics = self._segment_metrics()
+        # one frame for both uses: building it is most of the cost of the results
+        frame = self.freelancer_frame()
+        metrics = self._segment_metrics(frame)
         metrics = pd.concat([metrics, self._market_metrics()], ignore_index=True)
         for k, v in reversed(keys.items()):
             metrics.insert(0, k, v)
@@ -456,13 +463,12 @@ class MetricsRecorder:
         # the run ends on a month boundary that no monthly cycle follows
         if m.end_day - self._month_start_day >= DAYS_PER_MONTH - 1e-9:
             self.month_ended(m.end_day)
-        dists = self._distributions()
+        dists = self._distributions(frame)
         for k, v in reversed(keys.items()):
             dists.insert(0, k, v)
         return ReplicationResult(m.arm, m.replication, m.root_seed, metrics, daily, hist, dists)
 
-    def _distributions(self) -> pd.DataFrame:
-        f = self.freelancer_frame()
+    def _distributions(self, f: pd.DataFrame) -> pd.DataFrame:
         parts = [
             (
                 "proposals_per_freelancer_month",
@@ -535,9 +541,8 @@ class MetricsRecorder:
         frame["spend_usd"] = frame["connects_usd"] + frame["fee_usd"]
         return frame
 
-    def _segment_metrics(self) -> pd.DataFrame:
+    def _segment_metrics(self, f: pd.DataFrame) -> pd.DataFrame:
         m = self.market
-        f = self.freelancer_frame()
         start, end = m.warmup_days, m.end_day
         totals = {
             "hires": float(f["hires"].sum()),
