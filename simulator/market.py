@@ -67,6 +67,9 @@ class _Scratch:
 class Market:
     """One replication of one arm: the world, the policy and the SimPy environment."""
 
+    recorder_class: type[MetricsRecorder] = MetricsRecorder
+    """What records the metrics (a subclass can record more, as the validation checks do)."""
+
     def __init__(
         self,
         scenario: Scenario,
@@ -151,11 +154,12 @@ class Market:
             if self.textbook is None
             else self.textbook.applications_per_freelancer,
             first_proposal_free=self.policy.first_proposal_free,
+            applicant_cap_share=cl.applicant_cap_share,
         )
         self.proposal_log = ProposalLog()
         self._proposal_buffers = _Scratch(4)
         self._agent_buffers = _Scratch(4)
-        self.metrics = MetricsRecorder(self)
+        self.metrics = self.recorder_class(self)
         self._week_interview_connects = np.zeros(capacity, dtype=np.int64)
         self.month = 0
 

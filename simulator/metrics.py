@@ -100,7 +100,8 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "hired_proposal_quality": "mean quality of the hired proposals",
     "busy_share_of_reviewed": "share of reviewed proposals from freelancers already at capacity",
     "client_surplus_per_post": "client's gain from hiring: score of the hire minus the "
-    "reservation score, per genuine closed post (0 without a hire; score units)",
+    "reservation score (0 without a hire), less the screening cost of the proposals "
+    "reviewed, per genuine closed post (score units)",
     "connects_revenue_usd_per_month": "platform revenue from Connects, USD a month",
     "membership_revenue_usd_per_month": "platform revenue from membership fees, USD a month",
     "service_fee_revenue_usd_per_month": "platform revenue from service fees, USD a month",
@@ -325,6 +326,9 @@ class MetricsRecorder:
         j["hired_quality"] += float(board.reviewed_quality[hs, hc].sum())
         reservation = m.world.clients.reservation_score
         j["client_surplus"] += float((board.reviewed_score[hs, hc] - reservation).sum())
+        screening = m.world.clients.screening_cost_per_review
+        if screening > 0.0:
+            j["client_surplus"] -= screening * float(reviewed[genuine].sum())
 
     def refunded(self, agents: IntArray, connects: IntArray, recorded: BoolArray) -> None:
         """Refunded Connects no longer count as spent (if they were counted)."""
