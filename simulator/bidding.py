@@ -34,7 +34,7 @@ from simulator import behaviour as rules
 from simulator import boosts as boosting
 from simulator.ledger import settle_one
 from simulator.policy import bundle_purchase
-from simulator.rng import pair_normal_one, pair_uniform_one
+from simulator.rng import pair_normal_one, pair_uniform, pair_uniform_one
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -44,6 +44,10 @@ U64 = npt.NDArray[np.uint64]
 _CHOICE_SALT = np.uint64(0x5851F42D4C957F2D)
 """Salts a post's key for the textbook choice of posts, so that which posts a
 freelancer picks is independent of how their clients will rank it."""
+
+_CAP_SALT = np.uint64(0x9E6C63D0676A9A99)
+"""Salts a post's key for the draw that decides whether the applicant cap applies to
+it (``clients.applicant_cap_share`` below 1)."""
 
 PREFETCH_AHEAD = 4
 """How many freelancers ahead the browsing kernel asks for rows to be fetched."""
@@ -75,6 +79,7 @@ class BiddingParameters(NamedTuple):
     boost_slots: int  # 0: no boosts
     boost_min_bid: int
     boost_max_bid: int
+    applicant_cap_share: float = 1.0  # share of posts the cap applies to (see cap_applies)
 
 
 @intrinsic
@@ -396,7 +401,11 @@ def browse_wave(
             if post_seq[slot] != seq or not post_open[slot]:
                 continue
             count = proposals[slot]
-            if p.applicant_cap >= 0 and count >= p.applicant_cap:
+            if (
+                p.applicant_cap >= 0
+                and count >= p.applicant_cap
+                and cap_applies(post_key[slot], p.applicant_cap_share)
+            ):
                 continue
             budget = budget_usd[slot]
             h = hours[slot]
@@ -549,6 +558,22 @@ def browse_wave(
         out_cost_usd[i] = cost
         out_proposals[i] = sent
     return n_out, n_outbid
+
+
+@numba.njit(cache=True)
+def cap_applies(post_key: np.uint64, share: float) -> bool:
+    """Whether the applicant cap applies to a post: to every post at ``share`` 1, else
+    to a post drawn with probability ``share`` from its key (a post-level random
+    assignment, as in Horton & Vasserman's field experiment)."""
+    return share >= 1.0 or pair_uniform_one(post_key ^ _CAP_SALT, _CAP_SALT) < share
+
+
+def capped_posts(post_keys: U64, share: float) -> BoolArray:
+    """:func:`cap_applies` for an array of post keys."""
+    if share >= 1.0:
+        return np.ones(post_keys.size, dtype=np.bool_)
+    salt = np.full(post_keys.size, _CAP_SALT, dtype=np.uint64)
+    return pair_uniform(post_keys ^ _CAP_SALT, salt) < share
 
 
 @numba.njit(cache=True)

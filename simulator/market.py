@@ -65,6 +65,9 @@ class _Scratch:
 class Market:
     """One replication of one arm: the world, the policy and the SimPy environment."""
 
+    recorder_class: type[MetricsRecorder] = MetricsRecorder
+    """What records the metrics (a subclass can record more, as the validation checks do)."""
+
     def __init__(
         self,
         scenario: Scenario,
@@ -153,12 +156,13 @@ class Market:
             boost_slots=self.policy.boost_slots,
             boost_min_bid=self.policy.boost_min_bid,
             boost_max_bid=self.policy.boost_max_bid,
+            applicant_cap_share=cl.applicant_cap_share,
         )
         self.proposal_log = ProposalLog()
         self._proposal_buffers = _Scratch(4)
         self._agent_buffers = _Scratch(4)
         self._outbid_buffers = _Scratch(4)
-        self.metrics = MetricsRecorder(self)
+        self.metrics = self.recorder_class(self)
         self._week_interview_connects = np.zeros(capacity, dtype=np.int64)
         self.month = 0
 

@@ -109,7 +109,8 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "hired_proposal_quality": "mean quality of the hired proposals",
     "busy_share_of_reviewed": "share of reviewed proposals from freelancers already at capacity",
     "client_surplus_per_post": "client's gain from hiring: score of the hire minus the "
-    "reservation score, per genuine closed post (0 without a hire; score units)",
+    "reservation score (0 without a hire), less the screening cost of the proposals "
+    "reviewed, per genuine closed post (score units)",
     "connects_revenue_usd_per_month": "platform revenue from Connects, USD a month",
     "membership_revenue_usd_per_month": "platform revenue from membership fees, USD a month",
     "service_fee_revenue_usd_per_month": "platform revenue from service fees, USD a month",
@@ -348,6 +349,9 @@ class MetricsRecorder:
         j["hired_skill"] += float(skill.sum())
         j["hired_quality"] += float(quality.sum())
         j["client_surplus"] += float(surplus.sum())
+        screening = m.world.clients.screening_cost_per_review
+        if screening > 0.0:
+            j["client_surplus"] -= screening * float(reviewed_n)
 
     def boosts_outbid(self, agents: IntArray, recorded: IntArray) -> None:
         """Count boost bids outbid (those placed while recording)."""

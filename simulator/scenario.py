@@ -159,6 +159,16 @@ class Clients(Frozen):
     """Close the post as soon as K proposals have arrived instead of at the decision time."""
     applicant_cap: Annotated[int, Field(ge=1)] | None = None
     """Stop accepting proposals once a post has this many (None = no cap)."""
+    applicant_cap_share: Share = 1.0
+    """Share of posts the applicant cap applies to: 1 caps every post; below 1 each post
+    is capped or not at random (a draw from its key), so that capped and uncapped posts
+    share one market, as in Horton & Vasserman's field experiment, which randomized the
+    cap across job openings. Ignored without ``applicant_cap``."""
+    screening_cost_per_review: NonNegativeFloat = 0.0
+    """Cost to the client of reviewing one proposal, in score units, subtracted in
+    ``client_surplus_per_post`` (welfare net of screening, as in Arnosti, Johari &
+    Kanoria 2021). It changes no decision: clients review the same K proposals.
+    Default 0: an assumption (no source gives a screening cost in score units)."""
     weight_quality: NonNegativeFloat = 1.0
     """Weight of proposal quality (skill x effort) in the client's score (weights are
     normalised to sum to one)."""
