@@ -457,18 +457,22 @@ def browse_wave(
             week += 1
             sent += 1
             boost_column = -1
+            value = 0.0
             if p.boost_slots > 0 and not textbook:
+                # worthless on posts the proposal is sure to be read on: most of them,
+                # so the slots are looked at only when a boost could pay
+                value = boosting.boost_value_usd(
+                    count, p.max_reviewed, p.boost_slots, p_win, surplus
+                )
+            if value > 0.0:
                 take = boosting.slot_to_take(boosts, reviewed_agent, slot, p.max_reviewed)
                 bid = boosting.winning_bid(
                     boosts, reviewed_agent, slot, p.max_reviewed, take, p.boost_min_bid
                 )
-                value = boosting.boost_value_usd(
-                    count, p.max_reviewed, p.boost_slots, p_win, surplus
-                )
                 bid_free = min(bid, free_left)
                 bid_paid = bid - bid_free
                 bid_buy = 0
-                affordable = bid <= p.boost_max_bid and value > 0.0
+                affordable = bid <= p.boost_max_bid
                 if affordable and bid_paid > paid_left:
                     if p.purchase_allowed:
                         bid_buy = bundle_purchase(bid_paid - paid_left, bundle_sizes)
