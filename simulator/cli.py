@@ -264,6 +264,14 @@ def run(
     if precision is None:
         n_workers = min(n_workers, total)
     executor = _executor(scheduler, dask_local, n_workers)
+    # what reproduces the study, recorded in its manifest and shown by its report
+    words = ["connectsim", "run", str(scenario), "--replications", str(n)]
+    words += ["--seed", str(sc.run.seed if seed is None else seed), "--out", str(target)]
+    for text in overrides or []:
+        words += ["--set", text]
+    if precision is not None:
+        words += ["--precision", f"{precision:g}", "--max-replications", str(cap)]
+    command = " ".join(shlex.quote(w) for w in words)
     # refuse another study's directory before printing or starting anything
     ResultsStore(target).check_compatible(
         scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
@@ -304,6 +312,7 @@ def run(
             precision=precision,
             max_replications=max_replications,
             planned=planned,
+            command=command,
         )
     total = study.replications * len(sc.arms)
     if study.reused:
@@ -320,13 +329,6 @@ def run(
         _headless_charts()
         from simulator.report import write_report
 
-        words = ["connectsim", "run", str(scenario), "--replications", str(n)]
-        words += ["--seed", str(study.root_seed), "--out", str(target)]
-        for text in overrides or []:
-            words += ["--set", text]
-        if precision is not None:
-            words += ["--precision", f"{precision:g}", "--max-replications", str(cap)]
-        command = " ".join(shlex.quote(w) for w in words)
         path = write_report(study, target, command=command)
         _out().print(f"report: {path}", highlight=False, soft_wrap=True)
     _out().print(f"results: {target}", highlight=False, soft_wrap=True)

@@ -722,8 +722,9 @@ def write_report(study: Study, out: str | Path, command: str | None = None) -> P
     """Write the report of ``study`` into ``out/report/``; return the path of index.html.
 
     ``out`` is the study directory. ``command`` is the command that made the
-    study, shown under "Reproduce"; without it the report shows a command that
-    reruns the study from the resolved ``scenario.yaml`` it writes beside itself.
+    study, shown under "Reproduce"; without it the report shows the command the
+    study's manifest recorded, or else a command that reruns the study from the
+    resolved ``scenario.yaml`` it writes beside itself.
     """
     report_dir = Path(out) / REPORT_DIR
     figures = []
@@ -743,6 +744,9 @@ def write_report(study: Study, out: str | Path, command: str | None = None) -> P
             )
         )
     write_text_atomic(report_dir / "scenario.yaml", _scenario_yaml(study))
+    if command is None:
+        record = _manifest(study)
+        command = record.get("command") if record else None
     blocks = report_blocks(study, figures, command or _default_command(study, report_dir))
     write_text_atomic(report_dir / "report.md", render_markdown(blocks))
     title = f"{study.scenario.name}: what the study found"

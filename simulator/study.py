@@ -172,9 +172,15 @@ def next_batch(replications: int, check: pd.DataFrame, cap: int) -> int:
 
 
 def manifest(
-    scenario: Scenario, root_seed: int, replications: int, executor: str, started: str
+    scenario: Scenario,
+    root_seed: int,
+    replications: int,
+    executor: str,
+    started: str,
+    command: str | None = None,
 ) -> dict[str, Any]:
-    """What a study directory records about how it was made."""
+    """What a study directory records about how it was made (``command``: the command
+    line that made it, when it came from one)."""
     return {
         "scenario": scenario.model_dump(mode="json"),
         "scenario_hash": scenario_hash(scenario),
@@ -186,6 +192,7 @@ def manifest(
         "versions": _versions(),
         "git_commit": _git_commit(),
         "executor": executor,
+        "command": command,
         "started": started,
         "finished": None,
     }
@@ -207,6 +214,7 @@ def run_study(
     precision: float | None = None,
     max_replications: int | None = None,
     planned: PlanCallback | None = None,
+    command: str | None = None,
 ) -> Study:
     """Run every arm of a scenario for ``replications`` replications.
 
@@ -256,6 +264,9 @@ def run_study(
     planned
         Called with the number of replications per arm each time it is set
         (once, or once per batch with a precision target), before they run.
+    command
+        The command line that made the study, recorded in the manifest so that
+        a report written later can show it (``connectsim run`` passes its own).
 
     Returns
     -------
@@ -292,7 +303,7 @@ def run_study(
     runner = resolve_executor(executor, workers)
     arms = list(scenario.arms)
     store = ResultsStore(out) if out is not None else None
-    record = manifest(scenario, root_seed, n, runner.describe(), _now())
+    record = manifest(scenario, root_seed, n, runner.describe(), _now(), command)
     if precision is not None:
         record["precision"] = {"relative": precision, "max_replications": cap}
     reused = 0

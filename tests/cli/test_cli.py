@@ -414,6 +414,13 @@ def test_report_reproduce_command_reproduces_the_study(
     words = reproduce_words((out / "report" / "report.md").read_text(encoding="utf-8"))
     assert words[:2] == ["connectsim", "run"]
     assert "run" not in words[2:] and "--debug" not in words
+    # the manifest keeps the command, so a report written later shows it too
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"] == shlex.join(words)
+    (out / "report" / "report.md").unlink()
+    assert CliRunner().invoke(cli.app, ["report", str(out)]).exit_code == 0
+    later = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert reproduce_words(later) == words
     again = tmp_path / "again"
     i = words.index("--out")
     rerun = [*words[1:i], "--out", str(again), *words[i + 2 :], "--workers", "1"]
