@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from simulator.scatter import add_at
+
 IntArray = npt.NDArray[np.int64]
 
 DAYS_PER_MONTH = 30.0
@@ -150,24 +152,24 @@ class ConnectsLedger:
         balance = self.free_balance if book == "free" else self.paid_balance
         col = self._column(book, month)
         # rows may repeat within a batch, so accumulate rather than assign
-        np.add.at(lots[:, col], rows, n)
-        np.add.at(balance, rows, n)
+        add_at(lots[:, col], rows, n)
+        add_at(balance, rows, n)
         self._record(day, kind, book, rows, n)
 
     def grant(self, rows: IntArray, n: IntArray, month: int, day: float) -> None:
         """Free Connects handed out (monthly or one-time grants)."""
         self._add("free", rows, n, month, day, "grant")
-        np.add.at(self.granted, rows, n)
+        add_at(self.granted, rows, n)
 
     def earn(self, rows: IntArray, n: IntArray, month: int, day: float) -> None:
         """Free Connects earned for activity."""
         self._add("free", rows, n, month, day, "earn")
-        np.add.at(self.earned, rows, n)
+        add_at(self.earned, rows, n)
 
     def buy(self, rows: IntArray, n: IntArray, month: int, day: float) -> None:
         """Connects bought with money."""
         self._add("paid", rows, n, month, day, "buy")
-        np.add.at(self.bought, rows, n)
+        add_at(self.bought, rows, n)
 
     def refund(
         self, rows: IntArray, free_n: IntArray, paid_n: IntArray, month: int, day: float
@@ -175,7 +177,7 @@ class ConnectsLedger:
         """Connects given back, each to the book it was spent from."""
         self._add("free", rows, free_n, month, day, "refund")
         self._add("paid", rows, paid_n, month, day, "refund")
-        np.add.at(self.refunded, rows, free_n + paid_n)
+        add_at(self.refunded, rows, free_n + paid_n)
 
     def record_settlement(
         self, rows: IntArray, bought: IntArray, free_n: IntArray, paid_n: IntArray, day: float

@@ -23,6 +23,7 @@ import pandas as pd
 
 from simulator.jobs import closing_tallies
 from simulator.ledger import DAYS_PER_MONTH
+from simulator.scatter import add_at
 
 if TYPE_CHECKING:
     from simulator.market import Market
@@ -282,12 +283,12 @@ class MetricsRecorder:
     def granted(self, rows: IntArray, n: IntArray) -> None:
         self._fit(self.market.pop.size)
         if self.market.recording:
-            np.add.at(self.rec_granted, rows, n)
+            add_at(self.rec_granted, rows, n)
 
     def earned(self, rows: IntArray, n: IntArray) -> None:
         self._fit(self.market.pop.size)
         if self.market.recording:
-            np.add.at(self.rec_earned, rows, n)
+            add_at(self.rec_earned, rows, n)
 
     def posted(self, slots: IntArray) -> None:
         self._today[2] += slots.size
@@ -355,30 +356,30 @@ class MetricsRecorder:
 
     def boosts_outbid(self, agents: IntArray, recorded: IntArray) -> None:
         """Count boost bids outbid (those placed while recording)."""
-        np.add.at(self.rec_boost_outbid, agents, recorded)
+        add_at(self.rec_boost_outbid, agents, recorded)
 
     def boosts_charged(self, agents: IntArray, bids: IntArray, recorded: BoolArray) -> None:
         """Count boosts charged at review (those placed while recording) and their Connects."""
-        np.add.at(self.rec_boosted, agents[recorded], 1)
-        np.add.at(self.rec_boost_connects, agents[recorded], bids[recorded])
+        add_at(self.rec_boosted, agents[recorded], 1)
+        add_at(self.rec_boost_connects, agents[recorded], bids[recorded])
 
     def boosted_hires(self, agents: IntArray) -> None:
         """Count hires won by boosted proposals whose bids were placed while recording."""
-        np.add.at(self.rec_boosted_hires, agents, 1)
+        add_at(self.rec_boosted_hires, agents, 1)
 
     def refunded(self, agents: IntArray, connects: IntArray, recorded: BoolArray) -> None:
         """Refunded Connects no longer count as spent (if they were counted)."""
-        np.add.at(self.market.pop.rec_connects_spent, agents[recorded], -connects[recorded])
+        add_at(self.market.pop.rec_connects_spent, agents[recorded], -connects[recorded])
 
     def wasted_on_ghosts(self, agents: IntArray, connects: IntArray) -> None:
         """Connects spent on ghost posts (negative when a recorded spend is refunded)."""
         if self.market.recording:
-            np.add.at(self.market.pop.rec_connects_wasted_ghost, agents, connects)
+            add_at(self.market.pop.rec_connects_wasted_ghost, agents, connects)
 
     def hired(self, agents: IntArray, length_days: FloatArray) -> None:
         self._today[1] += agents.size
         if self.market.recording:
-            np.add.at(self.market.pop.rec_hires, agents, 1)
+            add_at(self.market.pop.rec_hires, agents, 1)
             self.jobs["hires"] += agents.size
             self.jobs["contract_days"] += float(length_days.sum())
 
