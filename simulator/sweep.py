@@ -576,11 +576,28 @@ def _clear(root: Path) -> None:
         shutil.rmtree(target)
 
 
+def arm_hash(scenario: Scenario, arm: str) -> str:
+    """What one arm's replications depend on: the world, the run settings and the
+    arm's policy (not the other arms, the baseline or the names), as a hash.
+
+    Two points with the same hash for an arm give that arm the same replications.
+    """
+    alone = scenario.model_copy(
+        update={
+            "name": "arm",
+            "description": "",
+            "arms": {arm: scenario.arms[arm]},
+            "baseline": arm,
+        }
+    )
+    return scenario_hash(alone)
+
+
 def _run_task(
-    point_id: str, scenario: Scenario, arm: str, replication: int, root_seed: int
+    task_key: str, scenario: Scenario, arm: str, replication: int, root_seed: int
 ) -> tuple[str, ReplicationResult]:
-    """One replication of one arm at one point (module level, so executors can pickle it)."""
-    return point_id, run_replication(scenario, arm, replication, root_seed)
+    """One replication of one arm (module level, so executors can pickle it)."""
+    return task_key, run_replication(scenario, arm, replication, root_seed)
 
 
 # ------------------------------------------------------------------ the frontier
@@ -1004,10 +1021,20 @@ def sweep(
             if progress is not None:
                 for p, arm, r in done:
                     progress(p.id, arm, r)
-        arguments = [(p.id, p.scenario, arm, r, root_seed) for p, arm, r in tasks]
+        # an arm the point's parameters leave alone (the baseline, when only another
+        # arm varies) is the same replication at several points: run it once
+        shared: dict[tuple[str, str, int], list[str]] = {}
+        arguments = []
+        for p, arm, r in tasks:
+            key = (arm_hash(p.scenario, arm), arm, r)
+            if key not in shared:
+                shared[key] = []
+                arguments.append((key[0], p.scenario, arm, r, root_seed))
+            shared[key].append(p.id)
         with closing(runner.map_unordered(_run_task, arguments)) as outcomes:
-            for point_id, result in outcomes:
-                finished(point_id, result)
+            for task_key, result in outcomes:
+                for point_id in shared[(task_key, result.arm, result.replication)]:
+                    finished(point_id, result)
 
     parts = []
     studies: dict[str, Study] = {}

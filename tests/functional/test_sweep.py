@@ -192,3 +192,32 @@ def test_sigkill_then_rerun_recomputes_nothing_finished(
         check_dtype=False,
     )
     pd.testing.assert_frame_equal(resumed.frontier(), uninterrupted.frontier(), check_dtype=False)
+
+
+def test_an_arm_no_parameter_touches_runs_once_for_every_point(
+    small_scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The price varies the paid arm only: the free arm's replications are shared by
+    both points (run once each), and equal those of the study of either point."""
+    import simulator.sweep as sweep_module
+
+    ran: list[tuple[str, int]] = []
+    run_task = sweep_module._run_task
+
+    def counting(*args: object) -> object:
+        ran.append((str(args[2]), int(str(args[3]))))
+        return run_task(*args)
+
+    monkeypatch.setattr(sweep_module, "_run_task", counting)
+    seen: list[tuple[str, str, int]] = []
+    result = sweep(
+        small_scenario,
+        [f"{PRICE}=0.15,0.30"],
+        replications=2,
+        seed=11,
+        progress=lambda p, a, r: seen.append((p, a, r)),
+    )
+    assert sorted(ran) == [("free", 0), ("free", 1)] + [("paid", 0)] * 2 + [("paid", 1)] * 2
+    assert len(seen) == 8, "every point still reports every arm and replication"
+    at_high = run_study(plan_sweep(small_scenario, [f"{PRICE}=0.30"]).points[0].scenario, 2, 11)
+    pd.testing.assert_frame_equal(result.study("p001").metrics, at_high.metrics, check_dtype=False)
