@@ -505,6 +505,16 @@ def sensitivity_command(
         bool,
         typer.Option("--overwrite", help="Replace another sensitivity analysis found in --out."),
     ] = False,
+    metrics: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            metavar="NAME",
+            help="A metric to analyse, overall (a name in summary/levels.csv, e.g. "
+            "earnings_usd_per_freelancer_month); repeatable. Default: the headline metrics "
+            "and fill_rate.",
+        ),
+    ] = None,
 ) -> None:
     """Global sensitivity analysis: which parameters drive the headline metrics (SALib)."""
     # contradictions and impossible sizes are refused before anything is loaded or written
@@ -526,6 +536,7 @@ def sensitivity_command(
         seed=seed,
         arm=arm,
         paired=not arm_only,
+        metrics=metrics,
     )
     target = out or Path("reports") / f"{sc.name}_sensitivity"
     n_workers = min(workers or default_workers(), the_plan.runs)
@@ -586,6 +597,8 @@ def sensitivity_command(
         words += ["--arm", arm]
     if arm_only:
         words.append("--arm-only")
+    for name in metrics or []:
+        words += ["--metric", name]
     for text in overrides or []:
         words += ["--set", text]
     path = sa.write_report(result, target, command=" ".join(shlex.quote(w) for w in words))

@@ -57,7 +57,7 @@ from pydantic import BaseModel
 from simulator.errors import ResultsError, ScenarioError
 from simulator.executors import Executor, resolve_executor
 from simulator.loading import apply_override, load_scenario, scenario_from_dict, scenario_hash
-from simulator.metrics import HEADLINE_METRICS
+from simulator.metrics import HEADLINE_METRICS, METRIC_DESCRIPTIONS
 from simulator.results import ResultsStore, atomic_path
 from simulator.rng import replication_seed
 from simulator.scenario import Scenario
@@ -1080,6 +1080,24 @@ def _design_hash(scenario: Scenario, model: MarketModel, design: Design, root_se
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def check_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
+    """The metrics an analysis asks about (default :data:`SENSITIVITY_METRICS`), checked.
+
+    Raises
+    ------
+    ScenarioError
+        For a name that is not a metric, naming the option and the known metrics.
+    """
+    if not metrics:
+        return SENSITIVITY_METRICS
+    unknown = [m for m in metrics if m not in METRIC_DESCRIPTIONS]
+    if unknown:
+        raise ScenarioError(
+            f"--metric {unknown[0]!r}: not a metric (metrics: {', '.join(METRIC_DESCRIPTIONS)})"
+        )
+    return tuple(dict.fromkeys(metrics))
+
+
 def default_arm(scenario: Scenario) -> str:
     """The first arm that is not the baseline (the baseline if it is the only one)."""
     return next((a for a in scenario.arms if a != scenario.baseline), scenario.baseline)
@@ -1097,6 +1115,7 @@ def plan(
     overrides: Sequence[str] = (),
     conf_level: float = 0.95,
     num_resamples: int = 1000,
+    metrics: Sequence[str] | None = None,
 ) -> Plan:
     """Check a market analysis and sample its design, running nothing and writing nothing.
 
@@ -1119,6 +1138,7 @@ def plan(
         raise ValueError(f"unknown method {method!r}: expected 'sobol' or 'morris'")
     if replications < 1:
         raise ValueError(f"replications must be at least 1 (got {replications})")
+    outputs = check_metrics(metrics)
     chosen = default_arm(scenario) if arm is None else arm
     if chosen not in scenario.arms:
         raise ScenarioError(
@@ -1129,7 +1149,7 @@ def plan(
     parameters = make_parameters(scenario, params, arms)
     root_seed = scenario.run.seed if seed is None else seed
     model = MarketModel(
-        scenario.model_dump(mode="json"), tuple(parameters), chosen, baseline, root_seed
+        scenario.model_dump(mode="json"), tuple(parameters), chosen, baseline, root_seed, outputs
     )
     n = DEFAULT_SAMPLES[method] if samples is None else samples
     design = make_design(
@@ -1306,6 +1326,7 @@ def sensitivity(
     overrides: Sequence[str] = (),
     conf_level: float = 0.95,
     num_resamples: int = 1000,
+    metrics: Sequence[str] | None = None,
 ) -> Sensitivity:
     """Global sensitivity analysis of a scenario's headline metrics.
 
@@ -1361,12 +1382,15 @@ def sensitivity(
         ``--set`` texts applied to a scenario file before anything else.
     conf_level, num_resamples
         The bootstrap intervals.
+    metrics
+        The metrics analysed, overall segment (default
+        :data:`SENSITIVITY_METRICS`: the headline metrics and the fill rate).
 
     Returns
     -------
     Sensitivity
         Outputs named after the arm (its levels), ``"ARM - BASELINE"`` and
-        the baseline; metrics :data:`SENSITIVITY_METRICS`, overall segment.
+        the baseline, for each of ``metrics``.
 
     Notes
     -----
@@ -1392,6 +1416,7 @@ def sensitivity(
         overrides,
         conf_level,
         num_resamples,
+        metrics,
     )
     return execute(the_plan, workers, executor, out, progress, overwrite)
 

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from simulator import cli
@@ -28,6 +29,10 @@ PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
         (["--param", "world.jobs.ghost_share=0:0.3", "--arm", "nope"], ("--arm 'nope'",)),
         (["--param", "world.jobs.ghost_share=0:0.3", "--samples", "50"], ("power of 2",)),
         (["--param", "world.jobs.ghost_share=0:0.3", "--method", "fast"], ("sobol or morris",)),
+        (
+            ["--param", "world.jobs.ghost_share=0:0.3", "--metric", "nope"],
+            ("--metric 'nope'", "not a metric", "fill_rate"),
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -61,6 +66,7 @@ def test_a_tiny_analysis_writes_indices_charts_and_report(
     args = ["sensitivity", str(PAID_VS_FREE), "--param", "world.jobs.ghost_share=0.0:0.3"]
     args += ["--method", "morris", "--samples", "2", "--replications", "2", "--arm-only"]
     args += ["--out", str(out), "--workers", "1"]
+    args += ["--metric", "earnings_usd_per_freelancer_month", "--metric", "fill_rate"]
     for text in small_overrides:
         args += ["--set", text]
     monkeypatch.setattr(sys, "argv", ["connectsim", *args])
@@ -77,5 +83,7 @@ def test_a_tiny_analysis_writes_indices_charts_and_report(
     assert "connectsim sensitivity" in report
     for ext in ("png", "svg"):
         assert (out / "report" / "charts" / f"indices_free.{ext}").stat().st_size > 0
-    assert (out / "summary" / "indices.csv").is_file()
+    indices = pd.read_csv(out / "summary" / "indices.csv")
+    assert set(indices["metric"]) == {"earnings_usd_per_freelancer_month", "fill_rate"}
+    assert "--metric earnings_usd_per_freelancer_month --metric fill_rate" in report
     assert not list(out.rglob("*.tmp"))
