@@ -21,6 +21,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Annotation
+from matplotlib.transforms import Bbox
 
 from simulator.charts import BAND_ALPHA, METRIC_AXES, MetricAxis, arm_colours
 from simulator.metrics import HEADLINE_METRICS
@@ -50,6 +52,21 @@ LINESTYLES: tuple[LineStyle, ...] = ("-", "--", "-.", ":")
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P")
 
 FRONTIER_LABELS_MAX = 20
+
+LABEL_OFFSETS_POINTS: tuple[tuple[float, float], ...] = (
+    (5, 4),
+    (5, -11),
+    (-5, 4),
+    (-5, -11),
+    (5, 14),
+    (5, -21),
+    (-5, 14),
+    (-5, -21),
+    (5, 24),
+    (5, -31),
+)
+"""Where a frontier label may go relative to its point, in points, in order of
+preference (a label left of its point is right-aligned)."""
 """Frontier points labelled with their parameters; beyond this, with their point id."""
 
 
@@ -521,7 +538,7 @@ def frontier_chart(sweep: Sweep) -> Figure:
                 ax.annotate(
                     labels[i],
                     (float(x[i]), float(y[i])),
-                    xytext=(5, 4),
+                    xytext=LABEL_OFFSETS_POINTS[0],
                     textcoords="offset points",
                     fontsize=7,
                 )
@@ -547,7 +564,63 @@ def frontier_chart(sweep: Sweep) -> Figure:
         "whiskers: 95% confidence intervals",
         f"labels: arm: {', '.join(names.values())}",
     )
+    # the layout is final only once drawn; labels are then moved apart where they overlap
+    fig.canvas.draw()
+    for ax, (name, _) in zip(grid, panels, strict=True):
+        x = policies[f"{name}_mean"].to_numpy(dtype=np.float64) * x_axis.scale
+        place_labels(
+            [t for t in ax.texts if isinstance(t, Annotation)], marker_boxes(ax, x, y, 5.0)
+        )
     return fig
+
+
+def place_labels(annotations: Sequence[Annotation], markers: Sequence[Bbox] = ()) -> int:
+    """Move point labels apart, greedily, in the given order.
+
+    Each label takes the offset of :data:`LABEL_OFFSETS_POINTS` that overlaps
+    the fewest labels placed before it, then stays inside its axes, then
+    covers the fewest ``markers`` (display boxes of the plotted points); ties
+    go to the earlier offset. The figure must have been drawn (its layout is
+    then final). Returns how many labels still overlap an earlier one.
+    """
+    placed: list[Bbox] = []
+    clashes = 0
+    for label in annotations:
+        frame = label.axes.get_window_extent() if label.axes is not None else None
+        best: tuple[int, int, int] | None = None
+        best_offset = LABEL_OFFSETS_POINTS[0]
+        for dx, dy in LABEL_OFFSETS_POINTS:
+            label.set_horizontalalignment("left" if dx >= 0 else "right")
+            label.xyann = (dx, dy)
+            box = label.get_window_extent()
+            inside = frame is None or (
+                frame.x0 <= box.x0 <= box.x1 <= frame.x1
+                and frame.y0 <= box.y0 <= box.y1 <= frame.y1
+            )
+            cost = (
+                sum(box.overlaps(other) for other in placed),
+                int(not inside),
+                sum(box.overlaps(marker) for marker in markers),
+            )
+            if best is None or cost < best:
+                best, best_offset = cost, (dx, dy)
+        dx, dy = best_offset
+        label.set_horizontalalignment("left" if dx >= 0 else "right")
+        label.xyann = (dx, dy)
+        clashes += best is not None and best[0] > 0
+        placed.append(label.get_window_extent())
+    return clashes
+
+
+def marker_boxes(ax: Axes, x: FloatArray, y: FloatArray, radius_points: float) -> list[Bbox]:
+    """Display boxes of markers of ``radius_points`` at the data points ``(x, y)``."""
+    r = radius_points * ax.figure.dpi / 72.0
+    centres = ax.transData.transform(np.column_stack([x, y]))
+    return [
+        Bbox.from_extents(cx - r, cy - r, cx + r, cy + r)
+        for cx, cy in centres
+        if np.isfinite(cx) and np.isfinite(cy)
+    ]
 
 
 def _policy_labels(sweep: Sweep, policies: pd.DataFrame, on: npt.NDArray[np.bool_]) -> list[str]:
