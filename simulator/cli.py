@@ -541,6 +541,22 @@ def sensitivity_command(
     target = out or Path("reports") / f"{sc.name}_sensitivity"
     n_workers = min(workers or default_workers(), the_plan.runs)
     executor = _executor(scheduler, dask_local, n_workers)
+    # what reproduces the analysis, recorded in its manifest and shown by its report
+    words = ["connectsim", "sensitivity", str(scenario)]
+    for text in params:
+        words += ["--param", text]
+    words += ["--method", method, "--samples", str(the_plan.design.samples)]
+    words += ["--replications", str(replications), "--seed", str(the_plan.root_seed)]
+    words += ["--out", str(target)]
+    if arm is not None:
+        words += ["--arm", arm]
+    if arm_only:
+        words.append("--arm-only")
+    for name in metrics or []:
+        words += ["--metric", name]
+    for text in overrides or []:
+        words += ["--set", text]
+    command = " ".join(shlex.quote(w) for w in words)
     # refuse another analysis' directory before printing or starting anything
     sa.SensitivityStore(target).check_design(the_plan.design_hash, overwrite)
     model, design = the_plan.model, the_plan.design
@@ -560,7 +576,12 @@ def sensitivity_command(
             bar.update(task, completed=done, total=total)
 
         result = sa.execute(
-            the_plan, executor=executor, out=target, progress=progress, overwrite=overwrite
+            the_plan,
+            executor=executor,
+            out=target,
+            progress=progress,
+            overwrite=overwrite,
+            command=command,
         )
     if result.reused:
         _out().print(
@@ -587,21 +608,7 @@ def sensitivity_command(
             last = j + 1 == len(rows) or bool(rows[j + 1][0])
             table.add_row(*row[1:-1], "", end_section=last)
         _out().print(table)
-    words = ["connectsim", "sensitivity", str(scenario)]
-    for text in params:
-        words += ["--param", text]
-    words += ["--method", method, "--samples", str(design.samples)]
-    words += ["--replications", str(replications), "--seed", str(result.root_seed)]
-    words += ["--out", str(target)]
-    if arm is not None:
-        words += ["--arm", arm]
-    if arm_only:
-        words.append("--arm-only")
-    for name in metrics or []:
-        words += ["--metric", name]
-    for text in overrides or []:
-        words += ["--set", text]
-    path = sa.write_report(result, target, command=" ".join(shlex.quote(w) for w in words))
+    path = sa.write_report(result, target, command=command)
     _out().print(f"report: {path}", highlight=False, soft_wrap=True)
     _out().print(f"results: {target}", highlight=False, soft_wrap=True)
 
@@ -668,6 +675,17 @@ def sweep_command(
     total = sum(per_point.values())
     n_workers = min(workers or default_workers(), total)
     executor = _executor(scheduler, dask_local, n_workers)
+    # what reproduces the sweep, recorded in its manifest and shown by its report
+    words = ["connectsim", "sweep", str(scenario)]
+    for text in vary:
+        words += ["--vary", text]
+    if design == "lhs":
+        words += ["--design", "lhs", "--points", str(len(the_plan.points))]
+    words += ["--replications", str(n), "--seed", str(the_plan.root_seed)]
+    words += ["--out", str(target)]
+    for text in overrides or []:
+        words += ["--set", text]
+    command = " ".join(shlex.quote(w) for w in words)
     # refuse another sweep's or a study's directory before printing or starting anything
     sw.check_sweep_directory(target, the_plan, overwrite)
     _out().print(
@@ -695,6 +713,7 @@ def sweep_command(
             out=target,
             progress=progress,
             overwrite=overwrite,
+            command=command,
         )
     if result.reused:
         _out().print(
@@ -723,16 +742,6 @@ def sweep_command(
         table.add_row(*cells)
     _out().print(table)
     if not no_report:
-        words = ["connectsim", "sweep", str(scenario)]
-        for text in vary:
-            words += ["--vary", text]
-        if design == "lhs":
-            words += ["--design", "lhs", "--points", str(len(the_plan.points))]
-        words += ["--replications", str(n), "--seed", str(result.root_seed)]
-        words += ["--out", str(target)]
-        for text in overrides or []:
-            words += ["--set", text]
-        command = " ".join(shlex.quote(w) for w in words)
         path = write_sweep_report(result, target, command=command)
         _out().print(f"report: {path}", highlight=False, soft_wrap=True)
     _out().print(f"results: {target}", highlight=False, soft_wrap=True)

@@ -1193,8 +1193,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def manifest(the_plan: Plan, executor: str, started: str) -> dict[str, Any]:
-    """What a sensitivity directory records about how it was made."""
+def manifest(
+    the_plan: Plan, executor: str, started: str, command: str | None = None
+) -> dict[str, Any]:
+    """What a sensitivity directory records about how it was made (``command``: the
+    command line that made it, when it came from one)."""
     from simulator.study import _git_commit
 
     model, design, root = the_plan.model, the_plan.design, the_plan.root_seed
@@ -1219,6 +1222,7 @@ def manifest(the_plan: Plan, executor: str, started: str) -> dict[str, Any]:
         "baseline": model.baseline,
         "outputs": list(dict.fromkeys(o for o, _ in model.outputs)),
         "metrics": list(model.metrics),
+        "command": command,
         "conf_level": the_plan.conf_level,
         "num_resamples": the_plan.num_resamples,
         "seeds": {
@@ -1255,11 +1259,13 @@ def execute(
     out: str | Path | None = None,
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
+    command: str | None = None,
 ) -> Sensitivity:
-    """Run a planned market analysis; see :func:`sensitivity`."""
+    """Run a planned market analysis; see :func:`sensitivity` (``command``: the
+    command line that made it, recorded in the manifest)."""
     runner = resolve_executor(executor, workers)
     store = SensitivityStore(out) if out is not None else None
-    record = manifest(the_plan, runner.describe(), _now())
+    record = manifest(the_plan, runner.describe(), _now(), command)
     with runner:
         if store is not None:
             store.check_design(the_plan.design_hash, overwrite)

@@ -919,6 +919,7 @@ def sweep(
     progress: SweepProgress | None = None,
     overwrite: bool = False,
     overrides: Sequence[str] = (),
+    command: str | None = None,
 ) -> Sweep:
     """Run every arm of a scenario at every point of a design.
 
@@ -955,6 +956,9 @@ def sweep(
         directory is resumed.
     overrides
         ``--set`` texts applied to the base scenario.
+    command
+        The command line that made the sweep, recorded in its manifest
+        (``connectsim sweep`` passes its own).
 
     Returns
     -------
@@ -983,7 +987,7 @@ def sweep(
     tasks = [(p, arm, r) for r in range(n) for p in plan.points for arm in p.scenario.arms]
     root = Path(out) if out is not None else None
     started = _now()
-    record = manifest(plan.base, root_seed, n, runner.describe(), started)
+    record = manifest(plan.base, root_seed, n, runner.describe(), started, command)
     record.update(
         {"kind": SWEEP_KIND, "sweep_hash": plan.sweep_hash(), "design": plan.design_record()}
     )

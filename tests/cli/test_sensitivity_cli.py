@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -86,4 +87,7 @@ def test_a_tiny_analysis_writes_indices_charts_and_report(
     indices = pd.read_csv(out / "summary" / "indices.csv")
     assert set(indices["metric"]) == {"earnings_usd_per_freelancer_month", "fill_rate"}
     assert "--metric earnings_usd_per_freelancer_month --metric fill_rate" in report
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"].startswith(f"connectsim sensitivity {PAID_VS_FREE} --param")
+    assert manifest["command"] in report
     assert not list(out.rglob("*.tmp"))

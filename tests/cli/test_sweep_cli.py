@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,6 +104,9 @@ def test_a_tiny_sweep_writes_charts_frontier_and_report(
     for slug in ("response_price_usd_per_connect", "heatmap", "frontier"):
         assert f"](charts/{slug}.png)" in report
     assert "connectsim sweep" in report and "--vary" in report
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"].startswith(f"connectsim sweep {SWEEP_SCENARIO} --vary")
+    assert manifest["command"] in report
     points = pd.read_csv(out / "summary" / "points.csv")
     assert points.columns.tolist() == ["point", PRICE, GRANT]
     assert len(points) == 4
