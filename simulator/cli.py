@@ -131,6 +131,23 @@ def _summary_table(study: Study) -> Table:
     return table
 
 
+def _command_line(words: list[str], overrides: list[str] | None) -> str:
+    """The shell command of ``words`` followed by a ``--set`` per override, quoted."""
+    for text in overrides or []:
+        words = [*words, "--set", text]
+    return shlex.join(words)
+
+
+def _print_reused(reused: int, total: int, unit: str, target: Path) -> None:
+    """Say how many finished ``unit``s a rerun took from ``target`` instead of running."""
+    if reused:
+        _out().print(
+            f"reused {reused} finished {unit}{'s' if reused > 1 else ''} of {total} from {target}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _usage_error(text: str) -> NoReturn:
     """Refuse contradictory or impossible options: one red line, exit code 2."""
     _err().print(f"[red]error:[/] {text}", highlight=False, soft_wrap=True)
@@ -267,11 +284,9 @@ def run(
     # what reproduces the study, recorded in its manifest and shown by its report
     words = ["connectsim", "run", str(scenario), "--replications", str(n)]
     words += ["--seed", str(sc.run.seed if seed is None else seed), "--out", str(target)]
-    for text in overrides or []:
-        words += ["--set", text]
     if precision is not None:
         words += ["--precision", f"{precision:g}", "--max-replications", str(cap)]
-    command = " ".join(shlex.quote(w) for w in words)
+    command = _command_line(words, overrides)
     # refuse another study's directory before printing or starting anything
     ResultsStore(target).check_compatible(
         scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
@@ -315,13 +330,7 @@ def run(
             command=command,
         )
     total = study.replications * len(sc.arms)
-    if study.reused:
-        _out().print(
-            f"reused {study.reused} finished replication{'s' if study.reused > 1 else ''} "
-            f"of {total} from {target}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    _print_reused(study.reused, total, "replication", target)
     if study.precision is not None:
         _out().print(_precision_line(study), highlight=False, soft_wrap=True)
     _out().print(_summary_table(study))
@@ -554,9 +563,7 @@ def sensitivity_command(
         words.append("--arm-only")
     for name in metrics or []:
         words += ["--metric", name]
-    for text in overrides or []:
-        words += ["--set", text]
-    command = " ".join(shlex.quote(w) for w in words)
+    command = _command_line(words, overrides)
     # refuse another analysis' directory before printing or starting anything
     sa.SensitivityStore(target).check_design(the_plan.design_hash, overwrite)
     model, design = the_plan.model, the_plan.design
@@ -583,13 +590,7 @@ def sensitivity_command(
             overwrite=overwrite,
             command=command,
         )
-    if result.reused:
-        _out().print(
-            f"reused {result.reused} finished run{'s' if result.reused > 1 else ''} "
-            f"of {the_plan.runs} from {target}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    _print_reused(result.reused, the_plan.runs, "run", target)
     _headless_charts()
     from simulator.sensitivity_charts import output_label
 
@@ -683,9 +684,7 @@ def sweep_command(
         words += ["--design", "lhs", "--points", str(len(the_plan.points))]
     words += ["--replications", str(n), "--seed", str(the_plan.root_seed)]
     words += ["--out", str(target)]
-    for text in overrides or []:
-        words += ["--set", text]
-    command = " ".join(shlex.quote(w) for w in words)
+    command = _command_line(words, overrides)
     # refuse another sweep's or a study's directory before printing or starting anything
     sw.check_sweep_directory(target, the_plan, overwrite)
     _out().print(
@@ -715,13 +714,7 @@ def sweep_command(
             overwrite=overwrite,
             command=command,
         )
-    if result.reused:
-        _out().print(
-            f"reused {result.reused} finished run{'s' if result.reused > 1 else ''} "
-            f"of {total} from {target}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    _print_reused(result.reused, total, "run", target)
     _headless_charts()
     from simulator.sweep_report import frontier_table, write_sweep_report
 
