@@ -27,9 +27,9 @@ from rich.table import Table
 
 from simulator import stats
 from simulator.errors import ConnectsimError, ScenarioError
-from simulator.loading import load_scenario, scenario_hash
+from simulator.loading import load_scenario
 from simulator.metrics import HEADLINE_METRICS
-from simulator.results import ResultsStore, write_text_atomic
+from simulator.results import write_text_atomic
 
 if TYPE_CHECKING:
     from simulator.executors import Executor
@@ -263,6 +263,7 @@ def run(
     _check_executor_options(scheduler, dask_local, workers)
     from simulator.study import (  # the engine loads here
         DEFAULT_MAX_REPLICATIONS,
+        check_study_directory,
         default_workers,
         run_study,
     )
@@ -288,9 +289,7 @@ def run(
         words += ["--precision", f"{precision:g}", "--max-replications", str(cap)]
     command = _command_line(words, overrides)
     # refuse another study's directory before printing or starting anything
-    ResultsStore(target).check_compatible(
-        scenario_hash(sc), sc.run.seed if seed is None else seed, overwrite
-    )
+    check_study_directory(target, sc, sc.run.seed if seed is None else seed, overwrite)
     plan = (
         f"{n} replications"
         if precision is None
@@ -383,23 +382,16 @@ def report(
     ],
 ) -> None:
     """Write the report of a finished study into DIR/report/ and print index.html's path."""
-    from simulator.errors import ResultsError
-
     _headless_charts()
     from simulator.report import write_report
+    from simulator.results import DirectoryLock
     from simulator.study import load_study
 
-    record = ResultsStore(directory).read_manifest()
-    if not record.get("finished"):
-        raise ResultsError(
-            f"{directory}: the study is not finished (run the same command again to resume it)"
-        )
-    try:
-        study = load_study(directory)
-    except (KeyError, ValueError) as exc:  # a damaged manifest or replication file
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ResultsError(f"{directory}: cannot read the study: {reason}") from exc
-    path = write_report(study, directory)
+    # load_study refuses an unfinished study, and any file its manifest does not vouch for
+    study = load_study(directory)
+    # the report is written into the directory: not while a run writes it
+    with DirectoryLock(directory):
+        path = write_report(study, directory)
     _out().print(str(path), highlight=False, soft_wrap=True)
 
 

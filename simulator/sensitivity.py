@@ -39,7 +39,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import shutil
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -54,11 +53,21 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel
 
-from simulator.errors import ResultsError, ScenarioError
+from simulator.errors import ScenarioError
 from simulator.executors import Executor, resolve_executor
 from simulator.loading import apply_override, load_scenario, scenario_from_dict, scenario_hash
 from simulator.metrics import HEADLINE_METRICS, METRIC_DESCRIPTIONS
-from simulator.results import ResultsStore, atomic_path
+from simulator.results import (
+    ResultsStore,
+    atomic_path,
+    check_writable,
+    open_for_writing,
+    parquet_identity,
+    read_parquet_checked,
+    reads_whole,
+    sha256_file,
+    write_parquet_atomic,
+)
 from simulator.rng import replication_seed
 from simulator.scenario import Scenario
 
@@ -470,60 +479,66 @@ class SensitivityStore(ResultsStore):
         """Where one run's outputs are kept."""
         return self.root / "runs" / f"p{point:06d}-r{replication:05d}.parquet"
 
+    def _run_identity(self, point: int, replication: int) -> dict[str, Any]:
+        return {**self.identity, "point": point, "replication": replication}
+
     def has_run(self, point: int, replication: int) -> bool:
-        """Whether a run is stored (files appear whole or not at all)."""
-        return self.run_file(point, replication).is_file()
+        """Whether a run is stored and vouched for (see
+        :meth:`~simulator.results.ResultsStore.verify_replication`); a file that does
+        not verify is deleted, so that the run is made again."""
+        path = self.run_file(point, replication)
+        key = f"p{point:06d}/r{replication:05d}"
+        if not path.is_file():
+            self.parts.pop(key, None)
+            return False
+        recorded = self.parts.get(key)
+        digest = sha256_file(path)
+        if recorded is not None:
+            good = recorded["files"]["run"]["sha256"] == digest
+        else:
+            identity = parquet_identity(path)
+            good = identity == self._run_identity(point, replication) and reads_whole(path)
+        if not good:
+            self.parts.pop(key, None)
+            path.unlink(missing_ok=True)
+            return False
+        self._record(point, replication, digest)
+        return True
+
+    def _record(self, point: int, replication: int, digest: str) -> None:
+        name = self.run_file(point, replication).relative_to(self.root).as_posix()
+        self.parts[f"p{point:06d}/r{replication:05d}"] = {
+            "point": point,
+            "replication": replication,
+            "files": {"run": {"path": name, "sha256": digest}},
+        }
 
     def write_run(self, point: int, replication: int, values: Mapping[Output, float]) -> None:
-        """Store one run's outputs atomically."""
-        with atomic_path(self.run_file(point, replication)) as tmp:
-            _tidy(point, replication, values).to_parquet(tmp, engine="pyarrow", index=False)
+        """Store one run's outputs atomically, and record its content hash."""
+        digest = write_parquet_atomic(
+            self.run_file(point, replication),
+            _tidy(point, replication, values),
+            self._run_identity(point, replication),
+        )
+        self._record(point, replication, digest)
 
     def read_run(self, point: int, replication: int) -> pd.DataFrame:
         """Read back one stored run."""
-        return pd.read_parquet(self.run_file(point, replication))
-
-    def clear(self) -> None:
-        """Remove the analysis' own files."""
-        for sub in ("runs", "summary", "report"):
-            target = self.root / sub
-            if target.is_dir():
-                shutil.rmtree(target)
-        (self.root / "manifest.json").unlink(missing_ok=True)
+        return read_parquet_checked(self.run_file(point, replication), self.root)
 
     def check_design(self, design_hash: str, overwrite: bool) -> None:
-        """Refuse a directory holding something else; resume one of the same design.
+        """Refuse a directory this analysis cannot be written into, before it starts.
 
         The same design (scenario, seed, method, samples, parameters, arms)
-        is resumed whatever the number of replications; another analysis is
-        replaced only with ``overwrite``; a study directory or a non-empty
-        directory without a manifest is always refused.
+        is resumed whatever the number of replications; another experiment is
+        replaced only with ``overwrite`` (and only once the new analysis has
+        finished); a directory holding files that are not results is refused.
         """
-        if not self.root.exists():
-            return
-        if not self.root.is_dir():
-            raise ResultsError(f"{self.root}: exists and is not a directory")
-        if not (self.root / "manifest.json").is_file():
-            if any(self.root.iterdir()):
-                raise ResultsError(
-                    f"{self.root}: not empty and not a sensitivity directory (no manifest.json); "
-                    "choose another --out"
-                )
-            return
-        record = self.read_manifest()
-        if record.get("kind") != "sensitivity":
-            raise ResultsError(
-                f"{self.root}: holds a study, not a sensitivity analysis; choose another --out"
-            )
-        if record.get("design_hash") == design_hash:
-            return
-        if overwrite:
-            self.clear()
-            return
-        raise ResultsError(
-            f"{self.root}: holds another sensitivity analysis (design {record.get('design_hash')}, "
-            f"not {design_hash}: another scenario, seed, method, sample size, parameters or arm); "
-            "use --overwrite to replace it or choose another --out"
+        check_writable(
+            self.root,
+            lambda found: _same_design(found, design_hash),
+            overwrite,
+            "sensitivity analysis",
         )
 
     def write_frame(self, name: str, frame: pd.DataFrame) -> Path:
@@ -534,6 +549,11 @@ class SensitivityStore(ResultsStore):
         with atomic_path(target) as tmp:
             frame.to_parquet(tmp, engine="pyarrow", index=False)
         return target
+
+
+def _same_design(record: dict[str, Any], design_hash: str) -> bool:
+    """Whether a manifest is the sensitivity analysis of ``design_hash`` (to be resumed)."""
+    return record.get("kind") == "sensitivity" and record.get("design_hash") == design_hash
 
 
 def run_design(
@@ -1264,16 +1284,38 @@ def execute(
     """Run a planned market analysis; see :func:`sensitivity` (``command``: the
     command line that made it, recorded in the manifest)."""
     runner = resolve_executor(executor, workers)
-    store = SensitivityStore(out) if out is not None else None
     record = manifest(the_plan, runner.describe(), _now(), command)
     with runner:
-        if store is not None:
-            store.check_design(the_plan.design_hash, overwrite)
+        if out is None:
+            return _analyse(the_plan, runner, None, record, progress)
+        with open_for_writing(
+            Path(out),
+            lambda found: _same_design(found, the_plan.design_hash),
+            overwrite,
+            "sensitivity analysis",
+        ) as (target, commit):
+            store = SensitivityStore(target.root)
+            store.parts = target.parts
+            store.bind({"kind": "sensitivity", "design_hash": the_plan.design_hash})
             store.remove_partial_files()
             store.write_manifest(record)
-        runs, reused = run_design(
-            the_plan.model, the_plan.design, the_plan.replications, runner, store, progress
-        )
+            result = _analyse(the_plan, runner, store, record, progress)
+            commit()
+        result.path = Path(out)
+        return result
+
+
+def _analyse(
+    the_plan: Plan,
+    runner: Executor,
+    store: SensitivityStore | None,
+    record: dict[str, Any],
+    progress: ProgressCallback | None,
+) -> Sensitivity:
+    """Run a planned analysis' design into ``store`` and compute its indices."""
+    runs, reused = run_design(
+        the_plan.model, the_plan.design, the_plan.replications, runner, store, progress
+    )
     model = the_plan.model
     outputs = list(model.outputs)
     indices, noise, points = analyse(
@@ -1299,7 +1341,7 @@ def execute(
         scenario=the_plan.scenario,
         arm=model.arm,
         baseline=model.baseline,
-        path=Path(out) if out is not None else None,
+        path=store.root if store is not None else None,
         reused=reused,
         executor=runner.describe(),
         conf_level=the_plan.conf_level,

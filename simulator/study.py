@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import platform
 import subprocess
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -24,12 +25,19 @@ import numpy as np
 import pandas as pd
 
 from simulator import stats
+from simulator.errors import ResultsError
 from simulator.executors import Executor, resolve_executor
 from simulator.executors import default_workers as default_workers  # re-exported
 from simulator.loading import load_scenario, scenario_hash
 from simulator.market import run_replication
 from simulator.metrics import HEADLINE_METRICS, ReplicationResult
-from simulator.results import ResultsStore
+from simulator.results import (
+    ResultsStore,
+    ResultsWarning,
+    check_writable,
+    open_for_writing,
+    warn_extra,
+)
 from simulator.rng import replication_seed
 from simulator.scenario import Scenario
 
@@ -182,6 +190,7 @@ def manifest(
     """What a study directory records about how it was made (``command``: the command
     line that made it, when it came from one)."""
     return {
+        "kind": "study",
         "scenario": scenario.model_dump(mode="json"),
         "scenario_hash": scenario_hash(scenario),
         "root_seed": root_seed,
@@ -301,11 +310,80 @@ def run_study(
     root_seed = scenario.run.seed if seed is None else seed
     # before the store is touched: an unknown executor or a missing dask writes nothing
     runner = resolve_executor(executor, workers)
-    arms = list(scenario.arms)
-    store = ResultsStore(out) if out is not None else None
     record = manifest(scenario, root_seed, n, runner.describe(), _now(), command)
     if precision is not None:
         record["precision"] = {"relative": precision, "max_replications": cap}
+    # entered before the store is touched, so that a Dask scheduler that cannot
+    # be reached is reported with nothing written (reentrant: an executor the
+    # caller holds open stays open)
+    with runner:
+        if out is None:
+            return _run_batches(
+                scenario, root_seed, n, cap, precision, runner, None, record, progress, planned
+            )
+        identity = study_identity(record["scenario_hash"], root_seed)
+        with open_for_writing(
+            Path(out), lambda found: _same_study(found, identity), overwrite, "study", identity
+        ) as (store, commit):
+            store.bind(identity)
+            store.remove_partial_files()
+            study = _run_batches(
+                scenario, root_seed, n, cap, precision, runner, store, record, progress, planned
+            )
+            store.write_csv("levels", study.levels())
+            store.write_csv("differences", study.differences())
+            record["replications"] = study.replications
+            record["stopped_by"] = study.stopped_by
+            record["finished"] = _now()
+            store.write_manifest(record)
+            commit()
+        study.path = Path(out)
+        return study
+
+
+def check_study_directory(
+    out: str | Path, scenario: Scenario, root_seed: int, overwrite: bool
+) -> None:
+    """Refuse a directory a study of ``scenario`` cannot be written into, before it starts.
+
+    :func:`run_study` checks again once it holds the directory's lock; this is
+    for callers that want to refuse before printing or starting anything.
+    """
+    identity = study_identity(scenario_hash(scenario), root_seed)
+    check_writable(
+        Path(out), lambda found: _same_study(found, identity), overwrite, "study", identity
+    )
+
+
+def study_identity(scenario_hash_: str, root_seed: int) -> dict[str, Any]:
+    """What a study's files record as their owner: its kind, scenario hash and root seed."""
+    return {"kind": "study", "scenario_hash": scenario_hash_, "root_seed": root_seed}
+
+
+def _same_study(record: dict[str, Any], identity: dict[str, Any]) -> bool:
+    """Whether a manifest is the study of ``identity`` (a study's manifest written
+    before kinds were recorded has none; a sweep's or an analysis' always has one)."""
+    return bool(
+        record.get("kind", "study") == "study"
+        and record.get("scenario_hash") == identity["scenario_hash"]
+        and record.get("root_seed") == identity["root_seed"]
+    )
+
+
+def _run_batches(
+    scenario: Scenario,
+    root_seed: int,
+    n: int,
+    cap: int,
+    precision: float | None,
+    runner: Executor,
+    store: ResultsStore | None,
+    record: dict[str, Any],
+    progress: ProgressCallback | None,
+    planned: PlanCallback | None,
+) -> Study:
+    """Run a study's replications, in batches with a precision target, into ``store``."""
+    arms = list(scenario.arms)
     reused = 0
     stopped_by: str | None = None
     check: pd.DataFrame | None = None
@@ -316,6 +394,7 @@ def run_study(
     def finished(result: ReplicationResult) -> None:
         if store is not None:
             store.write_replication(result)
+            store.write_manifest_soon(record)
         else:
             results.append(result)
         if progress is not None:
@@ -329,53 +408,44 @@ def run_study(
             ignore_index=True,
         )
 
-    # entered before the store is touched, so that a Dask scheduler that cannot
-    # be reached is reported with nothing written (reentrant: an executor the
-    # caller holds open stays open)
-    with runner:
+    started = 0
+    while True:
+        if planned is not None:
+            planned(n)
+        tasks = [(arm, r) for r in range(started, n) for arm in arms]
         if store is not None:
-            store.check_compatible(record["scenario_hash"], root_seed, overwrite)
-            store.remove_partial_files()
-        started = 0
-        while True:
-            if planned is not None:
-                planned(n)
-            tasks = [(arm, r) for r in range(started, n) for arm in arms]
-            if store is not None:
-                done = [(arm, r) for arm, r in tasks if store.has_replication(arm, r)]
-                reused += len(done)
-                finished_tasks = set(done)
-                tasks = [task for task in tasks if task not in finished_tasks]
-                record["replications"] = n
-                record["replication_seeds"] = replication_seeds(root_seed, n)
-                store.write_manifest(record)
-                if progress is not None:
-                    for arm, r in done:
-                        progress(arm, r)
+            done, tasks = _reusable(store, tasks)
+            reused += len(done)
+            record["replications"] = n
+            record["replication_seeds"] = replication_seeds(root_seed, n)
+            store.write_manifest(record)
+            if progress is not None:
+                for arm, r in done:
+                    progress(arm, r)
 
-            arguments = [(scenario, arm, r, root_seed) for arm, r in tasks]
-            # closing(): if writing a result fails, what is still queued is cancelled
-            # now, not whenever the generator is garbage-collected
-            with closing(runner.map_unordered(run_replication, arguments)) as outcomes:
-                for result in outcomes:
-                    finished(result)
-            if precision is None:
-                break
-            check = stats.precision_check(
-                metrics_so_far(n), scenario.baseline, HEADLINE_METRICS, precision
-            )
-            if bool(check["met"].all()):
-                stopped_by = "precision"
-                break
-            if n >= cap:
-                stopped_by = "max_replications"
-                break
-            started, n = n, next_batch(n, check, cap)
+        arguments = [(scenario, arm, r, root_seed) for arm, r in tasks]
+        # closing(): if writing a result fails, what is still queued is cancelled
+        # now, not whenever the generator is garbage-collected
+        with closing(runner.map_unordered(run_replication, arguments)) as outcomes:
+            for result in outcomes:
+                finished(result)
+        if precision is None:
+            break
+        check = stats.precision_check(
+            metrics_so_far(n), scenario.baseline, HEADLINE_METRICS, precision
+        )
+        if bool(check["met"].all()):
+            stopped_by = "precision"
+            break
+        if n >= cap:
+            stopped_by = "max_replications"
+            break
+        started, n = n, next_batch(n, check, cap)
 
     if store is not None:
         results = [store.read_replication(arm, r, root_seed) for r in range(n) for arm in arms]
     frames = _collect(scenario, results)
-    study = Study(
+    return Study(
         scenario=scenario,
         root_seed=root_seed,
         replications=n,
@@ -383,33 +453,115 @@ def run_study(
         daily=frames["daily"],
         histogram=frames["histogram"],
         distributions=frames["distributions"],
-        path=Path(out) if out is not None else None,
         reused=reused,
         stopped_by=stopped_by,
         precision=check,
     )
-    if store is not None:
-        store.write_csv("levels", study.levels())
-        store.write_csv("differences", study.differences())
-        record["stopped_by"] = stopped_by
-        record["finished"] = _now()
-        store.write_manifest(record)
-    return study
+
+
+def _reusable(
+    store: ResultsStore, tasks: list[tuple[str, int]]
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Split tasks into those whose stored files verify and those to run.
+
+    A replication with files that do not verify is named in a warning, and its
+    files are removed before it runs again.
+    """
+    done: list[tuple[str, int]] = []
+    todo: list[tuple[str, int]] = []
+    rejected: list[str] = []
+    for arm, r in tasks:
+        reason = store.verify_replication(arm, r)
+        if reason is None:
+            done.append((arm, r))
+            continue
+        todo.append((arm, r))
+        if not reason.endswith("is missing") or store.key(arm, r) in store.parts:
+            rejected.append(reason)
+        store.discard_replication(arm, r)
+    if rejected:
+        shown = "; ".join(rejected[:3]) + ("; ..." if len(rejected) > 3 else "")
+        warnings.warn(
+            f"{store.root}: computing {len(rejected)} replication"
+            f"{'s' if len(rejected) > 1 else ''} again: {shown}",
+            ResultsWarning,
+            stacklevel=4,
+        )
+    return done, todo
 
 
 def load_study(path: str | Path) -> Study:
-    """Open a finished study directory."""
-    store = ResultsStore(path)
+    """Open a finished study directory: exactly the replications its manifest lists.
+
+    Every file is checked against the content hash the manifest recorded for
+    it; files the manifest does not list are left out, with a
+    :class:`~simulator.results.ResultsWarning` naming them.
+
+    Raises
+    ------
+    ResultsError
+        When ``path`` is not a study directory, the study is not finished (the
+        message says how many replications are present), or a file it lists is
+        missing, damaged or not the one written.
+    """
+    root = Path(path)
+    store = ResultsStore(root)
     record = store.read_manifest()
-    scenario = Scenario.model_validate(record["scenario"])
+    kind = record.get("kind", "study")
+    if kind != "study":
+        raise ResultsError(f"{root}: holds a {kind}, not a study")
+    try:
+        scenario = Scenario.model_validate(record["scenario"])
+        n = int(record["replications"])
+        root_seed = int(record["root_seed"])
+    except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ResultsError(f"{root}: the manifest cannot be read: {reason[:160]}") from None
     arms = list(scenario.arms)
+    legacy = "parts" not in record
+    if not record.get("finished"):
+        present = sum(1 for arm in arms for r in range(n) if store.key(arm, r) in store.parts)
+        raise ResultsError(
+            f"{root}: the study is not finished: {present} of {n * len(arms)} replications "
+            "(arms x replications) are present; run the same command again to resume it"
+        )
+    if legacy:
+        results = [_read_legacy(store, arm, r, root_seed) for r in range(n) for arm in arms]
+    else:
+        results = [store.read_replication(arm, r, root_seed) for r in range(n) for arm in arms]
+        warn_extra(root, store.extra_files())
+    frames = _collect(scenario, results)
     return Study(
         scenario=scenario,
-        root_seed=int(record["root_seed"]),
-        replications=int(record["replications"]),
-        metrics=_sorted(store.read("metrics"), arms),
-        daily=_sorted(store.read("daily"), arms),
-        histogram=_sorted(store.read("histogram"), arms),
-        distributions=_sorted(store.read("distributions"), arms),
-        path=Path(path),
+        root_seed=root_seed,
+        replications=n,
+        metrics=frames["metrics"],
+        daily=frames["daily"],
+        histogram=frames["histogram"],
+        distributions=frames["distributions"],
+        path=root,
+        stopped_by=record.get("stopped_by"),
     )
+
+
+def _read_legacy(
+    store: ResultsStore, arm: str, replication: int, root_seed: int
+) -> ReplicationResult:
+    """A replication of a study written before content hashes were recorded.
+
+    Its files can be checked only for what their rows say: the arm, the
+    replication and the root seed.
+    """
+    result = store.read_replication(arm, replication, root_seed, verify=False)
+    for part, frame in (("metrics", result.metrics), ("daily", result.daily)):
+        wrong = (
+            (frame["arm"] != arm)
+            | (frame["replication"] != replication)
+            | (frame["root_seed"] != root_seed)
+        )
+        if bool(wrong.any()):
+            raise ResultsError(
+                f"{store.root}: replications/{arm}/{replication:05d}.{part}.parquet holds rows "
+                "of another arm, replication or seed"
+            )
+    return result

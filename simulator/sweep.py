@@ -38,7 +38,6 @@ import itertools
 import json
 import math
 import re
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -62,9 +61,17 @@ from simulator.loading import (
 )
 from simulator.market import run_replication
 from simulator.metrics import ReplicationResult
-from simulator.results import ResultsStore
+from simulator.results import ResultsStore, check_writable, open_for_writing
 from simulator.scenario import Scenario
-from simulator.study import Study, _collect, _now, _sorted, load_study, manifest
+from simulator.study import (
+    Study,
+    _collect,
+    _now,
+    _sorted,
+    load_study,
+    manifest,
+    study_identity,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -530,50 +537,14 @@ def plan_sweep(
 
 
 def check_sweep_directory(root: str | Path, plan: SweepPlan, overwrite: bool) -> None:
-    """Refuse a directory that holds anything but this sweep (unless ``overwrite``).
+    """Refuse a directory this sweep cannot be written into, before it starts.
 
     A directory with this sweep's manifest (same design, scenarios and root
-    seed) is resumed; one with another sweep's or a study's manifest is
-    cleared only when ``overwrite`` is true; a non-empty directory without a
-    manifest is refused either way.
+    seed) is resumed; one with another experiment is replaced only with
+    ``overwrite`` (and only once the new sweep has finished); a directory
+    holding files that are not results is refused either way.
     """
-    root = Path(root)
-    if not root.exists():
-        return
-    if not root.is_dir():
-        raise ResultsError(f"{root}: exists and is not a directory")
-    if not (root / "manifest.json").is_file():
-        if any(root.iterdir()):
-            raise ResultsError(
-                f"{root}: not empty and not a sweep directory (no manifest.json); "
-                "choose another --out"
-            )
-        return
-    record = ResultsStore(root).read_manifest()
-    wanted = plan.sweep_hash()
-    if record.get("kind") == SWEEP_KIND and record.get("sweep_hash") == wanted:
-        return
-    if overwrite:
-        _clear(root)
-        return
-    if record.get("kind") == SWEEP_KIND:
-        held = (
-            f"another sweep (hash {record.get('sweep_hash')}, seed {record.get('root_seed')}, "
-            f"--vary {' '.join(record.get('design', {}).get('vary', []))})"
-        )
-    else:
-        held = f"a study of scenario {record.get('scenario', {}).get('name')!r}"
-    raise ResultsError(
-        f"{root}: holds {held}, not this sweep (hash {wanted}, seed {plan.root_seed}); "
-        "use --overwrite to replace it or choose another --out"
-    )
-
-
-def _clear(root: Path) -> None:
-    ResultsStore(root).clear()
-    target = root / POINTS_DIR
-    if target.is_dir():
-        shutil.rmtree(target)
+    check_writable(Path(root), lambda found: _same_sweep(found, plan), overwrite, "sweep")
 
 
 def arm_hash(scenario: Scenario, arm: str) -> str:
@@ -991,63 +962,110 @@ def sweep(
     record.update(
         {"kind": SWEEP_KIND, "sweep_hash": plan.sweep_hash(), "design": plan.design_record()}
     )
-    stores = (
-        {p.id: ResultsStore(root / POINTS_DIR / p.id) for p in plan.points}
-        if root is not None
-        else {}
-    )
+    # entered before the directory is touched: a Dask scheduler that cannot be
+    # reached is reported with nothing written
+    with runner:
+        if root is None:
+            return _run_sweep(plan, n, tasks, runner, None, record, started, progress)
+        with open_for_writing(root, lambda found: _same_sweep(found, plan), overwrite, "sweep") as (
+            store,
+            commit,
+        ):
+            store.remove_partial_files()
+            outcome = _run_sweep(plan, n, tasks, runner, store, record, started, progress)
+            commit()
+        outcome.path = root
+        return outcome
+
+
+def _same_sweep(record: dict[str, Any], plan: SweepPlan) -> bool:
+    """Whether a manifest is this sweep's (to be resumed)."""
+    return record.get("kind") == SWEEP_KIND and record.get("sweep_hash") == plan.sweep_hash()
+
+
+def _point_store(top: ResultsStore, point: SweepPoint, root_seed: int) -> ResultsStore:
+    """The study directory of one point, its files bound to the point's scenario and seed."""
+    store = ResultsStore(top.root / POINTS_DIR / point.id)
+    if (store.root / "manifest.json").is_file():
+        store.read_manifest()
+    store.bind(study_identity(scenario_hash(point.scenario), root_seed))
+    return store
+
+
+def _run_sweep(
+    plan: SweepPlan,
+    n: int,
+    tasks: list[tuple[SweepPoint, str, int]],
+    runner: Executor,
+    top: ResultsStore | None,
+    record: dict[str, Any],
+    started: str,
+    progress: SweepProgress | None,
+) -> Sweep:
+    """Run a sweep's tasks (reusing what ``top`` holds that verifies) and summarise it."""
+    root_seed = plan.root_seed
+    stores = {p.id: _point_store(top, p, root_seed) for p in plan.points} if top else {}
+    point_records = {
+        p.id: manifest(p.scenario, root_seed, n, runner.describe(), started) for p in plan.points
+    }
     kept: dict[str, list[ReplicationResult]] = {p.id: [] for p in plan.points}
     reused = 0
 
     def finished(point_id: str, result: ReplicationResult) -> None:
-        if root is not None:
+        if top is not None:
             stores[point_id].write_replication(result)
+            stores[point_id].write_manifest_soon(point_records[point_id])
         else:
             kept[point_id].append(result)
         if progress is not None:
             progress(point_id, result.arm, result.replication)
 
-    # entered before the directory is touched: a Dask scheduler that cannot be
-    # reached is reported with nothing written
-    with runner:
-        if root is not None:
-            check_sweep_directory(root, plan, overwrite)
-            ResultsStore(root).remove_partial_files()
-            done = [(p, arm, r) for p, arm, r in tasks if stores[p.id].has_replication(arm, r)]
-            reused = len(done)
-            finished_tasks = {(p.id, arm, r) for p, arm, r in done}
-            tasks = [t for t in tasks if (t[0].id, t[1], t[2]) not in finished_tasks]
-            ResultsStore(root).write_manifest(record)
-            for p in plan.points:
-                stores[p.id].write_manifest(
-                    manifest(p.scenario, root_seed, n, runner.describe(), started)
-                )
-            if progress is not None:
-                for p, arm, r in done:
-                    progress(p.id, arm, r)
-        # an arm the point's parameters leave alone (the baseline, when only another
-        # arm varies) is the same replication at several points: run it once
-        shared: dict[tuple[str, str, int], list[str]] = {}
-        arguments = []
+    if top is not None:
+        done: list[tuple[SweepPoint, str, int]] = []
+        todo: list[tuple[SweepPoint, str, int]] = []
         for p, arm, r in tasks:
-            key = (arm_hash(p.scenario, arm), arm, r)
-            if key not in shared:
-                shared[key] = []
-                arguments.append((key[0], p.scenario, arm, r, root_seed))
-            shared[key].append(p.id)
-        with closing(runner.map_unordered(_run_task, arguments)) as outcomes:
-            for task_key, result in outcomes:
-                for point_id in shared[(task_key, result.arm, result.replication)]:
-                    finished(point_id, result)
+            if stores[p.id].verify_replication(arm, r) is None:
+                done.append((p, arm, r))
+            else:
+                stores[p.id].discard_replication(arm, r)
+                todo.append((p, arm, r))
+        reused, tasks = len(done), todo
+        top.write_manifest(record)
+        for p in plan.points:
+            stores[p.id].write_manifest(point_records[p.id])
+        if progress is not None:
+            for p, arm, r in done:
+                progress(p.id, arm, r)
+    # an arm the point's parameters leave alone (the baseline, when only another
+    # arm varies) is the same replication at several points: run it once
+    shared: dict[tuple[str, str, int], list[str]] = {}
+    arguments = []
+    for p, arm, r in tasks:
+        key = (arm_hash(p.scenario, arm), arm, r)
+        if key not in shared:
+            shared[key] = []
+            arguments.append((key[0], p.scenario, arm, r, root_seed))
+        shared[key].append(p.id)
+    with closing(runner.map_unordered(_run_task, arguments)) as outcomes:
+        for task_key, result in outcomes:
+            for point_id in shared[(task_key, result.arm, result.replication)]:
+                finished(point_id, result)
 
     parts = []
     studies: dict[str, Study] = {}
     for p in plan.points:
         arms = list(p.scenario.arms)
-        if root is not None:
-            metrics = stores[p.id].read("metrics")
-            # a directory resumed with fewer replications still holds the others
-            metrics = _sorted(metrics[metrics["replication"] < n], arms)
+        if top is not None:
+            store = stores[p.id]
+            metrics = pd.concat(
+                [
+                    store.read_replication(arm, r, root_seed).metrics
+                    for r in range(n)
+                    for arm in arms
+                ],
+                ignore_index=True,
+            )
+            metrics = _sorted(metrics, arms)
         else:
             frames = _collect(p.scenario, kept[p.id])
             studies[p.id] = Study(
@@ -1063,30 +1081,33 @@ def sweep(
         parts.append(metrics.assign(point=p.id))
     frame = pd.concat(parts, ignore_index=True)
     frame = frame[["point", *[c for c in frame.columns if c != "point"]]]
-    outcome = Sweep(plan, n, frame, root, reused, studies)
-    if root is not None:
-        _write_summaries(outcome, root, record, started)
+    outcome = Sweep(plan, n, frame, top.root if top else None, reused, studies)
+    if top is not None:
+        _write_summaries(outcome, top, stores, point_records, record)
     return outcome
 
 
-def _write_summaries(result: Sweep, root: Path, record: dict[str, Any], started: str) -> None:
-    plan, n = result.plan, result.replications
+def _write_summaries(
+    result: Sweep,
+    top: ResultsStore,
+    stores: dict[str, ResultsStore],
+    point_records: dict[str, dict[str, Any]],
+    record: dict[str, Any],
+) -> None:
     lv, diff = result.levels(), result.differences()
     drop = ["point", *result.parameters]
-    for p in plan.points:
-        store = ResultsStore(root / POINTS_DIR / p.id)
+    for p in result.plan.points:
+        store = stores[p.id]
         store.write_csv("levels", lv[lv["point"] == p.id].drop(columns=drop))
         store.write_csv("differences", diff[diff["point"] == p.id].drop(columns=drop))
-        point_record = manifest(p.scenario, plan.root_seed, n, record["executor"], started)
-        point_record["finished"] = _now()
-        store.write_manifest(point_record)
-    store = ResultsStore(root)
-    store.write_csv("points", result.points())
-    store.write_csv("levels", lv)
-    store.write_csv("differences", diff)
-    store.write_csv("frontier", result.frontier())
+        point_records[p.id]["finished"] = _now()
+        store.write_manifest(point_records[p.id])
+    top.write_csv("points", result.points())
+    top.write_csv("levels", lv)
+    top.write_csv("differences", diff)
+    top.write_csv("frontier", result.frontier())
     record["finished"] = _now()
-    store.write_manifest(record)
+    top.write_manifest(record)
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -1112,12 +1133,11 @@ def load_sweep(path: str | Path) -> Sweep:
         made = []
         parts = []
         for entry in design["points"]:
-            store = ResultsStore(root / POINTS_DIR / entry["point"])
-            scenario = Scenario.model_validate(store.read_manifest()["scenario"])
-            made.append(SweepPoint(entry["point"], dict(entry["values"]), scenario))
-            metrics = store.read("metrics")
-            metrics = _sorted(metrics[metrics["replication"] < n], list(scenario.arms))
-            parts.append(metrics.assign(point=entry["point"]))
+            # each point is a study directory: load_study reads exactly what its
+            # manifest lists, each file checked against its content hash
+            point = load_study(root / POINTS_DIR / entry["point"])
+            made.append(SweepPoint(entry["point"], dict(entry["values"]), point.scenario))
+            parts.append(point.metrics.assign(point=entry["point"]))
         axes = tuple(parse_vary(text) for text in design["vary"])
     except (KeyError, TypeError, ValueError, ScenarioError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

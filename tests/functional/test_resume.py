@@ -141,6 +141,6 @@ def test_a_directory_that_is_not_a_study_is_refused(
     tmp_path: Path, small_scenario: Scenario
 ) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(ResultsError, match="not a study directory"):
+    with pytest.raises(ResultsError, match="not a results directory"):
         run_study(small_scenario, replications=1, out=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
