@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import shlex
 import sys
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -732,13 +734,39 @@ def sweep_command(
     _out().print(f"results: {target}", highlight=False, soft_wrap=True)
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Show a warning as one yellow line, not Python's two lines of source location."""
+    _err().print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for a filesystem failure no layer below turned into a ConnectsimError."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or type(exc).__name__}"
+
+
 def main() -> None:
-    """Entry point with the error boundary."""
+    """Entry point with the error boundary.
+
+    A :class:`~simulator.errors.ConnectsimError` (bad input, a results directory
+    that cannot be used) and an ``OSError`` (a read-only or full filesystem) are
+    the user's to fix: one red line and exit code 2. ``--debug`` shows the
+    traceback instead.
+    """
     debug = "--debug" in sys.argv[1:]
+    warnings.showwarning = _show_warning
     try:
         app(standalone_mode=True)
-    except ConnectsimError as exc:
+    except (ConnectsimError, OSError) as exc:
         if debug:
             raise
-        _err().print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        text = _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+        _err().print(f"[red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -791,12 +791,15 @@ def _all_files_own(root: Path, identity: Mapping[str, Any] | None) -> bool:
 
 
 def warn_extra(root: Path, extra: list[str]) -> None:
-    """Say that files the manifest does not list were left out."""
+    """Say that files the manifest does not list were left out (e.g. by a rerun with fewer
+    replications: they stay on disk, and a later run with more adopts them)."""
     if extra:
+        runs = len({name.split(".")[0] for name in extra})
         shown = ", ".join(extra[:2]) + (", ..." if len(extra) > 2 else "")
         warnings.warn(
-            f"{root}: {len(extra)} file{'s' if len(extra) > 1 else ''} not listed in the "
-            f"manifest {'were' if len(extra) > 1 else 'was'} left out ({shown})",
+            f"{root}: {len(extra)} file{'s' if len(extra) > 1 else ''} "
+            f"({runs} replication{'s' if runs > 1 else ''}) not listed in the manifest "
+            f"{'were' if len(extra) > 1 else 'was'} left out ({shown})",
             ResultsWarning,
             stacklevel=3,
         )
