@@ -20,7 +20,8 @@ from typing import Annotated, Literal
 import numba
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -31,10 +32,51 @@ MEMBERSHIPS: tuple[str, ...] = ("basic", "plus")
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    """Base of every policy model: frozen, unknown fields forbidden, finite numbers only."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
-ConnectCount = Annotated[int, Field(ge=0, le=1_000)]
+def refuse_bool(value: object) -> object:
+    """Refuse ``True`` and ``False`` where a number is expected (Python counts them as 1
+    and 0, so ``freelancers: true`` would otherwise mean one freelancer).
+
+    Parameters
+    ----------
+    value
+        The input of a numeric field, before pydantic converts it.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged, if it is not a bool.
+
+    Raises
+    ------
+    pydantic_core.PydanticCustomError
+        If ``value`` is a bool.
+    """
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_type", "Input should be a number, not true or false")
+    return value
+
+
+Real = Annotated[float, BeforeValidator(refuse_bool)]
+"""A float field's type: an int (YAML's ``30``) or a numeric string (PyYAML reads ``1e9``
+as a string) is converted, a bool is refused; the models' ``allow_inf_nan=False``
+refuses NaN and infinities."""
+Integer = Annotated[int, BeforeValidator(refuse_bool)]
+"""An int field's type: a bool is refused (a whole float such as ``3.0`` is converted)."""
+
+# Every number is a Real or an Integer, finite and bounded on both sides.
+ConnectCount = Annotated[Integer, Field(ge=0, le=1_000)]
+"""Connects in one grant, price or reward."""
+ConnectCap = Annotated[Integer, Field(ge=0, le=100_000)]
+"""A cap on Connects held or earned: beyond what any freelancer could reach, it is no cap."""
+Share = Annotated[Real, Field(ge=0.0, le=1.0)]
+"""A probability or share, in [0, 1]."""
 
 
 class FlatCost(_Rule):
@@ -61,13 +103,13 @@ class BudgetCost(_Rule):
     """Connects per proposal by budget brackets (a rate card when multiplied)."""
 
     rule: Literal["by_budget"] = "by_budget"
-    thresholds_usd: list[Annotated[float, Field(gt=0.0)]] = Field(
-        default_factory=lambda: [50.0, 600.0]
+    thresholds_usd: list[Annotated[Real, Field(gt=0.0, le=10_000_000.0)]] = Field(
+        default_factory=lambda: [50.0, 600.0], max_length=100
     )
     """Upper budget limits of every bracket but the last, USD, increasing."""
-    connects: list[ConnectCount] = Field(default_factory=lambda: [2, 4, 6])
+    connects: list[ConnectCount] = Field(default_factory=lambda: [2, 4, 6], max_length=101)
     """Connects in each bracket; one more entry than thresholds."""
-    multiplier: Annotated[int, Field(ge=1, le=100)] = 1
+    multiplier: Annotated[Integer, Field(ge=1, le=100)] = 1
     """Multiplies every bracket (2 turns the 2/4/6/8 rate card into 4/8/12/16)."""
 
     @model_validator(mode="after")
@@ -99,9 +141,9 @@ class Earning(_Rule):
     per_interview: ConnectCount = 0
     """Connects per client interview, hired or not (Upwork, late 2020: 10 each); see
     ``clients.interviews_per_post`` for who is interviewed."""
-    interview_cap_per_week: Annotated[int, Field(ge=0)] | None = None
+    interview_cap_per_week: ConnectCap | None = None
     """At most this many Connects a week from interviews (Upwork, late 2020: 50; None = no cap)."""
-    cap_per_month: Annotated[int, Field(ge=0)] | None = None
+    cap_per_month: ConnectCap | None = None
     """At most this many earned Connects a month (None = no cap)."""
 
 
@@ -110,9 +152,9 @@ class Eligibility(_Rule):
 
     require_verified: bool = False
     """Only verified freelancers receive grants and earnings."""
-    min_rating: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    min_rating: Share = 0.0
     """Good standing: rating at least this (new freelancers count as in good standing)."""
-    active_within_days: Annotated[float, Field(gt=0.0)] | None = None
+    active_within_days: Annotated[Real, Field(gt=0.0, le=36_500.0)] | None = None
     """Only freelancers who sent a proposal in this many days (None = no rule)."""
 
 
@@ -140,11 +182,11 @@ class Boosts(_Rule):
 
     enabled: bool = False
     """Freelancers may boost their proposals."""
-    slots: Annotated[int, Field(ge=1, le=20)] = 4
+    slots: Annotated[Integer, Field(ge=1, le=20)] = 4
     """Top slots of each post's proposal list (Upwork: 4)."""
-    min_bid_connects: Annotated[int, Field(ge=1, le=1_000)] = 1
+    min_bid_connects: Annotated[Integer, Field(ge=1, le=1_000)] = 1
     """Smallest boost bid, Connects (Upwork: 1)."""
-    max_bid_connects: Annotated[int, Field(ge=1, le=1_000)] = 50
+    max_bid_connects: Annotated[Integer, Field(ge=1, le=1_000)] = 50
     """Largest boost bid, Connects (an assumption: a ceiling on bidding wars)."""
 
     @model_validator(mode="after")
@@ -163,14 +205,14 @@ class CreditPolicy(_Rule):
     kind: str
     label: str = ""
     """Human-readable name for tables and charts (defaults to the arm name)."""
-    price_usd_per_connect: Annotated[float, Field(ge=0.0)] = 0.15
+    price_usd_per_connect: Annotated[Real, Field(ge=0.0, le=100.0)] = 0.15
     """Price of one Connect, USD."""
     regional_pricing: bool = False
     """Multiply the price by the freelancer's region's connect_price_multiplier."""
     purchase_allowed: bool = True
     """Freelancers may buy Connects."""
-    bundle_sizes: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: [10, 20, 40, 60, 80], min_length=1
+    bundle_sizes: list[Annotated[Integer, Field(ge=1, le=10_000)]] = Field(
+        default_factory=lambda: [10, 20, 40, 60, 80], min_length=1, max_length=100
     )
     """Connects are sold only in these bundle sizes."""
     proposal_cost: ProposalCost = Field(default_factory=BudgetCost)
@@ -182,21 +224,21 @@ class CreditPolicy(_Rule):
     daily_refill: ConnectCount = 0
     """Free Connects added each day, up to ``refill_cap`` in hand (a bid allowance that
     refills, as on Freelancer.com; 0 = none)."""
-    refill_cap: Annotated[int, Field(ge=0)] = 0
+    refill_cap: ConnectCap = 0
     """The daily refill stops once a freelancer holds this many free Connects."""
     first_proposal_free: bool = False
     """The first proposal sent to a post costs nothing (PeoplePerHour-style)."""
     readiness_test_grant: ConnectCount = 0
     """Extra one-time Connects for new accounts that pass a readiness test."""
-    readiness_pass_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    readiness_pass_share: Share = 0.5
     """Share of new accounts that pass the readiness test."""
-    rollover_cap: dict[str, Annotated[int, Field(ge=0)] | None] = Field(
+    rollover_cap: dict[str, ConnectCap | None] = Field(
         default_factory=lambda: {"basic": None, "plus": 140}
     )
     """At a new month, free Connects above this are lost (None = no cap), by membership."""
-    free_expiry_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    free_expiry_months: Annotated[Integer, Field(ge=1, le=120)] | None = None
     """Free Connects expire this many months after issue (1 = at month end; None = never)."""
-    purchased_expiry_months: Annotated[int, Field(ge=1, le=120)] | None = 12
+    purchased_expiry_months: Annotated[Integer, Field(ge=1, le=120)] | None = 12
     """Bought Connects expire this many months after purchase (None = never)."""
     earning: Earning = Earning()
     """Connects earned for activity."""

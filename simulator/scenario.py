@@ -9,11 +9,12 @@ Units are carried in field names (``_usd``, ``_days``, ``_per_month``).
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.policy import PolicySpec
+from simulator.policy import Integer, PolicySpec, Real
 
 SCHEMA_VERSION = 1
 """The scenario format this version of connectsim reads and writes."""
@@ -22,15 +23,64 @@ TierName = Literal["entry", "intermediate", "expert"]
 TIERS: tuple[TierName, ...] = ("entry", "intermediate", "expert")
 """Job tiers, in the order used by the engine's integer tier codes."""
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+# Every number is a Real or an Integer (a bool is refused; a float field still takes
+# an integer such as YAML's 30), finite (the models refuse NaN and infinities) and
+# bounded on both sides, so that a replication can run.
+Share = Annotated[Real, Field(ge=0.0, le=1.0)]
+"""A probability or share, in [0, 1]."""
+UsdPerHour = Annotated[Real, Field(gt=0.0, le=1_000.0)]
+"""An hourly rate, USD: at most $1,000 (above any freelance market's going rates)."""
+ScoreWeight = Annotated[Real, Field(ge=0.0, le=1_000.0)]
+"""A weight of the client's score (the weights are normalised: only ratios matter)."""
+PerMonth = Annotated[Real, Field(ge=0.0, le=100.0)]
+"""A mean count of activities a month."""
+
+MAX_DAYS = 36_500.0
+"""Longest warm-up or horizon, days (a century)."""
+MAX_SEED = 2**63 - 1
+"""Largest root seed: seeds are stored as signed 64-bit integers (Parquet, manifests)."""
+MAX_REPLICATIONS = 10_000
+"""Most replications per arm (and point) of one study: beyond it the manifest, which
+lists every file with its content hash, grows past what is read and written cheaply."""
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+"""A scenario or arm name: it names a directory (``reports/<name>``, ``replications/<arm>``)."""
+NAME_RULE = "letters, digits, '_', '-' and '.', not starting with '.', at most 100 characters"
+"""What :data:`NAME_PATTERN` allows, in words."""
+
+
+def check_name(name: str, what: str) -> str:
+    """Return ``name`` if it is a safe file name, else raise ``ValueError`` saying why.
+
+    Parameters
+    ----------
+    name
+        A scenario or arm name.
+    what
+        What the name is, for the message (``"the name"``, ``"arm name 'x'"``).
+
+    Returns
+    -------
+    str
+        ``name`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` holds anything but letters, digits, ``_``, ``-`` and ``.``,
+        starts with ``.`` or is longer than 100 characters (so that it cannot
+        name a path outside the results directory).
+    """
+    if NAME_PATTERN.fullmatch(name) is None:
+        raise ValueError(f"{what} is not a safe file name: use {NAME_RULE}")
+    return name
 
 
 class Frozen(BaseModel):
-    """Base of every scenario model: frozen, unknown fields forbidden."""
+    """Base of every scenario model: frozen, unknown fields forbidden, finite numbers only."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 def _check_shares(shares: dict[str, float], what: str) -> None:
@@ -44,11 +94,11 @@ class Region(Frozen):
 
     share: Share
     """Share of the freelancer population living in this region."""
-    monthly_income_usd: PositiveFloat
+    monthly_income_usd: Annotated[Real, Field(gt=0.0, le=1_000_000.0)]
     """Typical monthly income (the yardstick for cost burden), USD."""
-    typical_rate_usd_per_hour: PositiveFloat
+    typical_rate_usd_per_hour: UsdPerHour
     """Typical hourly rate asked by freelancers of this region, USD."""
-    connect_price_multiplier: PositiveFloat = 1.0
+    connect_price_multiplier: Annotated[Real, Field(gt=0.0, le=100.0)] = 1.0
     """Multiplier on the price of a Connect when a policy prices by region."""
     plus_share: Share = 0.1
     """Share of this region's freelancers on the paid (Plus) membership."""
@@ -57,7 +107,7 @@ class Region(Frozen):
 class Membership(Frozen):
     """A membership plan; its Connects grant and rollover cap belong to the policy."""
 
-    fee_usd_per_month: NonNegativeFloat = 0.0
+    fee_usd_per_month: Annotated[Real, Field(ge=0.0, le=1_000.0)] = 0.0
     """Monthly membership fee, USD."""
 
 
@@ -66,49 +116,49 @@ class Tier(Frozen):
 
     share: Share
     """Share of job posts in this tier."""
-    budget_median_usd: PositiveFloat
+    budget_median_usd: Annotated[Real, Field(gt=0.0, le=1_000_000.0)]
     """Median job budget, USD (lognormal)."""
-    budget_sigma: Annotated[float, Field(gt=0.0, le=3.0)] = 0.8
+    budget_sigma: Annotated[Real, Field(gt=0.0, le=3.0)] = 0.8
     """Log-scale standard deviation of the budget."""
-    client_rate_usd_per_hour: PositiveFloat
+    client_rate_usd_per_hour: UsdPerHour
     """Hourly rate the client has in mind; sets the job's hours from its budget."""
 
 
 class Population(Frozen):
     """Freelancers: how many, their traits, and how they enter and leave."""
 
-    freelancers: Annotated[int, Field(ge=1, le=2_000_000)] = 2_000
+    freelancers: Annotated[Integer, Field(ge=1, le=2_000_000)] = 2_000
     """Freelancers at the start of the run."""
-    categories: Annotated[int, Field(ge=1, le=1_000)] = 10
+    categories: Annotated[Integer, Field(ge=1, le=1_000)] = 10
     """Kinds of work; a freelancer bids only on jobs of its own category."""
     new_share: Share = 0.2
     """Share of the initial freelancers who are new (no completed job yet)."""
-    history_jobs_mean: Annotated[float, Field(ge=1.0)] = 12.0
+    history_jobs_mean: Annotated[Real, Field(ge=1.0, le=10_000.0)] = 12.0
     """Mean completed jobs of an established freelancer at the start (geometric, at
     least one)."""
-    skill_beta_a: PositiveFloat = 2.0
+    skill_beta_a: Annotated[Real, Field(gt=0.0, le=1_000.0)] = 2.0
     """Skill ~ Beta(a, b) in (0, 1)."""
-    skill_beta_b: PositiveFloat = 2.0
+    skill_beta_b: Annotated[Real, Field(gt=0.0, le=1_000.0)] = 2.0
     """Skill ~ Beta(a, b) in (0, 1)."""
-    rate_sigma: NonNegativeFloat = 0.3
+    rate_sigma: Annotated[Real, Field(ge=0.0, le=3.0)] = 0.3
     """Log-scale spread of asking rates around the regional typical rate."""
-    reservation_rate_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
+    reservation_rate_share: Annotated[Real, Field(gt=0.0, le=1.0)] = 0.6
     """Reservation (walk-away) hourly rate as a share of the asking rate."""
-    sessions_per_day_mean: PositiveFloat = 1.5
+    sessions_per_day_mean: Annotated[Real, Field(gt=0.0, le=100.0)] = 1.5
     """Mean browsing sessions a day (gamma-distributed across freelancers)."""
-    sessions_per_day_shape: PositiveFloat = 2.0
+    sessions_per_day_shape: Annotated[Real, Field(gt=0.0, le=1_000.0)] = 2.0
     """Gamma shape of the sessions rate across freelancers (smaller = more spread)."""
-    jobs_viewed_per_session: Annotated[int, Field(ge=1, le=200)] = 8
+    jobs_viewed_per_session: Annotated[Integer, Field(ge=1, le=200)] = 8
     """Newest unseen open jobs of its category a freelancer looks at per session."""
-    capacity_contracts: Annotated[int, Field(ge=1, le=50)] = 2
+    capacity_contracts: Annotated[Integer, Field(ge=1, le=50)] = 2
     """Concurrent contracts at most; a full freelancer does not bid."""
     platform_budget_share_of_income: Share = 0.08
     """Monthly budget for platform spend (Connects and fees), share of regional income."""
     verified_share: Share = 0.9
     """Share of freelancers with a verified identity."""
-    entrants_per_month_share: NonNegativeFloat = 0.02
+    entrants_per_month_share: Share = 0.02
     """New freelancers joining each month, as a share of the initial population."""
-    exit_after_losing_months: Annotated[int, Field(ge=1, le=120)] = 3
+    exit_after_losing_months: Annotated[Integer, Field(ge=1, le=120)] = 3
     """A freelancer leaves after this many consecutive months spending more than it earned."""
     churn_per_month: Share = 0.01
     """Probability a month that a freelancer leaves for reasons outside the model."""
@@ -117,9 +167,9 @@ class Population(Frozen):
 class JobStream(Frozen):
     """Clients' job posts: a Poisson stream with tiers, budgets and ghosts."""
 
-    jobs_per_day: PositiveFloat = 150.0
+    jobs_per_day: Annotated[Real, Field(gt=0.0, le=100_000.0)] = 150.0
     """Mean job posts a day."""
-    weekly_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    weekly_amplitude: Annotated[Real, Field(ge=0.0, lt=1.0)] = 0.0
     """Relative amplitude of a 7-day sinusoidal cycle in the posting rate (0 = none)."""
     tiers: dict[TierName, Tier] = Field(
         default_factory=lambda: {  # type: ignore[arg-type]
@@ -135,9 +185,11 @@ class JobStream(Frozen):
     """Share of posts that never hire (vague or unrealistic posts)."""
     ghost_removed_share: Share = 0.3
     """Share of ghost posts removed by moderation (the rest expire)."""
-    decision_days_mean: PositiveFloat = 3.0
-    """Mean days from posting to the client's decision (exponential)."""
-    open_days_max: PositiveFloat = 30.0
+    decision_days_mean: Annotated[Real, Field(gt=0.0, le=1_000_000.0)] = 3.0
+    """Mean days from posting to the client's decision (exponential). A decision never
+    comes later than ``open_days_max``, so a mean far beyond it (up to the bound, 1e6)
+    means every post is decided when it closes."""
+    open_days_max: Annotated[Real, Field(gt=0.0, le=365.0)] = 30.0
     """A post never stays open longer than this, days."""
 
     @field_validator("tiers")
@@ -153,36 +205,40 @@ class JobStream(Frozen):
 class Clients(Frozen):
     """How clients review proposals and hire."""
 
-    max_reviewed: Annotated[int, Field(ge=1, le=1_000)] = 20
+    max_reviewed: Annotated[Integer, Field(ge=1, le=1_000)] = 20
     """K: the client reviews at most this many proposals, in arrival order."""
     close_when_reviewed_full: bool = False
     """Close the post as soon as K proposals have arrived instead of at the decision time."""
-    applicant_cap: Annotated[int, Field(ge=1)] | None = None
+    applicant_cap: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
     """Stop accepting proposals once a post has this many (None = no cap)."""
     applicant_cap_share: Share = 1.0
     """Share of posts the applicant cap applies to: 1 caps every post; below 1 each post
     is capped or not at random (a draw from its key), so that capped and uncapped posts
     share one market, as in Horton & Vasserman's field experiment, which randomized the
     cap across job openings. Ignored without ``applicant_cap``."""
-    screening_cost_per_review: NonNegativeFloat = 0.0
+    screening_cost_per_review: Annotated[Real, Field(ge=0.0, le=100.0)] = 0.0
     """Cost to the client of reviewing one proposal, in score units, subtracted in
     ``client_surplus_per_post`` (welfare net of screening, as in Arnosti, Johari &
     Kanoria 2021). It changes no decision: clients review the same K proposals.
     Default 0: an assumption (no source gives a screening cost in score units)."""
-    weight_quality: NonNegativeFloat = 1.0
+    weight_quality: ScoreWeight = 1.0
     """Weight of proposal quality (skill x effort) in the client's score (weights are
     normalised to sum to one)."""
-    weight_rating: NonNegativeFloat = 0.6
+    weight_rating: ScoreWeight = 0.6
     """Weight of the freelancer's rating in the score."""
-    weight_price: NonNegativeFloat = 0.6
+    weight_price: ScoreWeight = 0.6
     """Weight of price fit (cheaper relative to budget is better) in the score."""
     new_freelancer_rating: Share = 0.5
     """Rating a client assumes for a freelancer with no reviews."""
-    noise_sd: NonNegativeFloat = 0.25
+    noise_sd: Annotated[Real, Field(ge=0.0, le=10.0)] = 0.25
     """Standard deviation of the client's idiosyncratic taste in the score."""
-    reservation_score: float = 0.55
-    """The client hires only a proposal scoring at least this."""
-    interviews_per_post: Annotated[int, Field(ge=0, le=1_000)] = 3
+    reservation_score: Annotated[Real, Field(ge=-1e9, le=1e9)] = 0.55
+    """The client hires only a proposal scoring at least this. A score is a weighted mean
+    in [0, 1] plus ``noise_sd`` times a standard normal (at most about 8.2 in size), so
+    a reservation below -9 x ``noise_sd`` lets every proposal through (the textbook
+    check uses -1e9) and one above 1 + 9 x ``noise_sd`` lets none through; the bounds,
+    +-1e9, only keep the value finite."""
+    interviews_per_post: Annotated[Integer, Field(ge=0, le=1_000)] = 3
     """A client interviews its best reviewed proposals scoring at least the reservation
     score, at most this many (an assumption; policies may pay Connects per interview)."""
     recall: bool = True
@@ -194,9 +250,9 @@ class Clients(Frozen):
 class Contracts(Frozen):
     """Work, payment and reviews."""
 
-    hours_per_day: Annotated[float, Field(gt=0.0, le=24.0)] = 4.0
+    hours_per_day: Annotated[Real, Field(gt=0.0, le=24.0)] = 4.0
     """Hours a day a freelancer works on one contract."""
-    service_fee_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.10
+    service_fee_share: Annotated[Real, Field(ge=0.0, lt=1.0)] = 0.10
     """Platform's service fee, share of the contract's value."""
     five_star_base: Share = 0.5
     """Probability of a five-star review for skill 0."""
@@ -207,25 +263,25 @@ class Contracts(Frozen):
 class Behaviour(Frozen):
     """The boundedly rational rules freelancers follow (every rule a parameter)."""
 
-    proposal_hours: PositiveFloat = 0.25
+    proposal_hours: Annotated[Real, Field(gt=0.0, le=24.0)] = 0.25
     """Hours a careful proposal takes."""
-    weekly_proposal_hours: PositiveFloat = 4.0
+    weekly_proposal_hours: Annotated[Real, Field(gt=0.0, le=168.0)] = 4.0
     """Hours a week a freelancer will spend writing proposals; beyond it, quality falls."""
-    min_effort: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    min_effort: Annotated[Real, Field(gt=0.0, le=1.0)] = 0.2
     """Floor on the effort factor of a rushed proposal."""
-    expected_final_proposals_multiplier: Annotated[float, Field(ge=1.0)] = 1.5
+    expected_final_proposals_multiplier: Annotated[Real, Field(ge=1.0, le=100.0)] = 1.5
     """How many times the visible proposal count a freelancer expects by the decision."""
     believed_hire_rate: Share = 0.7
     """Probability, as freelancers believe, that a post hires anyone at all."""
-    pacing_value_usd_per_connect: NonNegativeFloat = 0.5
+    pacing_value_usd_per_connect: Annotated[Real, Field(ge=0.0, le=100.0)] = 0.5
     """Shadow price of a free Connect when the allowance is about to run out, USD."""
-    pacing_connects_per_day: PositiveFloat = 1.0
+    pacing_connects_per_day: Annotated[Real, Field(gt=0.0, le=1_000.0)] = 1.0
     """Connects a day a freelancer plans to use when pacing a free allowance."""
     membership_choice: Literal["drawn", "choose"] = "drawn"
     """'drawn': membership by regional shares; 'choose': upgrade when the gain beats the fee."""
-    courses_per_month: NonNegativeFloat = 0.2
+    courses_per_month: PerMonth = 0.2
     """Mean courses a freelancer completes a month (earns Connects if the policy pays)."""
-    community_posts_per_month: NonNegativeFloat = 0.3
+    community_posts_per_month: PerMonth = 0.3
     """Mean community contributions a month (earns Connects if the policy pays)."""
 
 
@@ -244,7 +300,7 @@ class Textbook(Frozen):
     multiple-applications models (see docs/validation.md).
     """
 
-    applications_per_freelancer: Annotated[int, Field(ge=1, le=1_000)] = 1
+    applications_per_freelancer: Annotated[Integer, Field(ge=1, le=1_000)] = 1
     """a: distinct posts each freelancer applies to in every round."""
 
 
@@ -294,16 +350,17 @@ class World(Frozen):
 class RunSettings(Frozen):
     """Length of a run and the study defaults."""
 
-    warmup_days: NonNegativeFloat = 60.0
+    warmup_days: Annotated[Real, Field(ge=0.0, le=MAX_DAYS)] = 60.0
     """Days simulated before anything is recorded."""
-    horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)] = 180.0
+    horizon_days: Annotated[Real, Field(gt=0.0, le=MAX_DAYS)] = 180.0
     """Days recorded after the warm-up."""
-    wave_days: Annotated[float, Field(gt=0.0, le=1.0)] = 0.125
+    wave_days: Annotated[Real, Field(ge=0.01, le=1.0)] = 0.125
     """Length of a browsing wave, days: the time step of posting, closing, hiring and
-    contract ends (bidding within a wave is in exact session order)."""
-    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    contract ends (bidding within a wave is in exact session order); a whole number of
+    waves a day, at most 100."""
+    replications: Annotated[Integer, Field(ge=1, le=MAX_REPLICATIONS)] = 10
     """Default number of replications."""
-    seed: Annotated[int, Field(ge=0)] = 20_190_501
+    seed: Annotated[Integer, Field(ge=0, le=MAX_SEED)] = 20_190_501
     """Default root seed of the study's SeedSequence."""
 
     @model_validator(mode="after")
@@ -319,27 +376,40 @@ class Scenario(Frozen):
 
     schema_version: Literal[1] = 1
     """Version of this file format."""
-    name: Annotated[str, Field(min_length=1)]
-    """Short name of the scenario."""
+    name: str
+    """Short name of the scenario; it names the results directory ``reports/<name>``, so
+    it holds letters, digits, '_', '-' and '.' only, and does not start with '.'."""
     description: str = ""
     """What the scenario asks, and where its figures come from."""
     world: World
     """The world every arm runs in."""
     arms: dict[str, PolicySpec]
-    """The credit policies compared, keyed by arm name."""
+    """The credit policies compared, keyed by arm name (a directory name of the results:
+    letters, digits, '_', '-' and '.', not starting with '.')."""
     baseline: str
     """Name of the arm that differences are taken against."""
     run: RunSettings = RunSettings()
     """Length of each run and the study defaults."""
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        return check_name(name, "the name")
+
+    @field_validator("arms")
+    @classmethod
+    def _safe_arm_names(cls, arms: dict[str, PolicySpec]) -> dict[str, PolicySpec]:
+        for arm in arms:
+            check_name(arm, f"arm name {arm if len(arm) <= 40 else arm[:40] + '...'!r}")
+        return arms
 
     @model_validator(mode="after")
     def _baseline_is_an_arm(self) -> Scenario:
         if not self.arms:
             raise ValueError("arms must define at least one policy")
         if self.baseline not in self.arms:
-            raise ValueError(
-                f"baseline {self.baseline!r} is not an arm (arms: {', '.join(self.arms)})"
-            )
+            shown = self.baseline if len(self.baseline) <= 40 else self.baseline[:40] + "..."
+            raise ValueError(f"baseline {shown!r} is not an arm (arms: {', '.join(self.arms)})")
         for arm_name, spec in self.arms.items():
             spec.check_against(arm_name, set(self.world.memberships), set(self.world.regions))
         return self
