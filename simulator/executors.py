@@ -17,14 +17,28 @@ Three executors are provided:
 Dask is an optional dependency (``pip install 'connectsim[dask]'``): it is
 imported only when a :class:`DaskExecutor` is made, so ``import simulator``
 never needs it.
+
+Worker processes do not outlive the process that started them, even when it
+is killed with ``kill -9`` and has no chance to stop them: the workers of a
+:class:`LocalPoolExecutor` watch their parent (:func:`_exit_with_parent`), and
+those of a local Dask cluster are stopped by Dask itself, each holding a pipe
+to the parent whose closing makes it exit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import ipaddress
+import logging
+import math
 import multiprocessing
 import os
+import re
+import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -40,6 +54,19 @@ R = TypeVar("R")
 EXECUTOR_NAMES = ("in-process", "processes", "dask-local")
 """The executors :func:`resolve_executor` accepts by name (besides a scheduler address)."""
 
+DEFAULT_CONNECT_TIMEOUT_S = 30.0
+"""Seconds to wait for a Dask scheduler before giving up on it."""
+
+CONNECT_TIMEOUT_VARIABLE = "CONNECTSIM_CONNECT_TIMEOUT"
+"""The environment variable that sets the CLI's wait for a scheduler, in seconds
+(default :data:`DEFAULT_CONNECT_TIMEOUT_S`); the tests shorten it."""
+
+PARENT_POLL_S = 0.5
+"""How often a pool worker checks that the process that started it is alive."""
+
+_CLOSE_TIMEOUT_S = 2.0
+"""Seconds given to a Dask client that failed to connect to close itself."""
+
 
 def default_workers() -> int:
     """The number of cores this process may use."""
@@ -47,6 +74,156 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def check_workers(workers: object, name: str = "workers") -> int:
+    """Return ``workers`` if it is a whole number of at least 1, else raise.
+
+    Parameters
+    ----------
+    workers
+        The number of worker processes asked for.
+    name
+        The argument's name, for the message.
+
+    Returns
+    -------
+    int
+        ``workers``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        For 0, a negative number, a bool (``True`` is an ``int`` to Python but
+        never meant as "one worker") or anything not an ``int``.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1 (got {workers!r})")
+    return workers
+
+
+_HOST_PORT = re.compile(
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*)(?::(?P<port>\d+))?"
+)
+
+
+def check_scheduler_address(address: str) -> str:
+    """Return ``address`` if it reads ``tcp://HOST:PORT`` or ``tls://HOST:PORT``, else raise.
+
+    Only the syntax is checked, so that a typo is reported at once rather
+    than after waiting for a scheduler that cannot exist.
+
+    Parameters
+    ----------
+    address
+        A Dask scheduler's address, e.g. ``"tcp://10.0.0.5:8786"``; HOST is
+        a name, an IPv4 address or an IPv6 address in brackets, PORT 1-65535.
+
+    Returns
+    -------
+    str
+        ``address``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        Naming what is wrong: the scheme, the host or the port.
+    """
+    expected = "expected tcp://HOST:PORT or tls://HOST:PORT"
+    scheme, separator, rest = address.partition("://")
+    if not separator:
+        raise ValueError(f"{address!r} is not a Dask scheduler address: {expected}")
+    if scheme not in ("tcp", "tls"):
+        raise ValueError(
+            f"{address!r} is not a Dask scheduler address: the scheme {scheme + '://'!r} "
+            f"is not tcp:// or tls:// ({expected})"
+        )
+    match = _HOST_PORT.fullmatch(rest)
+    if match is None:
+        raise ValueError(f"{address!r} is not a Dask scheduler address: no valid HOST ({expected})")
+    host, port = match["host"], match["port"]
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise ValueError(
+                f"{address!r} is not a Dask scheduler address: {host} is not an IPv6 address"
+            ) from None
+    if port is None:
+        raise ValueError(f"{address!r} is not a Dask scheduler address: no PORT ({expected})")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(
+            f"{address!r} is not a Dask scheduler address: port {int(port)} is not in 1-65535"
+        )
+    return address
+
+
+def connect_timeout_from_environment() -> float:
+    """The seconds the CLI waits for a Dask scheduler: ``$CONNECTSIM_CONNECT_TIMEOUT``, else 30.
+
+    Returns
+    -------
+    float
+        The value of :data:`CONNECT_TIMEOUT_VARIABLE` when it is set and not
+        blank, else :data:`DEFAULT_CONNECT_TIMEOUT_S`.
+
+    Raises
+    ------
+    ExecutorError
+        When the variable is set to anything but a positive, finite number.
+    """
+    text = os.environ.get(CONNECT_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_CONNECT_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ExecutorError(
+            f"{CONNECT_TIMEOUT_VARIABLE} must be a positive number of seconds (got {text!r})"
+        )
+    return seconds
+
+
+def _exit_with_parent(parent: int, interval: float = PARENT_POLL_S) -> None:
+    """Make this pool worker exit within ``interval`` seconds of its parent's death.
+
+    The initializer of :class:`LocalPoolExecutor`'s workers. A parent killed
+    with ``kill -9`` cannot shut its pool down, and an orphaned worker would
+    wait for work forever, holding its memory (some 300 MB of engine); once
+    the workers are gone, multiprocessing's resource tracker sees its pipe
+    close and exits too.
+
+    Parameters
+    ----------
+    parent
+        The pid of the process that started the pool.
+    interval
+        Seconds between two checks.
+
+    Notes
+    -----
+    An orphan is adopted by another process (init, or a subreaper), so its
+    parent pid changes: a daemon thread polls :func:`os.getppid`, which is
+    cheap and works on every POSIX system. Linux's ``PR_SET_PDEATHSIG`` would
+    be immediate but is unfit here: it fires when the *thread* that spawned
+    the worker ends, and ProcessPoolExecutor spawns workers from whichever
+    thread first submits work (or from its manager thread), so a pool filled
+    from a short-lived thread would have its workers killed under it (tried:
+    the pool breaks). On Windows a parent's death does not change the parent
+    pid, so there the watch does nothing.
+    """
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                # at once, without cleanup: no one is left to want the results,
+                # and a normal exit could wait on queues fed by the dead parent
+                os._exit(1)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="connectsim-parent-watch", daemon=True).start()
 
 
 class Executor(ABC):
@@ -103,6 +280,15 @@ class Executor(ABC):
         not when the generator is garbage-collected.
         """
 
+    def concurrent_here(self) -> int:
+        """How many calls run at once on this machine, each in a process of its own.
+
+        What a study multiplies one replication's memory by before it starts:
+        1 in this process or on a remote cluster (whose workers each check
+        their own replication), the number of workers of a local pool or cluster.
+        """
+        return 1
+
     # optional hooks, not abstract: most executors hold nothing open between calls
     def open(self) -> None:  # noqa: B027
         """Acquire what the executor keeps open while entered (nothing by default)."""
@@ -155,13 +341,15 @@ class LocalPoolExecutor(Executor):
     """
 
     def __init__(self, workers: int) -> None:
-        if workers < 1:
-            raise ValueError(f"a process pool needs at least 1 worker (got {workers})")
-        self.workers = workers
+        self.workers = check_workers(workers)
 
     def describe(self) -> str:
         """``"process-pool(N)"``."""
         return f"process-pool({self.workers})"
+
+    def concurrent_here(self) -> int:
+        """The pool's workers."""
+        return self.workers
 
     def map_unordered(
         self, function: Callable[..., R], arguments: Sequence[tuple[Any, ...]]
@@ -173,7 +361,11 @@ class LocalPoolExecutor(Executor):
         # with threads) can deadlock on locks held by threads that were not copied
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(arguments)), mp_context=context
+            max_workers=min(self.workers, len(arguments)),
+            mp_context=context,
+            # so that the workers exit if this process is killed and cannot stop them
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
         )
         try:
             pending: set[Future[R]] = {pool.submit(function, *args) for args in arguments}
@@ -199,43 +391,209 @@ def _require_distributed() -> None:
         ) from None
 
 
+@functools.cache
+def _recording_client() -> type[Client]:
+    """A ``distributed.Client`` that hands itself over before it connects.
+
+    ``Client(address)`` connects in its constructor, so when connecting
+    raises or hangs, the caller never gets the half-made client; yet that
+    client holds an event-loop thread and, if nothing closes it while its
+    loop runs, its finalizer tries again at interpreter exit, waits twice the
+    timeout for a loop that no longer runs and prints a traceback. Handed
+    over first, it can be closed at once.
+    """
+    from distributed import Client
+
+    class RecordingClient(Client):
+        def __init__(self, *args: Any, record: Callable[[Client], None], **kwargs: Any) -> None:
+            record(self)
+            # untyped in distributed; untyped_calls_exclude does not reach super()
+            super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+    return RecordingClient
+
+
+def _discard(client: Client) -> None:
+    """Close a client that failed to connect, so that nothing of it outlives the error."""
+    # whatever fails here, the error to report is the connect's
+    with contextlib.suppress(Exception):
+        client.close(timeout=_CLOSE_TIMEOUT_S)
+    # even if closing failed: a client marked closed has a finalizer that does nothing
+    client.status = "closed"
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """``exc``'s message on one line of at most ``limit`` characters, named by its type."""
+    text = " ".join(str(exc).split())
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    # an OSError's message says what happened ("Timed out trying to connect ...");
+    # other types carry meaning of their own ("ValueError: ..." from garbage)
+    if isinstance(exc, OSError) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+_NOISY_LOGGERS = ("distributed", "tornado")
+"""Dask's loggers and those of tornado, whose event loop Dask runs on."""
+
+
+@contextlib.contextmanager
+def _dask_logs_silenced() -> Iterator[None]:
+    """Silence the loggers of :data:`_NOISY_LOGGERS` (and their children) inside the block.
+
+    A connect that fails makes Dask log on its own, e.g. "Failed to
+    deserialize" and a traceback for an answer that is not Dask's, printed
+    beside the one-line error that says the same. Levels are global, so for
+    those seconds the other Dask clients of this process are silenced too.
+    """
+    prefixes = tuple(f"{name}." for name in _NOISY_LOGGERS)
+    # Logger objects only: the dict also holds placeholders for names never used
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS] + [
+        logger
+        for name, logger in list(logging.Logger.manager.loggerDict.items())
+        if name.startswith(prefixes) and isinstance(logger, logging.Logger)
+    ]
+    # a child's own level (distributed.client has one) would override its parent's
+    saved = [(logger, logger.level) for logger in loggers]
+    for logger, _ in saved:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
+
+
+def _connect_to_scheduler(address: str, timeout: float) -> Client:
+    """Connect a client to the scheduler at ``address`` within ``timeout`` seconds, or raise.
+
+    Parameters
+    ----------
+    address
+        A scheduler's address, already checked by :func:`check_scheduler_address`.
+    timeout
+        Seconds for the whole handshake, enforced here: Dask's own timeout
+        covers each step but not all of them (it waited forever for a server
+        that accepts connections and never answers).
+
+    Returns
+    -------
+    distributed.Client
+        A connected client, not the default one.
+
+    Raises
+    ------
+    ExecutorError
+        In one line, for any exception while connecting (a refused or timed
+        out connection, an answer that is not Dask's) and when the
+        handshake does not finish within ``timeout``.
+    """
+    made: list[Client] = []
+    outcome: list[Client | BaseException] = []
+    lock = threading.Lock()
+    abandoned = False
+
+    def attempt() -> None:
+        try:
+            client = _recording_client()(
+                address, timeout=timeout, set_as_default=False, record=made.append
+            )
+        except BaseException as exc:  # handed to the waiting thread, which decides
+            outcome.append(exc)
+        else:
+            outcome.append(client)
+        with lock:
+            late = abandoned
+        if late:  # given up on meanwhile: what was made is no one's to close but this thread's
+            for client in made:
+                _discard(client)
+
+    # a daemon thread, waited for with a deadline: the connect cannot then
+    # hold up this thread beyond the timeout, nor the interpreter's exit
+    thread = threading.Thread(target=attempt, name="connectsim-dask-connect", daemon=True)
+    with _dask_logs_silenced():
+        thread.start()
+        try:
+            thread.join(timeout)
+        finally:  # also on Ctrl-C while waiting
+            with lock:
+                abandoned = thread.is_alive()
+            if abandoned:
+                for client in made:
+                    _discard(client)
+                # closing stopped the client's loop, which ends the attempt:
+                # let it end while Dask's logs are still silenced
+                thread.join(_CLOSE_TIMEOUT_S)
+        result = None if abandoned else outcome[0]
+        if isinstance(result, Exception):
+            for client in made:
+                _discard(client)
+    if result is None:
+        # refused connections are retried until then, so this covers "nothing listens" too
+        failure = f"no Dask scheduler answered within {timeout:g} s"
+    elif not isinstance(result, BaseException):
+        return result
+    elif not isinstance(result, Exception):  # KeyboardInterrupt, SystemExit: not ours to hide
+        raise result
+    else:
+        failure = _one_line(result)
+    # without a cause: the traceback of the original exception holds the
+    # half-made client and the connect's frames, and the message says it all
+    # (--debug shows where this was raised)
+    raise ExecutorError(f"cannot use the Dask scheduler at {address}: {failure}")
+
+
 class DaskExecutor(Executor):
     """Runs the calls on a Dask cluster: an existing one, or a local one started for them.
 
     Parameters
     ----------
     address
-        The scheduler of an existing cluster, e.g. ``"tcp://10.0.0.5:8786"``.
-        Its workers must have the same version of connectsim installed.
-        ``None`` starts a ``LocalCluster`` of ``local_workers`` processes.
+        The scheduler of an existing cluster, ``tcp://HOST:PORT`` or
+        ``tls://HOST:PORT``, e.g. ``"tcp://10.0.0.5:8786"``. Its workers must
+        have the same version of connectsim installed. ``None`` starts a
+        ``LocalCluster`` of ``local_workers`` processes.
     local_workers
         Worker processes of the local cluster (one thread each); default all
         cores. Only without ``address``.
     connect_timeout
-        Seconds to wait for the scheduler at ``address``.
+        Seconds to wait for the scheduler at ``address``, all told: a
+        scheduler that does not finish its handshake within them is given up.
 
     Raises
     ------
+    ValueError
+        For both ``address`` and ``local_workers``, an ``address`` that is not
+        ``tcp://HOST:PORT`` or ``tls://HOST:PORT``, ``local_workers`` below 1,
+        or a ``connect_timeout`` that is not a positive number.
     ExecutorError
         When dask[distributed] is not installed (raised here, before a study
         writes anything), or, when the executor is used, when the scheduler
-        cannot be reached.
+        cannot be reached or does not answer as one.
     """
 
     def __init__(
         self,
         address: str | None = None,
         local_workers: int | None = None,
-        connect_timeout: float = 30.0,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
     ) -> None:
         if address is not None and local_workers is not None:
             raise ValueError("give a scheduler address or a number of local workers, not both")
-        if local_workers is not None and local_workers < 1:
-            raise ValueError(f"a local Dask cluster needs at least 1 worker (got {local_workers})")
+        # checked before dask is imported: a typo is reported at once, not after a wait
+        if address is not None:
+            check_scheduler_address(address)
+        if local_workers is not None:
+            check_workers(local_workers, "local_workers")
+        if not (isinstance(connect_timeout, int | float) and 0 < connect_timeout < math.inf):
+            raise ValueError(
+                f"connect_timeout must be a positive number of seconds (got {connect_timeout!r})"
+            )
         _require_distributed()
         self.address = address
         self.local_workers = (local_workers or default_workers()) if address is None else None
-        self.connect_timeout = connect_timeout
+        self.connect_timeout = float(connect_timeout)
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
 
@@ -244,6 +602,10 @@ class DaskExecutor(Executor):
         if self.address is not None:
             return f"dask({self.address})"
         return f"dask-local({self.local_workers})"
+
+    def concurrent_here(self) -> int:
+        """A local cluster's workers; 1 for a remote scheduler's (each checks its own)."""
+        return self.local_workers or 1
 
     def open(self) -> None:
         """Connect to the scheduler, or start the local cluster and connect to it.
@@ -269,37 +631,29 @@ class DaskExecutor(Executor):
     def _connect(self) -> Client:
         if self._client is not None:
             return self._client
+        if self.address is not None:
+            self._client = _connect_to_scheduler(self.address, self.connect_timeout)
+            return self._client
         from distributed import Client, LocalCluster
 
-        if self.address is None:
-            # one thread per process: a replication holds the GIL throughout
-            # (SimPy, Python code, and compiled kernels not built nogil), so
-            # threads would queue behind each other; no dashboard, so no port
-            # to collide on
-            self._cluster = LocalCluster(
-                n_workers=self.local_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            try:
-                # not the default client: a notebook's own Dask work stays its own
-                self._client = Client(self._cluster, set_as_default=False)
-            except BaseException:
-                self.close()
-                raise
-            return self._client
+        # one thread per process: a replication holds the GIL throughout
+        # (SimPy, Python code, and compiled kernels not built nogil), so
+        # threads would queue behind each other; no dashboard, so no port
+        # to collide on. Its worker processes need no watch of ours: Dask
+        # gives each a pipe to this process and exits it when the pipe closes
+        self._cluster = LocalCluster(
+            n_workers=self.local_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
         try:
-            client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
-        except (OSError, ValueError) as exc:  # unreachable, or not an address
-            failure = str(exc)
-        else:
-            self._client = client
-            return client
-        # raised outside the except block and without a cause: the original
-        # traceback holds the half-made Client, whose finalizer at interpreter
-        # exit would print a traceback of its own after the one-line error
-        raise ExecutorError(f"cannot use the Dask scheduler at {self.address}: {failure}")
+            # not the default client: a notebook's own Dask work stays its own
+            self._client = Client(self._cluster, set_as_default=False)
+        except BaseException:
+            self.close()
+            raise
+        return self._client
 
     def map_unordered(
         self, function: Callable[..., R], arguments: Sequence[tuple[Any, ...]]
@@ -348,8 +702,9 @@ def resolve_executor(executor: Executor | str | None, workers: int | None = None
         pool of ``workers`` processes.
     workers
         Processes for ``"processes"`` and ``"dask-local"`` (default: all
-        cores) and for ``None``. It must not ask for more than one worker
-        with an executor that does not use it.
+        cores) and for ``None``: a whole number of at least 1, used as
+        given (the CLI caps it at the cores, this does not). It must not ask
+        for more than one worker with an executor that does not use it.
 
     Returns
     -------
@@ -358,11 +713,16 @@ def resolve_executor(executor: Executor | str | None, workers: int | None = None
     Raises
     ------
     ValueError
-        For an unknown name, or ``workers`` above 1 with an executor that
+        For an unknown name, a malformed scheduler address, ``workers``
+        below 1 or not an ``int`` (``0`` is not "all cores": leave it
+        ``None`` for that), or ``workers`` above 1 with an executor that
         does not use it.
     ExecutorError
         For a Dask executor when dask[distributed] is not installed.
     """
+    # 0 or -1 would otherwise run in this process, or on all cores, unasked
+    if workers is not None:
+        check_workers(workers)
     if executor is None:
         if workers is not None and workers > 1:
             return LocalPoolExecutor(workers)
