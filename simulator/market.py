@@ -33,6 +33,7 @@ from simulator.jobs import JobBoard, ProposalLog
 from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
 from simulator.metrics import MetricsRecorder, ReplicationResult
 from simulator.population import Population
+from simulator.resources import check_replication_memory
 from simulator.rng import replication_seed, spawn_streams
 from simulator.scenario import Scenario
 
@@ -76,6 +77,9 @@ class Market:
         root_seed: int | None = None,
         keep_log: bool = False,
     ) -> None:
+        # before anything is allocated: a scenario too large for this machine is refused
+        # in one line rather than failing in NumPy (or being killed) part-way through
+        check_replication_memory(scenario)
         if arm not in scenario.arms:
             raise KeyError(f"arm {arm!r} is not in scenario {scenario.name!r}")
         self.scenario = scenario
