@@ -32,6 +32,7 @@ from simulator.errors import ConnectsimError, ScenarioError
 from simulator.loading import load_scenario
 from simulator.metrics import HEADLINE_METRICS
 from simulator.results import write_text_atomic
+from simulator.scenario import MAX_REPLICATIONS, MAX_SEED
 
 if TYPE_CHECKING:
     from simulator.executors import Executor
@@ -52,14 +53,20 @@ SetOption = Annotated[
 ]
 SeedOption = Annotated[
     int | None,
-    typer.Option("--seed", min=0, help="Root seed (the same for every arm, point and sample)."),
+    typer.Option(
+        "--seed",
+        min=0,
+        max=MAX_SEED,
+        help="Root seed (the same for every arm, point and sample), below 2**63.",
+    ),
 ]
 WorkersOption = Annotated[
     int | None,
     typer.Option(
         "--workers",
         min=1,
-        help="Processes, or local Dask workers with --dask-local (default: all cores).",
+        help="Processes, or local Dask workers with --dask-local (default: all cores; "
+        "more than the cores this process may use gets the cores).",
     ),
 ]
 SchedulerOption = Annotated[
@@ -67,7 +74,8 @@ SchedulerOption = Annotated[
     typer.Option(
         "--scheduler",
         metavar="tcp://HOST:PORT",
-        help="Send the work to the workers of an existing Dask cluster.",
+        help="Send the work to the workers of an existing Dask cluster (tcp:// or tls://; "
+        "given up after 30 s without an answer).",
     ),
 ]
 DaskLocalOption = Annotated[
@@ -106,7 +114,7 @@ def _summary_table(study: Study) -> Table:
     # the metric column may wrap: names in words read at any terminal width
     table.add_column("metric", overflow="fold")
     for arm in study.arms:
-        table.add_column(study.label(arm), justify="right")
+        table.add_column(escape(study.label(arm)), justify="right")
         if arm != study.baseline:
             table.add_column(f"{arm} - {study.baseline}", justify="right")
             table.add_column("variance\nreduction", justify="right")
@@ -145,6 +153,7 @@ def _print_reused(reused: int, total: int, unit: str, target: Path) -> None:
     if reused:
         _out().print(
             f"reused {reused} finished {unit}{'s' if reused > 1 else ''} of {total} from {target}",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )
@@ -152,26 +161,50 @@ def _print_reused(reused: int, total: int, unit: str, target: Path) -> None:
 
 def _usage_error(text: str) -> NoReturn:
     """Refuse contradictory or impossible options: one red line, exit code 2."""
-    _err().print(f"[red]error:[/] {text}", highlight=False, soft_wrap=True)
+    _err().print(f"[red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
 def _check_executor_options(scheduler: str | None, dask_local: bool, workers: int | None) -> None:
-    """Refuse --scheduler with --dask-local or --workers: the cluster's workers do the work."""
+    """Refuse --scheduler with --dask-local or --workers (the cluster's workers do the
+    work), and a --scheduler that is not tcp://HOST:PORT or tls://HOST:PORT."""
     if scheduler is not None and (dask_local or workers is not None):
         other = "--dask-local" if dask_local else "--workers"
         _usage_error(
             f"--scheduler and {other} exclude each other: with --scheduler "
             "the workers of the existing cluster do the work"
         )
+    if scheduler is not None:
+        from simulator.executors import check_scheduler_address  # no engine, no dask
+
+        # a typo is refused now, not after waiting for a scheduler that cannot exist
+        try:
+            check_scheduler_address(scheduler)
+        except ValueError as exc:
+            _usage_error(f"--scheduler: {exc}")
 
 
 def _executor(scheduler: str | None, dask_local: bool, workers: int) -> Executor:
-    """The executor the options ask for: a Dask cluster, or local processes."""
-    from simulator.executors import DaskExecutor, resolve_executor
+    """The executor the options ask for: a Dask cluster, or local processes.
+
+    Local worker counts are capped at the cores this process may use: more
+    processes would only queue for the cores, each holding its own copy of
+    the engine in memory. The plan line every command prints names the
+    executor with the count it got, e.g. ``process-pool(2)``. The wait for a
+    scheduler is :data:`~simulator.executors.DEFAULT_CONNECT_TIMEOUT_S`
+    (30 s), or ``$CONNECTSIM_CONNECT_TIMEOUT`` seconds when that is set (the
+    tests shorten it).
+    """
+    from simulator.executors import (
+        DaskExecutor,
+        connect_timeout_from_environment,
+        default_workers,
+        resolve_executor,
+    )
 
     if scheduler is not None:
-        return DaskExecutor(address=scheduler)
+        return DaskExecutor(address=scheduler, connect_timeout=connect_timeout_from_environment())
+    workers = min(workers, default_workers())
     if dask_local:
         return DaskExecutor(local_workers=workers)
     return resolve_executor(None, workers)
@@ -220,7 +253,10 @@ def _headless_charts() -> None:
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     replications: Annotated[
-        int | None, typer.Option("--replications", "-n", min=1, help="Replications per arm.")
+        int | None,
+        typer.Option(
+            "--replications", "-n", min=1, max=MAX_REPLICATIONS, help="Replications per arm."
+        ),
     ] = None,
     seed: SeedOption = None,
     overrides: SetOption = None,
@@ -252,14 +288,15 @@ def run(
         typer.Option(
             "--max-replications",
             min=2,
+            max=MAX_REPLICATIONS,
             help="With --precision: the most replications per arm (default 200).",
         ),
     ] = None,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
     # a contradiction in the options is refused before anything is loaded or written
-    if precision is not None and not precision > 0:
-        _usage_error(f"--precision must be a positive fraction, e.g. 0.01 (got {precision})")
+    if precision is not None and not 0 < precision < 1:
+        _usage_error(f"--precision must be a fraction between 0 and 1, e.g. 0.01 (got {precision})")
     if max_replications is not None and precision is None:
         _usage_error("--max-replications applies only with --precision")
     _check_executor_options(scheduler, dask_local, workers)
@@ -300,7 +337,7 @@ def run(
     )
     _out().print(
         f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {plan}, "
-        f"executor {executor.describe()} -> {target}"
+        f"executor {executor.describe()} -> {escape(str(target))}"
     )
     # entered before the progress bar, so that a Dask cluster is reached or
     # started (or fails to be) before the bar is drawn, not under it
@@ -340,8 +377,8 @@ def run(
         from simulator.report import write_report
 
         path = write_report(study, target, command=command)
-        _out().print(f"report: {path}", highlight=False, soft_wrap=True)
-    _out().print(f"results: {target}", highlight=False, soft_wrap=True)
+        _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -357,11 +394,13 @@ def validate(
         except ScenarioError as exc:
             if _state["debug"]:
                 raise
-            _err().print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _err().print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             failed += 1
             continue
         _out().print(
-            f"[green]ok[/] {path}: {sc.name} ({len(sc.arms)} arms)", highlight=False, soft_wrap=True
+            f"[green]ok[/] {escape(f'{path}: {sc.name} ({len(sc.arms)} arms)')}",
+            highlight=False,
+            soft_wrap=True,
         )
     if failed:
         raise typer.Exit(2)
@@ -394,7 +433,7 @@ def report(
     # the report is written into the directory: not while a run writes it
     with DirectoryLock(directory):
         path = write_report(study, directory)
-    _out().print(str(path), highlight=False, soft_wrap=True)
+    _out().print(str(path), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("check-model")
@@ -482,7 +521,10 @@ def sensitivity_command(
         ),
     ] = None,
     replications: Annotated[
-        int, typer.Option("--replications", "-n", min=1, help="Replications per point.")
+        int,
+        typer.Option(
+            "--replications", "-n", min=1, max=MAX_REPLICATIONS, help="Replications per point."
+        ),
     ] = 2,
     seed: SeedOption = None,
     overrides: SetOption = None,
@@ -566,7 +608,7 @@ def sensitivity_command(
         f"[bold]{sc.name}[/]: {method} sensitivity of {model.arm}{paired}, "
         f"{len(model.parameters)} parameters + dummy, {len(design.points)} design rows "
         f"({design.n_points} distinct points) x {replications} replications, "
-        f"executor {executor.describe()} -> {target}",
+        f"executor {executor.describe()} -> {escape(str(target))}",
         highlight=False,
         soft_wrap=True,
     )
@@ -604,8 +646,8 @@ def sensitivity_command(
             table.add_row(*row[1:-1], "", end_section=last)
         _out().print(table)
     path = sa.write_report(result, target, command=command)
-    _out().print(f"report: {path}", highlight=False, soft_wrap=True)
-    _out().print(f"results: {target}", highlight=False, soft_wrap=True)
+    _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
 
 
 # ------------------------------------------------------------------ sweep
@@ -635,7 +677,13 @@ def sweep_command(
     ] = None,
     replications: Annotated[
         int | None,
-        typer.Option("--replications", "-n", min=1, help="Replications per arm and point."),
+        typer.Option(
+            "--replications",
+            "-n",
+            min=1,
+            max=MAX_REPLICATIONS,
+            help="Replications per arm and point.",
+        ),
     ] = None,
     seed: SeedOption = None,
     overrides: SetOption = None,
@@ -684,7 +732,7 @@ def sweep_command(
     _out().print(
         f"[bold]{the_plan.base.name}[/]: {design} of {len(the_plan.points)} points x "
         f"{len(the_plan.base.arms)} arms x {n} replications = {total} runs, "
-        f"executor {executor.describe()} -> {target}",
+        f"executor {executor.describe()} -> {escape(str(target))}",
         highlight=False,
         soft_wrap=True,
     )
@@ -726,12 +774,12 @@ def sweep_command(
     for row in block.rows:
         # the interval under its mean, its units once, so that the table fits a narrow terminal
         cells = (c.replace(" [", "\n[").replace("%, ", ", ").replace("%]", "]") for c in row)
-        table.add_row(*cells)
+        table.add_row(*(escape(c) for c in cells))
     _out().print(table)
     if not no_report:
         path = write_sweep_report(result, target, command=command)
-        _out().print(f"report: {path}", highlight=False, soft_wrap=True)
-    _out().print(f"results: {target}", highlight=False, soft_wrap=True)
+        _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _show_warning(

@@ -57,6 +57,7 @@ from simulator.errors import ScenarioError
 from simulator.executors import Executor, resolve_executor
 from simulator.loading import apply_override, load_scenario, scenario_from_dict, scenario_hash
 from simulator.metrics import HEADLINE_METRICS, METRIC_DESCRIPTIONS
+from simulator.resources import check_replication_memory
 from simulator.results import (
     ResultsStore,
     atomic_path,
@@ -70,6 +71,7 @@ from simulator.results import (
 )
 from simulator.rng import replication_seed
 from simulator.scenario import Scenario
+from simulator.study import check_count
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -961,8 +963,7 @@ def estimate(
     progress
         Called as ``progress(done, total)``.
     """
-    if replications < 1:
-        raise ValueError(f"replications must be at least 1 (got {replications})")
+    check_count("replications", replications, 1)
     runner = resolve_executor(executor, workers)
     base = analysis_seed(seed)
     n = DEFAULT_SAMPLES[method] if samples is None else samples
@@ -1156,8 +1157,7 @@ def plan(
     )
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: expected 'sobol' or 'morris'")
-    if replications < 1:
-        raise ValueError(f"replications must be at least 1 (got {replications})")
+    check_count("replications", replications, 1)
     outputs = check_metrics(metrics)
     chosen = default_arm(scenario) if arm is None else arm
     if chosen not in scenario.arms:
@@ -1284,6 +1284,7 @@ def execute(
     """Run a planned market analysis; see :func:`sensitivity` (``command``: the
     command line that made it, recorded in the manifest)."""
     runner = resolve_executor(executor, workers)
+    check_replication_memory(the_plan.scenario, runner.concurrent_here())
     record = manifest(the_plan, runner.describe(), _now(), command)
     with runner:
         if out is None:

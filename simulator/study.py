@@ -31,6 +31,7 @@ from simulator.executors import default_workers as default_workers  # re-exporte
 from simulator.loading import load_scenario, scenario_hash
 from simulator.market import run_replication
 from simulator.metrics import HEADLINE_METRICS, ReplicationResult
+from simulator.resources import check_replication_memory
 from simulator.results import (
     ResultsStore,
     ResultsWarning,
@@ -39,7 +40,7 @@ from simulator.results import (
     warn_extra,
 )
 from simulator.rng import replication_seed
-from simulator.scenario import Scenario
+from simulator.scenario import MAX_REPLICATIONS, MAX_SEED, Scenario
 
 ProgressCallback = Callable[[str, int], None]
 """Called as ``progress(arm, replication)`` each time a replication finishes."""
@@ -294,22 +295,27 @@ def run_study(
         else load_scenario(scenario_or_path)
     )
     n = scenario.run.replications if replications is None else replications
-    if n < 1:
-        raise ValueError(f"replications must be at least 1 (got {n})")
+    check_count("replications", n, 1)
     cap = n
     if precision is not None:
-        if not precision > 0:
-            raise ValueError(f"precision must be positive (got {precision})")
+        if isinstance(precision, bool) or not 0 < precision < 1:
+            raise ValueError(
+                f"precision must be a fraction between 0 and 1, e.g. 0.01 (got {precision!r})"
+            )
         # an interval needs two replications
         n = max(n, 2)
         cap = DEFAULT_MAX_REPLICATIONS if max_replications is None else max_replications
+        check_count("max_replications", cap, 2)
         if cap < n:
             raise ValueError(f"max_replications ({cap}) is below the first batch ({n})")
     elif max_replications is not None:
         raise ValueError("max_replications applies only with a precision target")
+    if seed is not None:
+        check_count("seed", seed, 0, MAX_SEED)
     root_seed = scenario.run.seed if seed is None else seed
     # before the store is touched: an unknown executor or a missing dask writes nothing
     runner = resolve_executor(executor, workers)
+    check_replication_memory(scenario, runner.concurrent_here())
     record = manifest(scenario, root_seed, n, runner.describe(), _now(), command)
     if precision is not None:
         record["precision"] = {"relative": precision, "max_replications": cap}
@@ -353,6 +359,14 @@ def check_study_directory(
     check_writable(
         Path(out), lambda found: _same_study(found, identity), overwrite, "study", identity
     )
+
+
+def check_count(name: str, value: object, low: int, high: int = MAX_REPLICATIONS) -> None:
+    """Refuse a count that is not an integer in [low, high] (a bool is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer (got {value!r})")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high:,} (got {value:,})")
 
 
 def study_identity(scenario_hash_: str, root_seed: int) -> dict[str, Any]:

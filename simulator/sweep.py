@@ -61,6 +61,7 @@ from simulator.loading import (
 )
 from simulator.market import run_replication
 from simulator.metrics import ReplicationResult
+from simulator.resources import check_replication_memory
 from simulator.results import ResultsStore, check_writable, open_for_writing
 from simulator.scenario import Scenario
 from simulator.study import (
@@ -68,6 +69,7 @@ from simulator.study import (
     _collect,
     _now,
     _sorted,
+    check_count,
     load_study,
     manifest,
     study_identity,
@@ -951,10 +953,11 @@ def sweep(
             raise ScenarioError("--vary: give at least one parameter to vary (PATH=V1,V2,...)")
         plan = plan_sweep(scenario_or_path, vary, design, points, seed, overrides)
     n = plan.base.run.replications if replications is None else replications
-    if n < 1:
-        raise ValueError(f"replications must be at least 1 (got {n})")
+    check_count("replications", n, 1)
     root_seed = plan.root_seed
     runner = resolve_executor(executor, workers)
+    for point in plan.points:
+        check_replication_memory(point.scenario, runner.concurrent_here())
     tasks = [(p, arm, r) for r in range(n) for p in plan.points for arm in p.scenario.arms]
     root = Path(out) if out is not None else None
     started = _now()

@@ -63,7 +63,8 @@ def test_next_batch_projects_from_the_worst_ratio() -> None:
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        (["--precision", "-0.1"], "--precision must be a positive fraction"),
+        (["--precision", "-0.1"], "--precision must be a fraction between 0 and 1"),
+        (["--precision", "2"], "--precision must be a fraction between 0 and 1"),
         (["--max-replications", "9"], "--max-replications applies only with --precision"),
         (["-n", "10", "--precision", "0.1", "--max-replications", "4"], "below the first batch"),
     ],
