@@ -27,6 +27,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+try:  # typer >= 0.24 carries its own click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
+
 from simulator import stats
 from simulator.errors import ConnectsimError, ScenarioError
 from simulator.loading import load_scenario
@@ -811,10 +816,24 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:]
     warnings.showwarning = _show_warning
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        # one line like every other refusal, not click's boxed panel: the
+        # message already names the option and the value
+        command = exc.ctx.command_path if exc.ctx is not None else "connectsim"
+        text = f"{exc.format_message()} (see '{command} --help')"
+        _err().print(f"[red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _err().print("aborted", highlight=False)
+        sys.exit(130)
     except (ConnectsimError, OSError) as exc:
         if debug:
             raise
         text = _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
         _err().print(f"[red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -233,6 +233,35 @@ def test_bad_input_real_script(kind: str, tiny_yaml: YamlWriter, tmp_path: Path)
     _assert_nothing_written(tmp_path, out)
 
 
+OPTION_ERRORS = {
+    "replications_over_cap": (["run", "{s}", "-n", "1000000"], ("--replications", "10000")),
+    "seed_over_64_bits": (
+        ["run", "{s}", "--seed", "18446744073709551616"],
+        ("--seed", "9223372036854775807"),
+    ),
+    "unknown_option": (["run", "{s}", "--bogus"], ("--bogus", "connectsim run --help")),
+    "missing_argument": (["run"], ("Missing argument", "connectsim run --help")),
+    "unknown_command": (["runn"], ("No such command", "'run'")),
+}
+
+
+@pytest.mark.parametrize("kind", list(OPTION_ERRORS))
+def test_option_errors_are_one_line(
+    kind: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_main: Callable[[list[str]], tuple[int, str, str]],
+) -> None:
+    """Errors that click finds while parsing options get the same single line as
+    every other refusal, not a boxed panel."""
+    args, expected = OPTION_ERRORS[kind]
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run_main([a.format(s=PAID_VS_FREE) for a in args])
+    assert code == 2
+    assert_one_line_error(stdout, stderr, expected)
+    assert not (tmp_path / "reports").exists()
+
+
 def test_debug_shows_the_traceback(tiny_yaml: YamlWriter, tmp_path: Path) -> None:
     tiny_yaml("typo.yaml", BAD_INPUTS["unknown_field"].files["typo.yaml"])
     out = tmp_path / "results"
