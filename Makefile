@@ -52,7 +52,7 @@ bench: install
 # numba's cache is checked against the file of each compiled function only: after
 # editing a module that compiled code calls (behaviour.py, rng.py, ...), clear it
 clean-cache:
-	rm -f simulator/__pycache__/*.nbi simulator/__pycache__/*.nbc
+	find simulator -path "*/__pycache__/*" \( -name "*.nbi" -o -name "*.nbc" \) -delete
 
 clean: clean-cache
 	rm -rf $(VENV) reports/*/ .pytest_cache .mypy_cache .ruff_cache

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import simpy
 
-from simulator.loading import load_scenario
-from simulator.market import Market
+from simulator.config.loading import load_scenario
+from simulator.engine.market import Market
 
 REFERENCE = Path(__file__).resolve().parent.parent / "scenarios" / "reference_market.yaml"
 
@@ -62,8 +62,8 @@ def peak_memory_mib(arm: str, horizon_days: float) -> float:
     """
     code = (
         "import resource, sys\n"
-        "from simulator.loading import load_scenario\n"
-        "from simulator.market import Market\n"
+        "from simulator.config.loading import load_scenario\n"
+        "from simulator.engine.market import Market\n"
         f"sc = load_scenario({str(REFERENCE)!r}, ['run.horizon_days={horizon_days}'])\n"
         f"Market(sc, {arm!r}, replication=0).run()\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"

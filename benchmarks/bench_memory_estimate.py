@@ -1,12 +1,12 @@
-"""Memory estimate against measured peaks: the calibration of simulator.resources.
+"""Memory estimate against measured peaks: the calibration of simulator.engine.resources.
 
 Runs one replication of each market below in a fresh process, reads that
 process's peak resident memory (``ru_maxrss``, which counts the arrays that
 compiled code allocates, unlike tracemalloc), and prints it beside
-:func:`simulator.resources.estimate_replication_bytes`. Exits with status 1 if
+:func:`simulator.engine.resources.estimate_replication_bytes`. Exits with status 1 if
 an estimate is below its measured peak.
 
-The table in the docstring of :mod:`simulator.resources` is this script's
+The table in the docstring of :mod:`simulator.engine.resources` is this script's
 output on the project's 2-core, 24 GiB machine. The full list takes about
 five minutes; ``--quick`` runs the four smallest markets (about 15 s).
 
@@ -23,8 +23,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulator.loading import load_scenario
-from simulator.resources import estimate_replication_bytes
+from simulator.config.loading import load_scenario
+from simulator.engine.resources import estimate_replication_bytes
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REFERENCE = "reference_market.yaml"
@@ -118,8 +118,8 @@ def measured_peak_bytes(path: Path, arm: str, overrides: list[str]) -> int:
     """Peak resident memory of a fresh process that runs one replication, bytes."""
     code = (
         "import resource, sys\n"
-        "from simulator.loading import load_scenario\n"
-        "from simulator.market import Market\n"
+        "from simulator.config.loading import load_scenario\n"
+        "from simulator.engine.market import Market\n"
         "sc = load_scenario(sys.argv[1], sys.argv[3:])\n"
         "Market(sc, sys.argv[2], replication=0).run()\n"
         # Linux reports ru_maxrss in KiB

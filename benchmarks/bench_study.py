@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulator.loading import load_scenario
-from simulator.market import run_replication
-from simulator.study import run_study
+from simulator.config.loading import load_scenario
+from simulator.engine.market import run_replication
+from simulator.experiments.study import run_study
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "paid_vs_free.yaml"
 SHORT_RUN = ("run.warmup_days=30", "run.horizon_days=90")
@@ -52,8 +52,8 @@ def peak_memory_mib(replications: int, overrides: list[str]) -> float:
     with tempfile.TemporaryDirectory() as out:
         code = (
             "import resource\n"
-            "from simulator.loading import load_scenario\n"
-            "from simulator.study import run_study\n"
+            "from simulator.config.loading import load_scenario\n"
+            "from simulator.experiments.study import run_study\n"
             f"sc = load_scenario({str(SCENARIO)!r}, {overrides!r})\n"
             f"run_study(sc, replications={replications}, seed=1, out={out!r})\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"

@@ -19,9 +19,10 @@ from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 from scipy import stats as scipy_stats
 
-from simulator import charts, stats
-from simulator.metrics import METRIC_DESCRIPTIONS
-from simulator.study import Study
+from simulator import charts
+from simulator.catalog import METRIC_DESCRIPTIONS
+from simulator.experiments import stats
+from simulator.experiments.study import Study
 
 PERCENT_METRICS: frozenset[str] = frozenset(
     m
@@ -67,9 +68,9 @@ def say_list(items: Iterable[str]) -> None:
 def show_figure(fig: Figure, caption: str | None = None) -> None:
     """Show a matplotlib figure once, with a caption in bold above it.
 
-    For charts drawn outside :data:`simulator.charts.CHARTS`: a sweep's
+    For charts drawn outside :data:`simulator.charts.study.CHARTS`: a sweep's
     (``Sweep.response_curves``, ``heatmap``, ``frontier_chart``) or a sensitivity
-    analysis' (``simulator.sensitivity_charts.index_chart``).
+    analysis' (``simulator.charts.sensitivity.index_chart``).
     """
     if caption:
         display(Markdown(f"**{caption}**"))
@@ -78,10 +79,10 @@ def show_figure(fig: Figure, caption: str | None = None) -> None:
 
 
 def show_chart(study: Study, name: str) -> None:
-    """Draw a chart registered in ``simulator.charts.CHARTS`` by its name, with its caption."""
+    """Draw a chart registered in ``simulator.charts.study.CHARTS`` by its name, with its caption."""
     specs = {spec.slug: spec for spec in charts.CHARTS}
     if name not in specs:
-        raise KeyError(f"no chart {name!r} in simulator.charts.CHARTS (it has {', '.join(specs)})")
+        raise KeyError(f"no chart {name!r} in simulator.charts.study.CHARTS (it has {', '.join(specs)})")
     show_figure(specs[name].draw(study), specs[name].caption)
 
 
@@ -105,7 +106,7 @@ def compare(
 ) -> str:
     """One sentence: an arm against the baseline (or ``base``) on one metric, with the
     paired difference and its 95% interval. Pass ``differences`` taken from another arm
-    (``simulator.stats.paired_differences(frame, base)``) together with that ``base``."""
+    (``simulator.experiments.stats.paired_differences(frame, base)``) together with that ``base``."""
     levels = study.levels()
     differences = study.differences() if differences is None else differences
     base = study.baseline if base is None else base
@@ -184,7 +185,7 @@ def difference_table(
 
 def t_interval(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student t interval of independent values (one per replication), as
-    ``simulator.stats`` computes them; the interval is ``nan`` with fewer than two values."""
+    ``simulator.experiments.stats`` computes them; the interval is ``nan`` with fewer than two values."""
     x = np.asarray(list(values), dtype=float)
     x = x[np.isfinite(x)]
     if x.size == 0:

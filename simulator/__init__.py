@@ -19,48 +19,55 @@ from simulator.errors import (
     ResultsError,
     ScenarioError,
 )
+from simulator.moved import MOVED_MODULES
+from simulator.moved import install as install_moved_modules
 
 if TYPE_CHECKING:
-    from simulator.executors import (
+    from simulator.config.loading import load_scenario, scenario_from_dict
+    from simulator.config.scenario import Scenario
+    from simulator.engine.market import Market, run_replication
+    from simulator.engine.recorder import ReplicationResult
+    from simulator.experiments.executors import (
         DaskExecutor,
         Executor,
         InProcessExecutor,
         LocalPoolExecutor,
     )
-    from simulator.loading import load_scenario, scenario_from_dict
-    from simulator.market import Market, run_replication
-    from simulator.metrics import ReplicationResult
-    from simulator.scenario import Scenario
-    from simulator.study import Study, load_study, run_study
-    from simulator.sweep import Sweep, load_sweep
+    from simulator.experiments.study import Study, load_study, run_study
+    from simulator.experiments.sweep import Sweep, load_sweep
 
 __version__ = "0.1.0"
 
 # Loaded on first use, so that `import simulator` (and `connectsim validate`)
 # does not pay for the engine's compiled code.
 _LAZY = {
-    "DaskExecutor": "simulator.executors",
-    "Executor": "simulator.executors",
-    "InProcessExecutor": "simulator.executors",
-    "LocalPoolExecutor": "simulator.executors",
-    "load_scenario": "simulator.loading",
-    "scenario_from_dict": "simulator.loading",
-    "Market": "simulator.market",
-    "run_replication": "simulator.market",
-    "ReplicationResult": "simulator.metrics",
-    "Scenario": "simulator.scenario",
-    "Study": "simulator.study",
-    "load_study": "simulator.study",
-    "run_study": "simulator.study",
+    "DaskExecutor": "simulator.experiments.executors",
+    "Executor": "simulator.experiments.executors",
+    "InProcessExecutor": "simulator.experiments.executors",
+    "LocalPoolExecutor": "simulator.experiments.executors",
+    "load_scenario": "simulator.config.loading",
+    "scenario_from_dict": "simulator.config.loading",
+    "Market": "simulator.engine.market",
+    "run_replication": "simulator.engine.market",
+    "ReplicationResult": "simulator.engine.recorder",
+    "Scenario": "simulator.config.scenario",
+    "Study": "simulator.experiments.study",
+    "load_study": "simulator.experiments.study",
+    "run_study": "simulator.experiments.study",
     # not the sweep() function: its name is the module's, which an import would rebind
-    "Sweep": "simulator.sweep",
-    "load_sweep": "simulator.sweep",
+    "Sweep": "simulator.experiments.sweep",
+    "load_sweep": "simulator.experiments.sweep",
 }
+
+
+install_moved_modules()
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if f"simulator.{name}" in MOVED_MODULES:
+        return importlib.import_module(f"simulator.{name}")
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")
 
 

@@ -32,16 +32,16 @@ try:  # typer >= 0.24 carries its own click
 except ImportError:  # pragma: no cover - older typer on the real click
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
-from simulator import stats
+from simulator.catalog import HEADLINE_METRICS
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED
 from simulator.errors import ConnectsimError, ScenarioError
-from simulator.loading import load_scenario
-from simulator.metrics import HEADLINE_METRICS
-from simulator.results import write_text_atomic
-from simulator.scenario import MAX_REPLICATIONS, MAX_SEED
+from simulator.experiments import stats
+from simulator.experiments.store import write_text_atomic
 
 if TYPE_CHECKING:
-    from simulator.executors import Executor
-    from simulator.study import Study
+    from simulator.experiments.executors import Executor
+    from simulator.experiments.study import Study
 
 app = typer.Typer(
     name="connectsim",
@@ -113,7 +113,7 @@ def _options(
 
 def _summary_table(study: Study) -> Table:
     _headless_charts()
-    from simulator.report import fmt, metric_label  # matplotlib is needed only now
+    from simulator.report.study import fmt, metric_label  # matplotlib is needed only now
 
     table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
     # the metric column may wrap: names in words read at any terminal width
@@ -180,7 +180,7 @@ def _check_executor_options(scheduler: str | None, dask_local: bool, workers: in
             "the workers of the existing cluster do the work"
         )
     if scheduler is not None:
-        from simulator.executors import check_scheduler_address  # no engine, no dask
+        from simulator.experiments.executors import check_scheduler_address  # no engine, no dask
 
         # a typo is refused now, not after waiting for a scheduler that cannot exist
         try:
@@ -196,11 +196,11 @@ def _executor(scheduler: str | None, dask_local: bool, workers: int) -> Executor
     processes would only queue for the cores, each holding its own copy of
     the engine in memory. The plan line every command prints names the
     executor with the count it got, e.g. ``process-pool(2)``. The wait for a
-    scheduler is :data:`~simulator.executors.DEFAULT_CONNECT_TIMEOUT_S`
+    scheduler is :data:`~simulator.experiments.executors.DEFAULT_CONNECT_TIMEOUT_S`
     (30 s), or ``$CONNECTSIM_CONNECT_TIMEOUT`` seconds when that is set (the
     tests shorten it).
     """
-    from simulator.executors import (
+    from simulator.experiments.executors import (
         DaskExecutor,
         connect_timeout_from_environment,
         default_workers,
@@ -247,7 +247,7 @@ def _precision_line(study: Study) -> str:
 def _headless_charts() -> None:
     """Draw charts off-screen: the CLI writes them to files and never shows a window.
 
-    Set here, not in :mod:`simulator.charts`, so that notebooks keep their own backend.
+    Set here, not in :mod:`simulator.charts.study`, so that notebooks keep their own backend.
     """
     import matplotlib
 
@@ -305,7 +305,7 @@ def run(
     if max_replications is not None and precision is None:
         _usage_error("--max-replications applies only with --precision")
     _check_executor_options(scheduler, dask_local, workers)
-    from simulator.study import (  # the engine loads here
+    from simulator.experiments.study import (  # the engine loads here
         DEFAULT_MAX_REPLICATIONS,
         check_study_directory,
         default_workers,
@@ -379,7 +379,7 @@ def run(
     _out().print(_summary_table(study))
     if not no_report:
         _headless_charts()
-        from simulator.report import write_report
+        from simulator.report.study import write_report
 
         path = write_report(study, target, command=command)
         _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
@@ -416,7 +416,7 @@ def schema() -> None:
     """Print the JSON Schema of scenario files (every field, type, default and meaning)."""
     import json
 
-    from simulator.scenario import Scenario
+    from simulator.config.scenario import Scenario
 
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
 
@@ -429,9 +429,9 @@ def report(
 ) -> None:
     """Write the report of a finished study into DIR/report/ and print index.html's path."""
     _headless_charts()
-    from simulator.report import write_report
-    from simulator.results import DirectoryLock
-    from simulator.study import load_study
+    from simulator.experiments.store import DirectoryLock
+    from simulator.experiments.study import load_study
+    from simulator.report.study import write_report
 
     # load_study refuses an unfinished study, and any file its manifest does not vouch for
     study = load_study(directory)
@@ -465,7 +465,7 @@ def check_model(
     Prints one row per check: what theory or evidence says, what the engine gives
     with its 95% interval, and pass or fail. Exit code 1 if any check fails.
     """
-    from simulator import validation
+    from simulator.experiments import validation
 
     unknown = [g for g in groups or [] if g not in validation.CHECK_GROUPS]
     if unknown:
@@ -573,8 +573,8 @@ def sensitivity_command(
     if method == "sobol" and samples is not None and samples & (samples - 1):
         _usage_error(f"--samples for sobol must be a power of 2, e.g. 64 (got {samples})")
     _check_executor_options(scheduler, dask_local, workers)
-    from simulator import sensitivity as sa
-    from simulator.executors import default_workers
+    from simulator.experiments import sensitivity as sa
+    from simulator.experiments.executors import default_workers
 
     sc = load_scenario(scenario, overrides or [])
     the_plan = sa.plan(
@@ -633,10 +633,11 @@ def sensitivity_command(
         )
     _print_reused(result.reused, the_plan.runs, "run", target)
     _headless_charts()
-    from simulator.sensitivity_charts import output_label
+    from simulator.charts.sensitivity import output_label
+    from simulator.report.sensitivity import index_table, write_report
 
     for output in dict.fromkeys(o for o, _ in result.outputs):
-        headings, rows = sa.index_table(result, output, sep="\n")
+        headings, rows = index_table(result, output, sep="\n")
         table = Table(title=f"{output_label(result, output)}: {method} indices, 95% CIs")
         # the metric heads its rows (with its noise share) instead of taking a
         # column, so that the table fits 80 columns; long paths fold, not cut
@@ -650,7 +651,7 @@ def sensitivity_command(
             last = j + 1 == len(rows) or bool(rows[j + 1][0])
             table.add_row(*row[1:-1], "", end_section=last)
         _out().print(table)
-    path = sa.write_report(result, target, command=command)
+    path = write_report(result, target, command=command)
     _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
     _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
 
@@ -712,8 +713,8 @@ def sweep_command(
     if design not in ("grid", "lhs"):
         _usage_error(f"--design must be grid or lhs (got {design!r})")
     _check_executor_options(scheduler, dask_local, workers)
-    from simulator import sweep as sw
-    from simulator.executors import default_workers
+    from simulator.experiments import sweep as sw
+    from simulator.experiments.executors import default_workers
 
     # every point's scenario is made and checked here: a bad --vary writes nothing
     the_plan = sw.plan_sweep(scenario, vary, design, points, seed, overrides or [])
@@ -763,7 +764,7 @@ def sweep_command(
         )
     _print_reused(result.reused, total, "run", target)
     _headless_charts()
-    from simulator.sweep_report import frontier_table, write_sweep_report
+    from simulator.report.sweep import frontier_table, write_sweep_report
 
     block = frontier_table(result, terse=True)
     every = result.policies()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from simulator.loading import load_scenario
-from simulator.scenario import Scenario
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO_ROOT / "scenarios"

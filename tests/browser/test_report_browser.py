@@ -19,9 +19,9 @@ import pytest
 
 import simulator
 from simulator import charts
-from simulator.report import write_report
-from simulator.results import atomic_path
-from simulator.scenario import Scenario
+from simulator.config.scenario import Scenario
+from simulator.experiments.store import atomic_path
+from simulator.report.study import write_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"

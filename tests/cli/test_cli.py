@@ -27,8 +27,8 @@ import pytest
 from typer.testing import CliRunner
 
 from simulator import cli
+from simulator.config.loading import resolve_file
 from simulator.errors import ScenarioError
-from simulator.loading import resolve_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"

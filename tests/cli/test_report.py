@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 
 import simulator
 from simulator import charts, cli
-from simulator.report import headline_sentences, write_report
-from simulator.scenario import Scenario
-from simulator.study import Study
+from simulator.config.scenario import Scenario
+from simulator.experiments.study import Study
+from simulator.report.study import headline_sentences, write_report
 
 COMMAND = "connectsim run scenarios/paid_vs_free.yaml --replications 2 --seed 20190501"
 

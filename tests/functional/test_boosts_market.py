@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.loading import load_scenario
-from simulator.market import Market, run_replication
-from simulator.report import render_markdown, report_blocks
-from simulator.study import run_study
+from simulator.config.loading import load_scenario
+from simulator.engine.market import Market, run_replication
+from simulator.experiments.study import run_study
+from simulator.report.study import render_markdown, report_blocks
 
 BOOSTS = Path(__file__).resolve().parents[2] / "scenarios" / "boosts.yaml"
 BOOST_METRICS = (

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.loading import load_scenario
-from simulator.market import run_replication
-from simulator.scenario import Scenario
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
+from simulator.engine.market import run_replication
 
 PRICE_STEP = Path(__file__).resolve().parents[2] / "scenarios" / "price_step.yaml"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from simulator.market import run_replication
-from simulator.metrics import ReplicationResult
-from simulator.scenario import Scenario
-from simulator.study import run_study
+from simulator.config.scenario import Scenario
+from simulator.engine.market import run_replication
+from simulator.engine.recorder import ReplicationResult
+from simulator.experiments.study import run_study
 
 FRAMES = ("metrics", "daily", "proposals_per_job")
 

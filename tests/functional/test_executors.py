@@ -26,15 +26,15 @@ import pytest
 from typer.testing import CliRunner
 
 from simulator import cli
+from simulator.config.scenario import Scenario
 from simulator.errors import ExecutorError
-from simulator.executors import (
+from simulator.experiments.executors import (
     DaskExecutor,
     InProcessExecutor,
     LocalPoolExecutor,
     resolve_executor,
 )
-from simulator.scenario import Scenario
-from simulator.study import run_study
+from simulator.experiments.study import run_study
 
 SEED = 11
 REPLICATIONS = 2
@@ -252,7 +252,7 @@ def test_missing_dask_says_how_to_install_it(
 
 def test_import_simulator_does_not_import_dask() -> None:
     code = (
-        "import sys, simulator, simulator.study, simulator.cli; "
+        "import sys, simulator, simulator.experiments.study, simulator.cli; "
         "simulator.DaskExecutor; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
     )

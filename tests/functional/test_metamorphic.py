@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loading import load_scenario
-from simulator.market import run_replication
-from simulator.scenario import Scenario
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
+from simulator.engine.market import run_replication
 
 REPLICATIONS = range(3)
 

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from simulator import cli
-from simulator.metrics import HEADLINE_METRICS
-from simulator.scenario import Scenario
-from simulator.study import next_batch, run_study
+from simulator.catalog import HEADLINE_METRICS
+from simulator.config.scenario import Scenario
+from simulator.experiments.study import next_batch, run_study
 
 
 def test_a_loose_target_stops_on_precision(small_scenario: Scenario) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loading import load_scenario
-from simulator.study import run_study
+from simulator.config.loading import load_scenario
+from simulator.experiments.study import run_study
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 REGIMES = [

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
 from simulator.errors import ResultsError
-from simulator.loading import load_scenario
-from simulator.scenario import Scenario
-from simulator.study import load_study, run_study
+from simulator.experiments.study import load_study, run_study
 
 CONNECTSIM = Path(sys.executable).parent / "connectsim"
 

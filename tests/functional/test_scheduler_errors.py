@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from simulator.errors import ExecutorError
-from simulator.executors import DaskExecutor
+from simulator.experiments.executors import DaskExecutor
 
 pytest.importorskip("distributed")
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulator.config.scenario import Scenario
 from simulator.errors import ResultsError, ScenarioError
-from simulator.scenario import Scenario
-from simulator.sensitivity import (
+from simulator.experiments.sensitivity import (
     DUMMY,
     SENSITIVITY_METRICS,
     Sensitivity,

@@ -17,18 +17,18 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-import simulator.study as study_module
+import simulator.experiments.study as study_module
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
 from simulator.errors import ResultsError
-from simulator.loading import load_scenario
-from simulator.results import (
+from simulator.experiments.store import (
     RETIRED_NAME,
     STAGING_NAME,
     DirectoryLock,
     ResultsWarning,
     recover_swap,
 )
-from simulator.scenario import Scenario
-from simulator.study import load_study, run_study
+from simulator.experiments.study import load_study, run_study
 
 TINY = (
     "world.population.freelancers=120",
@@ -103,7 +103,7 @@ def test_overwrite_with_an_unreachable_scheduler_deletes_nothing(
 ) -> None:
     pytest.importorskip("distributed")
     from simulator.errors import ExecutorError
-    from simulator.executors import DaskExecutor
+    from simulator.experiments.executors import DaskExecutor
 
     run_study(tiny, replications=2, out=tmp_path)
     before = _files(tmp_path)

@@ -13,10 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulator.config.scenario import Scenario
 from simulator.errors import ResultsError
-from simulator.scenario import Scenario
-from simulator.study import run_study
-from simulator.sweep import OBJECTIVES, Sweep, load_sweep, pareto_front, plan_sweep, sweep
+from simulator.experiments.study import run_study
+from simulator.experiments.sweep import (
+    OBJECTIVES,
+    Sweep,
+    load_sweep,
+    pareto_front,
+    plan_sweep,
+    sweep,
+)
 
 CONNECTSIM = Path(sys.executable).parent / "connectsim"
 PRICE = "arms.paid.price_usd_per_connect"
@@ -199,7 +206,7 @@ def test_an_arm_no_parameter_touches_runs_once_for_every_point(
 ) -> None:
     """The price varies the paid arm only: the free arm's replications are shared by
     both points (run once each), and equal those of the study of either point."""
-    import simulator.sweep as sweep_module
+    import simulator.experiments.sweep as sweep_module
 
     ran: list[tuple[str, int]] = []
     run_task = sweep_module._run_task

@@ -28,8 +28,8 @@ import pytest
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
-from simulator.loading import load_scenario
-from simulator.study import run_study
+from simulator.config.loading import load_scenario
+from simulator.experiments.study import run_study
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -182,7 +182,7 @@ def test_process_pool_works_from_a_notebook_kernel(
 import multiprocessing
 
 import simulator
-from simulator.loading import load_scenario
+from simulator.config.loading import load_scenario
 
 scenario = load_scenario({str(paid_vs_free_path)!r}, {small_overrides!r})
 worker_kinds = set()

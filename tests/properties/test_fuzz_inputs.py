@@ -34,8 +34,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from simulator import cli
-from simulator.loading import load_scenario
-from simulator.metrics import HEADLINE_METRICS
+from simulator.catalog import HEADLINE_METRICS
+from simulator.config.loading import load_scenario
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"

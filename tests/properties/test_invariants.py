@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.loading import deep_merge, scenario_from_dict
-from simulator.market import Market
-from simulator.metrics import ReplicationResult
-from simulator.scenario import Scenario
+from simulator.config.loading import deep_merge, scenario_from_dict
+from simulator.config.scenario import Scenario
+from simulator.engine.market import Market
+from simulator.engine.recorder import ReplicationResult
 
 ADDITIONS = ("grant", "earn", "buy", "refund")
 REMOVALS = ("spend", "expire")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.market import run_replication
-from simulator.scenario import Scenario
+from simulator.config.scenario import Scenario
+from simulator.engine.market import run_replication
 
 pytestmark = pytest.mark.regression
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.results import atomic_path, write_text_atomic
+from simulator.experiments.store import atomic_path, write_text_atomic
 
 
 def test_written_file_has_the_users_usual_mode(tmp_path: Path) -> None:

@@ -1,11 +1,11 @@
-"""Unit tests of simulator.behaviour: the freelancers' pure decision rules."""
+"""Unit tests of simulator.engine.behaviour: the freelancers' pure decision rules."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from simulator.behaviour import (
+from simulator.engine.behaviour import (
     BUCKET_LABELS,
     BUCKET_LOWER_EDGES,
     BUCKET_MIDPOINTS,

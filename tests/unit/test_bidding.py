@@ -1,4 +1,4 @@
-"""Unit tests of simulator.bidding's helpers: who browses, in which order, and hiring."""
+"""Unit tests of simulator.engine.bidding's helpers: who browses, in which order, and hiring."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator import market
-from simulator.bidding import choose_hires, draw_sessions, order_sessions
-from simulator.market import run_replication
-from simulator.scenario import Scenario
+from simulator.config.scenario import Scenario
+from simulator.engine import market
+from simulator.engine.bidding import choose_hires, draw_sessions, order_sessions
+from simulator.engine.market import run_replication
 
 MAX_SESSIONS = 8
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import behaviour as rules
-from simulator.boosts import (
+from simulator.config.policy import Boosts, PaidPolicy
+from simulator.engine import behaviour as rules
+from simulator.engine.boosts import (
     BID,
     FREE,
     PAID,
@@ -17,8 +18,7 @@ from simulator.boosts import (
     slot_to_take,
     winning_bid,
 )
-from simulator.jobs import BOOST_FIELDS
-from simulator.policy import Boosts, PaidPolicy
+from simulator.engine.jobs import BOOST_FIELDS
 
 K = 5
 SLOTS = 3

@@ -19,10 +19,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 import simulator
-from simulator import charts, stats
-from simulator.metrics import HEADLINE_METRICS
-from simulator.scenario import Scenario
-from simulator.study import Study
+from simulator import charts
+from simulator.catalog import HEADLINE_METRICS
+from simulator.config.scenario import Scenario
+from simulator.experiments import stats
+from simulator.experiments.study import Study
 
 SPECS = {spec.slug: spec for spec in charts.CHARTS}
 NEW_CHARTS = (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.metrics import DISTRIBUTIONS, FREELANCER_MONTH_MAX, kaplan_meier, lorenz
+from simulator.catalog import DISTRIBUTIONS
+from simulator.engine.recorder import FREELANCER_MONTH_MAX, kaplan_meier, lorenz
 
 
 def test_lorenz_of_equal_values_is_the_diagonal() -> None:
@@ -55,7 +56,7 @@ def test_kaplan_meier_of_nobody_is_undefined() -> None:
 
 @pytest.fixture(scope="module")
 def small_result(small_scenario):  # type: ignore[no-untyped-def]
-    from simulator.market import run_replication
+    from simulator.engine.market import run_replication
 
     return run_replication(small_scenario, small_scenario.baseline, 0, 7)
 

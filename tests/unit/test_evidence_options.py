@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.bidding import cap_applies, capped_posts
-from simulator.loading import load_scenario
-from simulator.market import run_replication
-from simulator.scenario import Scenario
-from simulator.validation import PAID_VS_FREE, cap_experiment
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
+from simulator.engine.bidding import cap_applies, capped_posts
+from simulator.engine.market import run_replication
+from simulator.experiments.validation import PAID_VS_FREE, cap_experiment
 
 SMALL_OVERRIDES = (
     "world.population.freelancers=300",

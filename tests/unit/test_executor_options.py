@@ -14,10 +14,11 @@ from typing import get_args
 import pytest
 from typer.testing import CliRunner
 
-import simulator.executors
+import simulator.experiments.executors
 from simulator import cli
+from simulator.config.scenario import Scenario
 from simulator.errors import ExecutorError
-from simulator.executors import (
+from simulator.experiments.executors import (
     CONNECT_TIMEOUT_VARIABLE,
     DEFAULT_CONNECT_TIMEOUT_S,
     DaskExecutor,
@@ -26,8 +27,7 @@ from simulator.executors import (
     connect_timeout_from_environment,
     resolve_executor,
 )
-from simulator.scenario import Scenario
-from simulator.study import run_study
+from simulator.experiments.study import run_study
 
 BAD_WORKERS = [0, -1, True, False, 1.5, "2"]
 
@@ -164,8 +164,8 @@ def test_a_bad_connect_timeout_is_an_executor_error(
 def test_the_cli_caps_local_workers_at_the_cores(
     asked: int, pool: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # read at call time from simulator.executors, so this machine's cores do not matter
-    monkeypatch.setattr(simulator.executors, "default_workers", lambda: 3)
+    # read at call time from simulator.experiments.executors, so this machine's cores do not matter
+    monkeypatch.setattr(simulator.experiments.executors, "default_workers", lambda: 3)
     assert cli._executor(None, False, asked).describe() == pool
     pytest.importorskip("distributed")
     # made, not opened: no cluster starts
@@ -173,7 +173,7 @@ def test_the_cli_caps_local_workers_at_the_cores(
 
 
 def test_on_one_core_the_cli_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(simulator.executors, "default_workers", lambda: 1)
+    monkeypatch.setattr(simulator.experiments.executors, "default_workers", lambda: 1)
     assert cli._executor(None, False, 12).describe() == "in-process"
 
 

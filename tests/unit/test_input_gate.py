@@ -26,8 +26,7 @@ from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
 from simulator import cli
-from simulator.errors import ScenarioError
-from simulator.loading import (
+from simulator.config.loading import (
     EXCERPT_CHARS,
     MAX_DEPTH,
     excerpt,
@@ -37,8 +36,9 @@ from simulator.loading import (
     resolve_file,
     scenario_from_dict,
 )
-from simulator.policy import refuse_bool
-from simulator.scenario import MAX_SEED, Scenario
+from simulator.config.policy import refuse_bool
+from simulator.config.scenario import MAX_SEED, Scenario
+from simulator.errors import ScenarioError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"

@@ -1,4 +1,4 @@
-"""Unit tests of simulator.jobs: the job board ring, its feeds and the proposal log."""
+"""Unit tests of simulator.engine.jobs: the job board ring, its feeds and the proposal log."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from simulator.jobs import JobBoard, ProposalLog, _next_pow2
-from simulator.scenario import TIERS, JobStream, Tier, World
+from simulator.config.scenario import TIERS, JobStream, Tier, World
+from simulator.engine.jobs import JobBoard, ProposalLog, _next_pow2
 
 WAVE = 0.125
 CATEGORIES = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.text import Annotation
 
-from simulator.sweep_charts import LABEL_OFFSETS_POINTS, place_labels
+from simulator.charts.sweep import LABEL_OFFSETS_POINTS, place_labels
 
 
 def _labels(points: list[tuple[float, float]]) -> list[Annotation]:

@@ -1,11 +1,11 @@
-"""Unit tests of simulator.ledger: lots, expiry, rollover caps, counters and the log."""
+"""Unit tests of simulator.engine.ledger: lots, expiry, rollover caps, counters and the log."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from simulator.ledger import ConnectsLedger
+from simulator.engine.ledger import ConnectsLedger
 
 NO_CAP = np.iinfo(np.int64).max // 4
 

@@ -1,4 +1,4 @@
-"""Unit tests of simulator.policy: the rule models and the compiled, vectorized rules."""
+"""Unit tests of simulator.config.policy: the rule models and the compiled, vectorized rules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from simulator.policy import (
+from simulator.config.policy import (
     MEMBERSHIPS,
     BudgetCost,
     CompiledPolicy,

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.market import Market
-from simulator.scenario import Scenario
+from simulator.config.scenario import Scenario
+from simulator.engine.market import Market
 
 
 def test_freelancer_view_reads_one_row(small_scenario: Scenario) -> None:

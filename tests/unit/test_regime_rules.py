@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.loading import load_scenario
-from simulator.market import Market
-from simulator.scenario import Scenario
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
+from simulator.engine.market import Market
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -1,5 +1,5 @@
 """The memory check: scenarios too large for the machine are refused, in one line,
-before anything large is allocated (simulator.resources)."""
+before anything large is allocated (simulator.engine.resources)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,20 @@ from typing import Any
 
 import pytest
 
-from simulator import resources
-from simulator.errors import ConnectsimError, ScenarioError
-from simulator.jobs import BOOST_FIELDS
-from simulator.ledger import DAYS_PER_MONTH
-from simulator.loading import load_scenario
-from simulator.market import MAX_SESSIONS_PER_WAVE, Market
-from simulator.resources import (
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
+from simulator.engine import resources
+from simulator.engine.jobs import BOOST_FIELDS
+from simulator.engine.ledger import DAYS_PER_MONTH
+from simulator.engine.market import MAX_SESSIONS_PER_WAVE, Market
+from simulator.engine.resources import (
     MEMORY_LIMIT_ENV,
     PROCESS_BASE_BYTES,
     available_memory_bytes,
     check_replication_memory,
     estimate_replication_bytes,
 )
-from simulator.scenario import Scenario
+from simulator.errors import ConnectsimError, ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,7 +113,7 @@ def test_market_refuses_before_allocating(
         raise AssertionError("the market allocated before the memory check refused it")
 
     for name in ("Population", "ConnectsLedger", "JobBoard", "ContractBook"):
-        monkeypatch.setattr(f"simulator.market.{name}", built)
+        monkeypatch.setattr(f"simulator.engine.market.{name}", built)
     scenario = tweak(paid_vs_free, section, **fields)
     tracemalloc.start()
     try:
@@ -338,8 +338,8 @@ def test_estimate_is_cheap(paid_vs_free: Scenario) -> None:
 
 _MEASURE = """
 import json, sys
-from simulator.loading import load_scenario
-from simulator.market import Market
+from simulator.config.loading import load_scenario
+from simulator.engine.market import Market
 
 def high_water():
     with open("/proc/self/status") as f:
@@ -388,11 +388,11 @@ def test_runners_count_their_local_workers_before_writing(
 ) -> None:
     """Room for one replication but not two: a two-worker run is refused before the
     directory is created (one in-process replication would pass the Market's own check)."""
-    from simulator.executors import LocalPoolExecutor
-    from simulator.sensitivity import execute
-    from simulator.sensitivity import plan as plan_sensitivity
-    from simulator.study import run_study
-    from simulator.sweep import sweep
+    from simulator.experiments.executors import LocalPoolExecutor
+    from simulator.experiments.sensitivity import execute
+    from simulator.experiments.sensitivity import plan as plan_sensitivity
+    from simulator.experiments.study import run_study
+    from simulator.experiments.sweep import sweep
 
     each = estimate_replication_bytes(paid_vs_free)
     monkeypatch.setenv("CONNECTSIM_MEMORY_LIMIT_BYTES", str(2 * each - 1))

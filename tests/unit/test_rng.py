@@ -1,4 +1,4 @@
-"""Unit tests of simulator.rng: seeding, named streams and pair-keyed draws."""
+"""Unit tests of simulator.engine.rng: seeding, named streams and pair-keyed draws."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.rng import (
+from simulator.engine.rng import (
     STREAMS,
     _mix,
     draw_keys,

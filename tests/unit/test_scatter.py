@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.scatter import add_at
+from simulator.engine.kernels import add_at
 
 
 @settings(deadline=None)  # the first example compiles add_at for its types

@@ -1,6 +1,6 @@
 """The sensitivity plumbing on a model whose answers are known: the Ishigami function.
 
-:func:`simulator.sensitivity.estimate` is the machinery ``connectsim
+:func:`simulator.experiments.sensitivity.estimate` is the machinery ``connectsim
 sensitivity`` runs (SALib design, one executor over every (point,
 replication), the analysis of the means over replications and the noise
 share); here its model is the Ishigami function with a = 7, b = 0.1 plus
@@ -28,7 +28,7 @@ import pytest
 from SALib.test_functions import Ishigami
 from scipy.stats import norm
 
-from simulator.sensitivity import (
+from simulator.experiments.sensitivity import (
     DUMMY,
     MORRIS_LEVELS,
     Output,

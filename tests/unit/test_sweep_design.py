@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulator.charts.sweep import short_names
+from simulator.config.loading import load_scenario, scenario_hash
 from simulator.errors import ScenarioError
-from simulator.loading import load_scenario, scenario_hash
-from simulator.sweep import pareto_front, parse_vary, plan_sweep, point_ids
-from simulator.sweep_charts import short_names
+from simulator.experiments.sweep import pareto_front, parse_vary, plan_sweep, point_ids
 
 PRICE = "arms.paid.price_usd_per_connect"
 GRANT = "arms.free.monthly_grant.basic"

@@ -1,6 +1,6 @@
 """The engine against closed-form matching results and field evidence.
 
-`make test` runs the quick sizes of :mod:`simulator.validation`; `make
+`make test` runs the quick sizes of :mod:`simulator.experiments.validation`; `make
 validate` (CONNECTSIM_VALIDATION=full) runs the full sizes that
 docs/validation.md reports. Every tolerance is the check's own: a number of
 Monte Carlo standard errors for closed forms, the side of a 95% interval
@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from simulator import validation
-from simulator.validation import CheckResult, Sizes
+from simulator.experiments import validation
+from simulator.experiments.validation import CheckResult, Sizes
 
 SIZES: Sizes = (
     validation.FULL if os.environ.get("CONNECTSIM_VALIDATION") == "full" else validation.QUICK

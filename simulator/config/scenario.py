@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.policy import Integer, PolicySpec, Real
+from simulator.config.policy import Integer, PolicySpec, Real
 
 SCHEMA_VERSION = 1
 """The scenario format this version of connectsim reads and writes."""

@@ -18,9 +18,9 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from simulator.bidding import _prefetch_rows
-from simulator.rng import U64, draw_keys
-from simulator.scenario import TIERS, JobStream
+from simulator.config.scenario import TIERS, JobStream
+from simulator.engine.bidding import _prefetch_rows
+from simulator.engine.rng import U64, draw_keys
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -218,7 +218,7 @@ def _append_to_feeds(
 
 
 BOOST_FIELDS = 5
-"""Fields of :attr:`JobBoard.boosts` (see :mod:`simulator.boosts` for their order)."""
+"""Fields of :attr:`JobBoard.boosts` (see :mod:`simulator.engine.boosts` for their order)."""
 
 
 class JobBoard:
@@ -261,7 +261,7 @@ class JobBoard:
         # slots for every reviewed proposal: 32-bit freelancer rows and qualities
         # halve their memory traffic (scores, which decide hires, stay 64-bit)
         # columns [0, K) hold the first K proposals in arrival order, and [K, K + slots)
-        # the proposals holding a boost slot (see simulator.boosts)
+        # the proposals holding a boost slot (see simulator.engine.boosts)
         width = max_reviewed + boost_slots
         self.reviewed_agent = np.full((c, width), -1, dtype=np.int32)
         self.reviewed_score = np.zeros((c, width))

@@ -1,6 +1,6 @@
 """Checks of the engine against closed-form results and field evidence.
 
-Each check runs the engine itself (the market of :mod:`simulator.market`, set
+Each check runs the engine itself (the market of :mod:`simulator.engine.market`, set
 up by scenario settings) for several replications and compares what it
 measures with what theory or evidence says:
 
@@ -43,17 +43,17 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from simulator.bidding import capped_posts
-from simulator.loading import load_scenario
-from simulator.market import Market, run_replication
-from simulator.metrics import MetricsRecorder
-from simulator.scenario import Scenario
+from simulator.config.loading import load_scenario
+from simulator.config.scenario import Scenario
+from simulator.engine.bidding import capped_posts
+from simulator.engine.market import Market, run_replication
+from simulator.engine.recorder import MetricsRecorder
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 TEXTBOOK = SCENARIOS_DIR / "checks" / "textbook_matching.yaml"
 PAID_VS_FREE = SCENARIOS_DIR / "paid_vs_free.yaml"
 

@@ -1,11 +1,11 @@
 """The study report: headline differences in plain sentences, tables and charts.
 
-:func:`write_report` turns a :class:`~simulator.study.Study` into a report
+:func:`write_report` turns a :class:`~simulator.experiments.study.Study` into a report
 directory, ``DIR/report/``::
 
     index.html              one self-contained page (charts, styles inline; opens offline)
     report.md               the same content in Markdown
-    charts/<slug>.png, .svg every chart of :data:`simulator.charts.CHARTS`
+    charts/<slug>.png, .svg every chart of :data:`simulator.charts.study.CHARTS`
     scenario.yaml           the resolved scenario, to rerun the study from
 
 The page and the Markdown are rendered from one list of blocks
@@ -28,11 +28,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from simulator import charts, stats
+from simulator import charts
+from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS
 from simulator.errors import ResultsError
-from simulator.metrics import HEADLINE_METRICS, METRIC_DESCRIPTIONS
-from simulator.results import ResultsStore, write_text_atomic
-from simulator.study import Study
+from simulator.experiments import stats
+from simulator.experiments.store import ResultsStore, write_text_atomic
+from simulator.experiments.study import Study
 
 REPORT_DIR = "report"
 """The report's directory inside a study directory."""

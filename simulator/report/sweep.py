@@ -20,8 +20,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from simulator.charts import save
-from simulator.report import (
+from simulator.charts.study import save
+from simulator.charts.sweep import frontier_chart, heatmap, response_curves, short_names
+from simulator.experiments.store import write_text_atomic
+from simulator.experiments.sweep import OBJECTIVES, Sweep
+from simulator.report.study import (
     Block,
     CodeBlock,
     FigureBlock,
@@ -31,9 +34,6 @@ from simulator.report import (
     fmt,
     render_markdown,
 )
-from simulator.results import write_text_atomic
-from simulator.sweep import OBJECTIVES, Sweep
-from simulator.sweep_charts import frontier_chart, heatmap, response_curves, short_names
 
 REPORT_DIR = "report"
 """The report's directory inside a sweep directory."""

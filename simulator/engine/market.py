@@ -4,7 +4,7 @@ SimPy owns time. Six processes share one environment: the job stream, the
 browsing waves, the clients' decisions, contract completions, the weekly
 reset and the monthly cycle (grants, expiry, fees, eligibility, exits and
 entries), plus a daily recorder. Each event acts on every agent concerned at
-once, with array operations or a compiled loop (:mod:`simulator.bidding`):
+once, with array operations or a compiled loop (:mod:`simulator.engine.bidding`):
 there is no SimPy event and no Python object per proposal, which is what lets
 a replication of a large market run in seconds.
 
@@ -20,22 +20,22 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from simulator.bidding import (
+from simulator.config.scenario import Scenario
+from simulator.engine.bidding import (
     BiddingParameters,
     browse_wave,
     choose_hires,
     draw_sessions,
     order_sessions,
 )
-from simulator.boosts import settle_boosts
-from simulator.contracts import ContractBook, complete_contracts, start_contracts
-from simulator.jobs import JobBoard, ProposalLog
-from simulator.ledger import DAYS_PER_MONTH, ConnectsLedger
-from simulator.metrics import MetricsRecorder, ReplicationResult
-from simulator.population import Population
-from simulator.resources import check_replication_memory
-from simulator.rng import replication_seed, spawn_streams
-from simulator.scenario import Scenario
+from simulator.engine.boosts import settle_boosts
+from simulator.engine.contracts import ContractBook, complete_contracts, start_contracts
+from simulator.engine.jobs import JobBoard, ProposalLog
+from simulator.engine.ledger import DAYS_PER_MONTH, ConnectsLedger
+from simulator.engine.population import Population
+from simulator.engine.recorder import MetricsRecorder, ReplicationResult
+from simulator.engine.resources import check_replication_memory
+from simulator.engine.rng import replication_seed, spawn_streams
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -11,8 +11,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from simulator import behaviour as rules
-from simulator.rng import pair_uniform_one
+from simulator.engine import behaviour as rules
+from simulator.engine.rng import pair_uniform_one
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

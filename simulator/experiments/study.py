@@ -24,23 +24,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator import stats
+from simulator.catalog import HEADLINE_METRICS
+from simulator.config.loading import load_scenario, scenario_hash
+from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED, Scenario
+from simulator.engine.market import run_replication
+from simulator.engine.recorder import ReplicationResult
+from simulator.engine.resources import check_replication_memory
+from simulator.engine.rng import replication_seed
 from simulator.errors import ResultsError
-from simulator.executors import Executor, resolve_executor
-from simulator.executors import default_workers as default_workers  # re-exported
-from simulator.loading import load_scenario, scenario_hash
-from simulator.market import run_replication
-from simulator.metrics import HEADLINE_METRICS, ReplicationResult
-from simulator.resources import check_replication_memory
-from simulator.results import (
+from simulator.experiments import stats
+from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.executors import default_workers as default_workers  # re-exported
+from simulator.experiments.store import (
     ResultsStore,
     ResultsWarning,
     check_writable,
     open_for_writing,
     warn_extra,
 )
-from simulator.rng import replication_seed
-from simulator.scenario import MAX_REPLICATIONS, MAX_SEED, Scenario
 
 ProgressCallback = Callable[[str, int], None]
 """Called as ``progress(arm, replication)`` each time a replication finishes."""
@@ -63,7 +64,7 @@ class Study:
     daily: pd.DataFrame
     histogram: pd.DataFrame
     distributions: pd.DataFrame
-    """Per-replication distributions (see :data:`simulator.metrics.DISTRIBUTIONS`)."""
+    """Per-replication distributions (see :data:`simulator.engine.recorder.DISTRIBUTIONS`)."""
     path: Path | None = None
     reused: int = 0
     """Replications (arm by arm) reused from a previous, interrupted run."""
@@ -72,7 +73,7 @@ class Study:
     ``"max_replications"`` when the cap was reached first; ``None`` otherwise."""
     precision: pd.DataFrame | None = None
     """With a precision target: the last check, one row per arm and headline metric
-    (see :func:`simulator.stats.precision_check`)."""
+    (see :func:`simulator.experiments.stats.precision_check`)."""
     _levels: pd.DataFrame | None = field(default=None, repr=False)
     _differences: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -230,14 +231,14 @@ def run_study(
 
     With ``precision``, ``replications`` is the first batch: replications are
     added in batches until the 95% interval of every headline paired
-    difference (:data:`~simulator.metrics.HEADLINE_METRICS`, overall, every arm
+    difference (:data:`~simulator.engine.recorder.HEADLINE_METRICS`, overall, every arm
     against the baseline) has a half-width of at most ``precision`` times the
     baseline's mean, or until ``max_replications`` is reached.
 
     Parameters
     ----------
     scenario_or_path
-        A validated :class:`~simulator.scenario.Scenario` or the path of a scenario file.
+        A validated :class:`~simulator.config.scenario.Scenario` or the path of a scenario file.
     replications
         Replications per arm (default: the scenario's ``run.replications``).
     seed
@@ -258,12 +259,12 @@ def run_study(
         (otherwise that is an error). A study of the same scenario and seed
         is resumed: its finished replications are reused, not recomputed.
     executor
-        Where the replications run: an :class:`~simulator.executors.Executor`
+        Where the replications run: an :class:`~simulator.experiments.executors.Executor`
         (e.g. ``DaskExecutor("tcp://HOST:8786")``), or by name
         ``"in-process"``, ``"processes"``, ``"dask-local"`` (a local Dask
         cluster) or a Dask scheduler's address ``"tcp://HOST:PORT"``; see
-        :func:`~simulator.executors.resolve_executor`. Its
-        :meth:`~simulator.executors.Executor.describe` is recorded in the
+        :func:`~simulator.experiments.executors.resolve_executor`. Its
+        :meth:`~simulator.experiments.executors.Executor.describe` is recorded in the
         manifest.
     precision
         Relative half-width to reach, e.g. 0.01 for 1% of the baseline's mean;
@@ -509,7 +510,7 @@ def load_study(path: str | Path) -> Study:
 
     Every file is checked against the content hash the manifest recorded for
     it; files the manifest does not list are left out, with a
-    :class:`~simulator.results.ResultsWarning` naming them.
+    :class:`~simulator.experiments.store.ResultsWarning` naming them.
 
     Raises
     ------

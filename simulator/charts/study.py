@@ -1,10 +1,10 @@
-"""Charts of a study. Each function takes a :class:`~simulator.study.Study` and
+"""Charts of a study. Each function takes a :class:`~simulator.experiments.study.Study` and
 returns a matplotlib ``Figure``, so the same chart serves reports and notebooks.
 
 Colours come from the Okabe-Ito palette (safe for colour-blind readers), one
 colour per arm, in scenario order, everywhere. Every mean drawn carries its 95%
 confidence interval: whiskers or lines from :meth:`Study.levels` and
-:meth:`Study.differences`, or a band from :func:`simulator.stats.mean_interval`
+:meth:`Study.differences`, or a band from :func:`simulator.experiments.stats.mean_interval`
 for curves averaged over replications. With one replication there is no
 interval, and none is drawn.
 """
@@ -30,15 +30,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, MultipleLocator, StrMethodFormatter
 
-from simulator import stats
-from simulator.behaviour import BUCKET_LABELS, BUCKET_LOWER_EDGES
-from simulator.ledger import DAYS_PER_MONTH
-from simulator.metrics import HEADLINE_METRICS
-from simulator.policy import CreditPolicy, FlatCost, TierCost
-from simulator.results import atomic_path
+from simulator.catalog import HEADLINE_METRICS
+from simulator.config.policy import CreditPolicy, FlatCost, TierCost
+from simulator.engine.behaviour import BUCKET_LABELS, BUCKET_LOWER_EDGES
+from simulator.engine.ledger import DAYS_PER_MONTH
+from simulator.experiments import stats
+from simulator.experiments.store import atomic_path
 
 if TYPE_CHECKING:
-    from simulator.study import Study
+    from simulator.experiments.study import Study
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from simulator.config.scenario import Scenario
 from simulator.errors import ScenarioError
-from simulator.scenario import Scenario
 
 EXTENDS_KEY = "extends"
 

@@ -25,7 +25,7 @@ A sweep directory::
     DIR/summary/points.csv                   one row per point: its id and parameters
     DIR/summary/levels.csv, differences.csv  as a study's, with the point and its parameters
     DIR/summary/frontier.csv                 the trade-off frontier (:meth:`Sweep.frontier`)
-    DIR/report/                              sweep.md and charts/ (:mod:`simulator.sweep_report`)
+    DIR/report/                              sweep.md and charts/ (:mod:`simulator.report.sweep`)
 
 Running the same sweep again into the same directory resumes it: finished
 (point, arm, replication) tasks are reused, not recomputed.
@@ -49,22 +49,22 @@ import numpy.typing as npt
 import pandas as pd
 import yaml
 
-from simulator import stats
-from simulator.errors import ResultsError, ScenarioError
-from simulator.executors import Executor, resolve_executor
-from simulator.loading import (
+from simulator.config.loading import (
     apply_override,
     parse_override,
     resolve_file,
     scenario_from_dict,
     scenario_hash,
 )
-from simulator.market import run_replication
-from simulator.metrics import ReplicationResult
-from simulator.resources import check_replication_memory
-from simulator.results import ResultsStore, check_writable, open_for_writing
-from simulator.scenario import Scenario
-from simulator.study import (
+from simulator.config.scenario import Scenario
+from simulator.engine.market import run_replication
+from simulator.engine.recorder import ReplicationResult
+from simulator.engine.resources import check_replication_memory
+from simulator.errors import ResultsError, ScenarioError
+from simulator.experiments import stats
+from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.store import ResultsStore, check_writable, open_for_writing
+from simulator.experiments.study import (
     Study,
     _collect,
     _now,
@@ -76,7 +76,7 @@ from simulator.study import (
 )
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    pass
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -583,7 +583,7 @@ class Objective:
     name: str
     """Column prefix in :meth:`Sweep.frontier`."""
     metric: str
-    """The metric (see :data:`simulator.metrics.METRIC_DESCRIPTIONS`)."""
+    """The metric (see :data:`simulator.engine.recorder.METRIC_DESCRIPTIONS`)."""
     segment: Literal["overall", "poorest_region"]
     """All freelancers and posts, or the region with the lowest monthly income."""
     higher_is_better: bool
@@ -848,33 +848,6 @@ class Sweep:
         every = self.policies(objectives)
         return every[every["on_frontier"]].drop(columns="on_frontier").reset_index(drop=True)
 
-    # charts: matplotlib is imported only when one is drawn
-    def response_curves(
-        self, parameter: str | None = None, metrics: Sequence[str] | None = None
-    ) -> Figure:
-        """Headline metrics against one parameter, one line per arm, 95% bands."""
-        from simulator.sweep_charts import response_curves
-
-        return response_curves(self, parameter, metrics)
-
-    def heatmap(
-        self,
-        x: str | None = None,
-        y: str | None = None,
-        arm: str | None = None,
-        metrics: Sequence[str] | None = None,
-    ) -> Figure:
-        """Headline metrics of one arm over two parameters, one panel per metric."""
-        from simulator.sweep_charts import heatmap
-
-        return heatmap(self, x, y, arm, metrics)
-
-    def frontier_chart(self) -> Figure:
-        """Every policy's cost burden against proposals per post, the frontier labelled."""
-        from simulator.sweep_charts import frontier_chart
-
-        return frontier_chart(self)
-
 
 # ------------------------------------------------------------------ running
 
@@ -917,7 +890,7 @@ def sweep(
     seed
         Root seed, the same at every point (default: the scenario's ``run.seed``).
     workers, executor
-        Where the tasks run, as for :func:`~simulator.study.run_study`; every
+        Where the tasks run, as for :func:`~simulator.experiments.study.run_study`; every
         (point, arm, replication) goes to the one executor.
     out
         The sweep directory; ``None`` keeps the results in memory only.

@@ -10,7 +10,7 @@ Layout of a study directory::
     DIR/replications/<arm>/<rep>.distributions.parquet
     DIR/summary/levels.csv, differences.csv
     DIR/report/                             index.html, report.md, charts/, scenario.yaml
-                                            (written by :mod:`simulator.report`)
+                                            (written by :mod:`simulator.report.study`)
     DIR/.connectsim.lock                    held by the one process writing DIR
 
 Four rules keep the directory honest:
@@ -56,8 +56,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulator.engine.recorder import ReplicationResult
 from simulator.errors import ResultsError
-from simulator.metrics import ReplicationResult
 
 PARTS = ("metrics", "daily", "histogram", "distributions")
 """The files of one replication of one arm."""

@@ -8,15 +8,15 @@ estimates, from the scenario alone and in microseconds, the peak memory of
 one replication, and :func:`check_replication_memory` turns an estimate
 beyond the memory available into a one-line
 :class:`~simulator.errors.ScenarioError` naming what makes it so large.
-:class:`~simulator.market.Market` calls it first thing, so every path that
+:class:`~simulator.engine.market.Market` calls it first thing, so every path that
 builds a market refuses before allocating; a study runner calls it again
 with its number of concurrent workers.
 
 What a replication allocates
 ----------------------------
-The estimate mirrors the engine's own sizing (:mod:`simulator.market`,
-:mod:`simulator.population`, :mod:`simulator.jobs`, :mod:`simulator.ledger`,
-:mod:`simulator.contracts`, :mod:`simulator.metrics`); every term is a count
+The estimate mirrors the engine's own sizing (:mod:`simulator.engine.market`,
+:mod:`simulator.engine.population`, :mod:`simulator.engine.jobs`, :mod:`simulator.engine.ledger`,
+:mod:`simulator.engine.contracts`, :mod:`simulator.engine.recorder`); every term is a count
 times bytes per unit:
 
 * freelancer rows: the market sizes every per-freelancer column for the
@@ -95,8 +95,8 @@ from typing import TYPE_CHECKING
 from simulator.errors import ConnectsimError, ScenarioError
 
 if TYPE_CHECKING:
-    from simulator.policy import CreditPolicy
-    from simulator.scenario import Scenario
+    from simulator.config.policy import CreditPolicy
+    from simulator.config.scenario import Scenario
 
 MEMORY_LIMIT_ENV = "CONNECTSIM_MEMORY_LIMIT_BYTES"
 """Environment variable: the bytes of memory connectsim may use, instead of what the
@@ -126,15 +126,15 @@ PROPOSALS_PER_FREELANCER_DAY = 4.0
 the shipped scenarios: 1.1 at most)."""
 
 # Mirrors of engine constants. Importing them would import the engine (and
-# simulator.market imports this module); tests check they are still equal.
+# simulator.engine.market imports this module); tests check they are still equal.
 DAYS_PER_MONTH = 30.0
-"""As :data:`simulator.ledger.DAYS_PER_MONTH`."""
+"""As :data:`simulator.engine.ledger.DAYS_PER_MONTH`."""
 MAX_SESSIONS_PER_WAVE = 8
-"""As :data:`simulator.market.MAX_SESSIONS_PER_WAVE`."""
+"""As :data:`simulator.engine.market.MAX_SESSIONS_PER_WAVE`."""
 ENTRANT_HEADROOM = 1.5
 """The market sizes freelancer columns for this many times the expected entrants."""
 BOOST_FIELDS = 5
-"""As :data:`simulator.jobs.BOOST_FIELDS`."""
+"""As :data:`simulator.engine.jobs.BOOST_FIELDS`."""
 
 # Bytes per unit (see the module docstring for what each counts).
 _POPULATION_ROW = 15 * 8 + 15 * 8 + 8 + 3  # float, int and key columns, 3 bools
@@ -179,7 +179,7 @@ def _num(x: float) -> str:
 
 
 def _next_pow2(n: float) -> float:
-    """As :func:`simulator.jobs._next_pow2`, in floats (so that an enormous count stays
+    """As :func:`simulator.engine.jobs._next_pow2`, in floats (so that an enormous count stays
     a float, not a huge integer)."""
     if not math.isfinite(n):
         return math.inf
@@ -225,7 +225,7 @@ def _freelancers_over_run(scenario: Scenario) -> _Term:
 
 
 def _post_slots(scenario: Scenario) -> _Term:
-    """Slots of the job board's ring, as :class:`~simulator.jobs.JobBoard` sizes it."""
+    """Slots of the job board's ring, as :class:`~simulator.engine.jobs.JobBoard` sizes it."""
     s = scenario.world.jobs
     wave_days = 1.0 / _waves_per_day(scenario)
     expected_open = (
@@ -308,7 +308,7 @@ def _check_counts(scenario: Scenario) -> None:
 
 
 def _feed_lookback(scenario: Scenario) -> float:
-    """As :class:`~simulator.market.Market` passes it to the job board."""
+    """As :class:`~simulator.engine.market.Market` passes it to the job board."""
     world = scenario.world
     lookback = float(world.population.jobs_viewed_per_session * MAX_SESSIONS_PER_WAVE)
     if world.textbook is not None:

@@ -18,9 +18,9 @@ the chance of being outbid later scales the benefit and the cost alike and
 does not change whether boosting pays, nor which bid is best: the smallest
 that wins the slot.
 
-Storage: a post's review arrays (:class:`~simulator.jobs.JobBoard`) hold the
+Storage: a post's review arrays (:class:`~simulator.engine.jobs.JobBoard`) hold the
 first K proposals in columns ``[0, K)`` and the slot holders in
-``[K, K + slots)``; :attr:`~simulator.jobs.JobBoard.boosts` holds each slot's
+``[K, K + slots)``; :attr:`~simulator.engine.jobs.JobBoard.boosts` holds each slot's
 bid and its split into free and paid Connects (for refunds), the proposal's
 place in arrival order (to break ties) and whether it was sent while metrics
 were recorded. At closing, :func:`settle_boosts` writes each reviewed list as
@@ -34,7 +34,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from simulator import behaviour as rules
+from simulator.engine import behaviour as rules
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -22,8 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from simulator.charts import METRIC_AXES, OKABE_ITO, save
-from simulator.sensitivity import DUMMY, Sensitivity, metric_scale, share_text
+from simulator.catalog import metric_scale, share_text
+from simulator.charts.study import METRIC_AXES, OKABE_ITO, save
+from simulator.experiments.sensitivity import DUMMY, Sensitivity
 
 _SERIES = {
     "sobol": (("S1", "First order S1 (alone)"), ("ST", "Total ST (with interactions)")),

@@ -19,7 +19,7 @@ a SALib design, and apportions each output's variation among the parameters:
 The model is stochastic, so every point runs ``replications`` times and the
 indices are computed on the mean over replications. Replication ``r`` of every
 point uses the study seeds ``SeedSequence(root_seed, spawn_key=(r,))``, as
-:func:`~simulator.study.run_study` does: common random numbers across points,
+:func:`~simulator.experiments.study.run_study` does: common random numbers across points,
 so that two points differ by their parameters, not by their luck. A
 ``"dummy"`` parameter, sampled like the others but applied to nothing, shows
 what an inert parameter looks like (with common random numbers its indices
@@ -53,12 +53,19 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel
 
+from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS
+from simulator.config.loading import (
+    apply_override,
+    load_scenario,
+    scenario_from_dict,
+    scenario_hash,
+)
+from simulator.config.scenario import Scenario
+from simulator.engine.resources import check_replication_memory
+from simulator.engine.rng import replication_seed
 from simulator.errors import ScenarioError
-from simulator.executors import Executor, resolve_executor
-from simulator.loading import apply_override, load_scenario, scenario_from_dict, scenario_hash
-from simulator.metrics import HEADLINE_METRICS, METRIC_DESCRIPTIONS
-from simulator.resources import check_replication_memory
-from simulator.results import (
+from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.store import (
     ResultsStore,
     atomic_path,
     check_writable,
@@ -69,9 +76,7 @@ from simulator.results import (
     sha256_file,
     write_parquet_atomic,
 )
-from simulator.rng import replication_seed
-from simulator.scenario import Scenario
-from simulator.study import check_count
+from simulator.experiments.study import check_count
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -158,10 +163,11 @@ class Parameter:
 
     def describe(self) -> str:
         """``PATH=LOW:HIGH``, as given on the command line."""
-        return f"{self.path}={_number(self.low)}:{_number(self.high)}"
+        return f"{self.path}={format_number(self.low)}:{format_number(self.high)}"
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
+    """A bound as given on the command line: ``3`` for a whole number, else its repr."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
@@ -486,7 +492,7 @@ class SensitivityStore(ResultsStore):
 
     def has_run(self, point: int, replication: int) -> bool:
         """Whether a run is stored and vouched for (see
-        :meth:`~simulator.results.ResultsStore.verify_replication`); a file that does
+        :meth:`~simulator.experiments.store.ResultsStore.verify_replication`); a file that does
         not verify is deleted, so that the run is made again."""
         path = self.run_file(point, replication)
         key = f"p{point:06d}/r{replication:05d}"
@@ -577,7 +583,7 @@ def run_design(
     replications
         Runs per point; run ``r`` of every point is the model's replication ``r``.
     runner
-        Where the runs go (:meth:`~simulator.executors.Executor.map_unordered`).
+        Where the runs go (:meth:`~simulator.experiments.executors.Executor.map_unordered`).
     store
         Runs already stored there are read, not run again; new ones are
         written there as they finish.
@@ -955,7 +961,7 @@ def estimate(
         Root seed: the analysis' sampling and bootstrap seeds derive from
         ``SeedSequence(seed, spawn_key=(SENSITIVITY_SPAWN_KEY, ...))``.
     executor, workers
-        As for :func:`~simulator.executors.resolve_executor`.
+        As for :func:`~simulator.experiments.executors.resolve_executor`.
     key
         See :func:`make_design`.
     conf_level, num_resamples
@@ -1048,7 +1054,7 @@ class MarketModel:
 
     def __call__(self, point: int, x: FloatArray, replication: int) -> dict[Output, float]:
         """Run the arms at ``x``; return every output of :attr:`outputs`."""
-        from simulator.market import run_replication  # the engine loads in the worker
+        from simulator.engine.market import run_replication  # the engine loads in the worker
 
         scenario = self.scenario_at(x)
         level: dict[str, dict[str, float]] = {}
@@ -1199,7 +1205,7 @@ def plan(
 
 
 def _versions() -> dict[str, str]:
-    from simulator.study import _versions as study_versions
+    from simulator.experiments.study import _versions as study_versions
 
     found = study_versions()
     try:
@@ -1218,7 +1224,7 @@ def manifest(
 ) -> dict[str, Any]:
     """What a sensitivity directory records about how it was made (``command``: the
     command line that made it, when it came from one)."""
-    from simulator.study import _git_commit
+    from simulator.experiments.study import _git_commit
 
     model, design, root = the_plan.model, the_plan.design, the_plan.root_seed
     base = analysis_seed(root)
@@ -1388,7 +1394,7 @@ def sensitivity(
     Parameters
     ----------
     scenario_or_path
-        A :class:`~simulator.scenario.Scenario` or a scenario file.
+        A :class:`~simulator.config.scenario.Scenario` or a scenario file.
     params
         ``{"world.jobs.ghost_share": (0.0, 0.3), ...}`` or
         ``["world.jobs.ghost_share=0.0:0.3", ...]``: numeric fields and their
@@ -1409,7 +1415,7 @@ def sensitivity(
         sampling and the bootstraps ``SeedSequence(seed,
         spawn_key=(SENSITIVITY_SPAWN_KEY, ...))``.
     workers, executor
-        Where the runs go, as for :func:`~simulator.study.run_study`: every
+        Where the runs go, as for :func:`~simulator.experiments.study.run_study`: every
         (point, replication) run goes through one executor.
     out
         A directory for the results: ``manifest.json``, ``runs/`` (one
@@ -1468,217 +1474,3 @@ def sensitivity(
         metrics,
     )
     return execute(the_plan, workers, executor, out, progress, overwrite)
-
-
-# ---------------------------------------------------------------------------
-# tables and the report
-
-_SHARE_METRICS = frozenset(
-    {"hires_per_proposal", "connects_spend_share_of_income", "fill_rate", "share_jobs_50plus"}
-)
-
-
-def metric_scale(metric: str) -> tuple[float, str]:
-    """How a Morris effect on ``metric`` is shown: the scale and unit (shares in points)."""
-    return (100.0, " pp") if metric in _SHARE_METRICS else (1.0, "")
-
-
-def _interval(
-    value: float,
-    low: float,
-    high: float,
-    text: Callable[[float], str],
-    sep: str = " ",
-    unit: str = "",
-) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return text(value) + unit
-    # the unit once, after the value: the interval's bounds share it
-    return f"{text(value)}{unit}{sep}[{text(low)}, {text(high)}]"
-
-
-def share_text(share: float) -> str:
-    """A noise share as a percentage (two significant digits below 0.1%)."""
-    # small shares keep two significant digits rather than reading "0.0%"
-    return f"{share:.1%}" if abs(share) >= 0.001 else f"{share * 100:.2g}%"
-
-
-INDEX_COLUMNS: dict[Method, tuple[tuple[str, str], ...]] = {
-    "sobol": (("S1", "S1 [95% CI]"), ("ST", "ST [95% CI]")),
-    "morris": (("mu_star", "mu* [95% CI]"), ("sigma", "sigma"), ("mu", "mu")),
-}
-"""The indices of each method, with their column headings."""
-
-
-def index_table(
-    result: Sensitivity, output: str, sep: str = " "
-) -> tuple[list[str], list[list[str]]]:
-    """One output's indices as text: headings and rows (metric, parameter, indices, noise).
-
-    The noise share (with its 95% interval) is on the first row of each metric;
-    ``sep`` goes between a value and its interval (``"\\n"`` for narrow tables).
-    """
-    headings = ["metric", "parameter"] + [h for _, h in INDEX_COLUMNS[result.method]]
-    headings.append("noise share [95% CI]")
-    rows: list[list[str]] = []
-    ind = result.indices[result.indices["output"] == output]
-    for metric in [m for o, m in result.outputs if o == output]:
-        scale, unit = (1.0, "") if result.method == "sobol" else metric_scale(metric)
-
-        def text(v: float, scale: float = scale) -> str:
-            return f"{v:.3f}" if result.method == "sobol" else f"{v * scale:.3g}"
-
-        noise = result.noise[
-            (result.noise["output"] == output) & (result.noise["metric"] == metric)
-        ]
-        n = noise.iloc[0]
-        share = _interval(
-            float(n["noise_share"]),
-            float(n["noise_share_ci_low"]),
-            float(n["noise_share_ci_high"]),
-            share_text,
-            sep,
-        )
-        if n["note"]:
-            share += f"{sep}({n['note']})"
-        for j, name in enumerate(result.names):
-            cells = [
-                metric if j == 0 else "",
-                DUMMY_TEXT.replace(" ", sep, 1) if name == DUMMY else name,
-            ]
-            for index, _ in INDEX_COLUMNS[result.method]:
-                hit = ind[(ind["metric"] == metric) & (ind["parameter"] == name)]
-                hit = hit[hit["index"] == index]
-                if hit.empty:
-                    cells.append("n/a")
-                    continue
-                r = hit.iloc[0]
-                cells.append(
-                    _interval(
-                        float(r["value"]), float(r["ci_low"]), float(r["ci_high"]), text, sep, unit
-                    )
-                )
-            cells.append(share if j == 0 else "")
-            rows.append(cells)
-    return headings, rows
-
-
-DUMMY_TEXT = "dummy (changes nothing)"
-
-
-def _markdown_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-    return [line(headings), "|" + "---|" * len(headings), *(line(r) for r in rows)]
-
-
-_READING = {
-    "sobol": (
-        "**How to read it.** S1 is the share of the output's variance (over the ranges "
-        "given, each parameter uniform) that a parameter explains alone; ST the share it "
-        "explains with all its interactions, so ST ≥ S1 up to estimation error, and ST − S1 "
-        "measures interactions. A parameter with ST near 0 can be fixed anywhere in its "
-        "range. The intervals are SALib's bootstrap 95% intervals. The dummy changes nothing: "
-        "its indices show what zero looks like. The noise share is the part of the "
-        "variance apportioned that is Monte Carlo noise (see below); indices smaller than it "
-        "are not told apart from noise."
-    ),
-    "morris": (
-        "**How to read it.** mu* is the mean absolute elementary effect: the change of the "
-        "output when one parameter moves by a step, divided by the step as a fraction of its "
-        "range, so in the output's units per whole range (shares in percentage points). It "
-        "ranks parameters by influence; sigma, the spread of the effects, is large for a "
-        "parameter whose effect depends on where the others are (non-linearity or "
-        "interactions); mu, their signed mean, gives the direction (mu near mu* in size: "
-        "one direction everywhere). The intervals are SALib's bootstrap 95% intervals of "
-        "mu*. The dummy changes nothing: its effects show what zero looks like."
-    ),
-}
-
-NOISE_TEXT = (
-    "**Noise share.** Each distinct point runs R replications on the study's seeds "
-    "(common random numbers: replication r uses the same seeds at every point), and the "
-    "indices are computed on the mean over replications. For each output, the within-point "
-    "variance is the variance between a point's R replications (ddof 1), averaged over the "
-    "design's rows; divided by R it is the variance of a mean of R independent "
-    "replications. The noise share is that over the variance of the rows' means (ddof 1); "
-    "its 95% interval resamples design rows. With common random numbers the noise of "
-    "different points is correlated and disturbs their differences less, so the share is "
-    "an upper bound on the noise's part."
-)
-
-
-def write_report(result: Sensitivity, directory: str | Path, command: str | None = None) -> Path:
-    """Write charts and ``report/sensitivity.md`` into a sensitivity directory; return the path.
-
-    Parameters
-    ----------
-    result
-        A finished analysis.
-    directory
-        Its directory (``out``); the report goes to ``directory/report/``.
-    command
-        The command that reproduces it, shown in the report.
-    """
-    from simulator.results import write_text_atomic
-    from simulator.sensitivity_charts import output_label, save_charts  # matplotlib
-
-    root = Path(directory) / "report"
-    charts = save_charts(result, root / "charts")
-    method = "Sobol'" if result.method == "sobol" else "Morris"
-    name = result.scenario.name if result.scenario is not None else "model"
-    size = (
-        f"N = {result.samples} base samples"
-        if result.method == "sobol"
-        else f"{result.samples} trajectories of {MORRIS_LEVELS} levels"
-    )
-    lines = [
-        f"# {name}: global sensitivity analysis ({method})",
-        "",
-        f"{size}: {len(result.design.points)} design rows, {result.design.n_points} distinct "
-        f"points, {result.replications} replication{'s' if result.replications > 1 else ''} "
-        f"a point, root seed {result.root_seed}, executor {result.executor}.",
-    ]
-    if result.arm is not None:
-        paired = (
-            f", paired with the baseline {result.baseline!r} at every point"
-            if result.baseline is not None
-            else ""
-        )
-        lines.append(f"Arm analysed: {result.arm!r}{paired}.")
-    if command:
-        lines += ["", "Reproduce it with:", "", "```", command, "```"]
-    lines += ["", "## Parameters", "", "Each sampled uniformly over its range.", ""]
-    lines += _markdown_table(
-        ["parameter", "low", "high", "kind"],
-        [
-            [p.path, _number(p.low), _number(p.high), "integer" if p.integer else "real"]
-            for p in result.parameters
-        ]
-        + [[DUMMY_TEXT, "0", "1", "not applied"]],
-    )
-    lines += ["", _READING[result.method], "", NOISE_TEXT]
-    saved = dict(charts)
-    seen: list[str] = []
-    for output, _ in result.outputs:
-        if output in seen:
-            continue
-        seen.append(output)
-        lines += ["", f"## {output_label(result, output)}", ""]
-        lines += _markdown_table(*index_table(result, output))
-        if output in saved:
-            rel = saved[output].relative_to(root)
-            lines += ["", f"![{output}]({rel.as_posix()})"]
-    lines += [
-        "",
-        "All indices: `summary/indices.csv`; noise shares: `summary/noise.csv`; the design "
-        "(each row's values as run): `summary/design.csv`; each row's mean and variance: "
-        "`summary/points.csv`; every run: `summary/runs.parquet`.",
-        "",
-    ]
-    target = root / "sensitivity.md"
-    write_text_atomic(target, "\n".join(lines))
-    return target

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from simulator.rng import U64, draw_keys
-from simulator.scenario import World
+from simulator.config.scenario import World
+from simulator.engine.rng import U64, draw_keys
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -233,7 +233,7 @@ class Executor(ABC):
     Dask client and cluster) open across several studies; outside one, each
     call of :meth:`map_unordered` acquires and releases them itself. The
     context is reentrant: only the outermost ``with`` opens and closes, so
-    :func:`~simulator.study.run_study` may enter an executor its caller
+    :func:`~simulator.experiments.study.run_study` may enter an executor its caller
     already holds open without closing it.
     """
 

@@ -1,10 +1,10 @@
 """Charts of a sweep: response curves, heatmaps over two parameters, the trade-off frontier.
 
-Each function takes a :class:`~simulator.sweep.Sweep` and returns a matplotlib
-``Figure``, like :mod:`simulator.charts` does for a study, with the same arm
-colours (:func:`simulator.charts.arm_colours`) and the same rule: every mean
+Each function takes a :class:`~simulator.experiments.sweep.Sweep` and returns a matplotlib
+``Figure``, like :mod:`simulator.charts.study` does for a study, with the same arm
+colours (:func:`simulator.charts.study.arm_colours`) and the same rule: every mean
 drawn carries its 95% confidence interval (a band, whiskers, or the
-half-width written beside it). Save them with :func:`simulator.charts.save`.
+half-width written beside it). Save them with :func:`simulator.charts.study.save`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 
-from simulator.charts import BAND_ALPHA, METRIC_AXES, MetricAxis, arm_colours
-from simulator.metrics import HEADLINE_METRICS
-from simulator.sweep import OBJECTIVES, _applies
+from simulator.catalog import HEADLINE_METRICS
+from simulator.charts.study import BAND_ALPHA, METRIC_AXES, MetricAxis, arm_colours
+from simulator.experiments.sweep import OBJECTIVES, _applies
 
 if TYPE_CHECKING:
-    from simulator.sweep import Sweep
+    from simulator.experiments.sweep import Sweep
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -45,7 +45,7 @@ EXTRA_AXES: dict[str, MetricAxis] = {
         "{:.2f}%",
     ),
 }
-"""Metrics the sweep charts show beyond :data:`simulator.charts.METRIC_AXES`."""
+"""Metrics the sweep charts show beyond :data:`simulator.charts.study.METRIC_AXES`."""
 
 LineStyle = Literal["-", "--", "-.", ":"]
 LINESTYLES: tuple[LineStyle, ...] = ("-", "--", "-.", ":")
@@ -475,7 +475,7 @@ def frontier_chart(sweep: Sweep) -> Figure:
     Two panels share the y axis (proposals per closed post, the clients'
     filtering burden): on the left the cost burden of all freelancers, on
     the right that of the poorest region. Colour is the fill rate. Policies on
-    the trade-off frontier (:meth:`simulator.sweep.Sweep.frontier`) are drawn
+    the trade-off frontier (:meth:`simulator.experiments.sweep.Sweep.frontier`) are drawn
     larger with a black edge and labelled with their arm and parameters;
     whiskers are 95% intervals in both directions.
     """

@@ -2,7 +2,7 @@
 
 Every rule is pure (no random numbers, no simulation state) and compiled with
 numba, so the same function serves the engine's browsing kernel
-(:mod:`simulator.bidding`), which calls it on scalars for each view, and
+(:mod:`simulator.engine.bidding`), which calls it on scalars for each view, and
 Python code and tests, which call it on NumPy arrays.
 """
 

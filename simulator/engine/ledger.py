@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from simulator.scatter import add_at
+from simulator.engine.kernels import add_at
 
 IntArray = npt.NDArray[np.int64]
 

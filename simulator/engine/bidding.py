@@ -13,7 +13,7 @@ the rules exact where a vectorized pass has to approximate:
   month's budget covers it; the pacing shadow price of free Connects rises as
   the balance falls.
 
-The rules themselves live in :mod:`simulator.behaviour` and are shared with
+The rules themselves live in :mod:`simulator.engine.behaviour` and are shared with
 Python code and tests. Nothing here draws random numbers: the client's taste
 for a proposal is a hash of the post's and the freelancer's keys.
 """
@@ -30,11 +30,11 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from simulator import behaviour as rules
-from simulator import boosts as boosting
-from simulator.ledger import settle_one
-from simulator.policy import bundle_purchase
-from simulator.rng import pair_normal_one, pair_uniform, pair_uniform_one
+from simulator.config.policy import bundle_purchase
+from simulator.engine import behaviour as rules
+from simulator.engine import boosts as boosting
+from simulator.engine.ledger import settle_one
+from simulator.engine.rng import pair_normal_one, pair_uniform, pair_uniform_one
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -299,7 +299,7 @@ def browse_wave(
     Connects ledger (lots, balances, counters), the boost slots and the recorded
     metrics (Connects spent on ghost posts included). A boost is bid, when the
     policy has boosts, right after its proposal is sent, from what is left of
-    the same Connects and budget (see :mod:`simulator.boosts`).
+    the same Connects and budget (see :mod:`simulator.engine.boosts`).
     """
     weights = p.weight_quality + p.weight_rating + p.weight_price
     if weights <= 0.0:
