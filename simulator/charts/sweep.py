@@ -26,7 +26,7 @@ from matplotlib.transforms import Bbox
 
 from simulator.catalog import HEADLINE_METRICS
 from simulator.charts.study import BAND_ALPHA, METRIC_AXES, MetricAxis, arm_colours
-from simulator.experiments.sweep import OBJECTIVES, _applies
+from simulator.experiments.sweep import OBJECTIVES, applies_to_arm
 
 if TYPE_CHECKING:
     from simulator.experiments.sweep import Sweep
@@ -244,8 +244,8 @@ def _draw_arm(
 ) -> None:
     """One arm's curves in one panel."""
     names = short_names(sweep.parameters)
-    others = [p for p in sweep.parameters if p != x_path and _applies(p, arm)]
-    touched = _applies(x_path, arm)
+    others = [p for p in sweep.parameters if p != x_path and applies_to_arm(p, arm)]
+    touched = applies_to_arm(x_path, arm)
     # grouped by the values' text: a value may be a list, which pandas cannot group by
     keys = [tuple(_show(v) for v in row) for row in rows[others].itertuples(index=False)]
     groups: dict[tuple[str, ...], pd.DataFrame] = {
@@ -311,10 +311,10 @@ def _default_arm(sweep: Sweep, x: str, y: str) -> str:
     arms = sweep.arms
     ordered = [a for a in arms if a != sweep.baseline] + [sweep.baseline]
     for arm in ordered:
-        if _applies(x, arm) and _applies(y, arm):
+        if applies_to_arm(x, arm) and applies_to_arm(y, arm):
             return arm
     for arm in ordered:
-        if _applies(x, arm) or _applies(y, arm):
+        if applies_to_arm(x, arm) or applies_to_arm(y, arm):
             return arm
     return sweep.baseline
 
@@ -631,7 +631,7 @@ def _policy_labels(sweep: Sweep, policies: pd.DataFrame, on: npt.NDArray[np.bool
         values = [
             _show(record[p])
             for p in sweep.parameters
-            if _applies(p, str(record["arm"])) and not _missing(record[p])
+            if applies_to_arm(p, str(record["arm"])) and not _missing(record[p])
         ]
         if crowded:
             labels.append(f"{record['point']} {record['arm']}")

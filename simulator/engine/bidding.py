@@ -20,19 +20,16 @@ for a proposal is a hash of the post's and the freelancer's keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numba
 import numpy as np
 import numpy.typing as npt
-from llvmlite import ir
-from numba.core import cgutils, types
-from numba.extending import intrinsic
 
 from simulator.config.policy import bundle_purchase
 from simulator.engine import behaviour as rules
 from simulator.engine import boosts as boosting
+from simulator.engine.kernels import prefetch_rows
 from simulator.engine.ledger import settle_one
 from simulator.engine.rng import pair_normal_one, pair_uniform, pair_uniform_one
 
@@ -80,39 +77,6 @@ class BiddingParameters(NamedTuple):
     boost_min_bid: int
     boost_max_bid: int
     applicant_cap_share: float = 1.0  # share of posts the cap applies to (see cap_applies)
-
-
-@intrinsic
-def _prefetch_rows(typingctx: Any, columns: Any, row: Any) -> tuple[Any, Callable[..., Any]]:
-    """Ask the CPU to start loading element ``row`` of each array in the tuple
-    ``columns`` (``[row, 0]`` of a 2-d array) into its caches.
-
-    LLVM's prefetch hint: a load that nothing waits for and that changes no
-    value. The browsing kernel takes freelancers in session order, that is at
-    random rows of some twenty-five arrays, and would otherwise wait for a
-    cache miss in them at every freelancer.
-    """
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        i32 = cgutils.int32_t
-        hint = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32]),
-            "llvm.prefetch.p0i8",
-        )
-        for k, array_type in enumerate(columns):
-            array = context.make_array(array_type)(
-                context, builder, builder.extract_value(args[0], k)
-            )
-            index = [args[1]] + [ir.Constant(args[1].type, 0)] * (array_type.ndim - 1)
-            pointer = cgutils.get_item_pointer(context, builder, array_type, array, index)
-            # read access (0), keep in all cache levels (3), data cache (1)
-            builder.call(
-                hint, [builder.bitcast(pointer, cgutils.voidptr_t), i32(0), i32(3), i32(1)]
-            )
-        return context.get_dummy_value()
-
-    return types.void(columns, row), codegen
 
 
 @numba.njit(cache=True)
@@ -344,7 +308,7 @@ def browse_wave(
     )
     for i in range(agents.size):
         if i + PREFETCH_AHEAD < agents.size:
-            _prefetch_rows(columns, agents[i + PREFETCH_AHEAD])
+            prefetch_rows(columns, agents[i + PREFETCH_AHEAD])
         a = agents[i]
         c = category[a]
         # posts of this category visible at the session time (posted before it)

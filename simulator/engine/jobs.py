@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulator.config.scenario import TIERS, JobStream
-from simulator.engine.bidding import _prefetch_rows
+from simulator.engine.kernels import prefetch_rows
 from simulator.engine.rng import U64, draw_keys
 
 FloatArray = npt.NDArray[np.float64]
@@ -172,7 +172,7 @@ def _take_due(
         if close <= day + 1e-9 or (close_when_full and proposals[s] >= max_reviewed):
             due[m] = s
             m += 1
-            _prefetch_rows(prefetch, s)
+            prefetch_rows(prefetch, s)
     return np.sort(due[:m]), kept
 
 

@@ -35,7 +35,6 @@ runs it with a results directory that a rerun resumes.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import json
 import math
@@ -44,7 +43,6 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -65,6 +63,7 @@ from simulator.engine.resources import check_replication_memory
 from simulator.engine.rng import replication_seed
 from simulator.errors import ScenarioError
 from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.provenance import git_commit, utc_now, versions
 from simulator.experiments.store import (
     ResultsStore,
     atomic_path,
@@ -1204,28 +1203,11 @@ def plan(
     )
 
 
-def _versions() -> dict[str, str]:
-    from simulator.experiments.study import _versions as study_versions
-
-    found = study_versions()
-    try:
-        found["SALib"] = metadata.version("SALib")
-    except metadata.PackageNotFoundError:
-        found["SALib"] = "not installed"
-    return found
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 def manifest(
     the_plan: Plan, executor: str, started: str, command: str | None = None
 ) -> dict[str, Any]:
     """What a sensitivity directory records about how it was made (``command``: the
     command line that made it, when it came from one)."""
-    from simulator.experiments.study import _git_commit
-
     model, design, root = the_plan.model, the_plan.design, the_plan.root_seed
     base = analysis_seed(root)
     return {
@@ -1270,8 +1252,8 @@ def manifest(
                 for r in range(the_plan.replications)
             ],
         },
-        "versions": _versions(),
-        "git_commit": _git_commit(),
+        "versions": versions(extra=("SALib",)),
+        "git_commit": git_commit(),
         "executor": executor,
         "started": started,
         "finished": None,
@@ -1291,7 +1273,7 @@ def execute(
     command line that made it, recorded in the manifest)."""
     runner = resolve_executor(executor, workers)
     check_replication_memory(the_plan.scenario, runner.concurrent_here())
-    record = manifest(the_plan, runner.describe(), _now(), command)
+    record = manifest(the_plan, runner.describe(), utc_now(), command)
     with runner:
         if out is None:
             return _analyse(the_plan, runner, None, record, progress)
@@ -1359,7 +1341,7 @@ def _analyse(
         store.write_frame("design", result.design_frame())
         store.write_frame("points", points)
         store.write_frame("runs", runs)
-        record["finished"] = _now()
+        record["finished"] = utc_now()
         store.write_manifest(record)
     return result
 

@@ -9,15 +9,11 @@ replication before anything is computed from them.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-import platform
-import subprocess
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +31,7 @@ from simulator.errors import ResultsError
 from simulator.experiments import stats
 from simulator.experiments.executors import Executor, resolve_executor
 from simulator.experiments.executors import default_workers as default_workers  # re-exported
+from simulator.experiments.provenance import git_commit, utc_now, versions
 from simulator.experiments.store import (
     ResultsStore,
     ResultsWarning,
@@ -108,51 +105,30 @@ class Study:
         return self.scenario.arms[arm].label or arm
 
 
-def _sorted(frame: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+def sort_by_arm(frame: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """Rows in the scenario's arm order, then by replication (a stable sort)."""
     order = {a: i for i, a in enumerate(arms)}
     key = frame["arm"].map(order)
     out = frame.assign(_arm_order=key).sort_values(["_arm_order", "replication"], kind="stable")
     return out.drop(columns="_arm_order").reset_index(drop=True)
 
 
-def _collect(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, pd.DataFrame]:
+def collect_frames(
+    scenario: Scenario, results: Sequence[ReplicationResult]
+) -> dict[str, pd.DataFrame]:
+    """The replications' frames concatenated by kind (metrics, daily, histogram,
+    distributions), each in arm order."""
     arms = list(scenario.arms)
     return {
-        "metrics": _sorted(pd.concat([r.metrics for r in results], ignore_index=True), arms),
-        "daily": _sorted(pd.concat([r.daily for r in results], ignore_index=True), arms),
-        "histogram": _sorted(
+        "metrics": sort_by_arm(pd.concat([r.metrics for r in results], ignore_index=True), arms),
+        "daily": sort_by_arm(pd.concat([r.daily for r in results], ignore_index=True), arms),
+        "histogram": sort_by_arm(
             pd.concat([r.proposals_per_job for r in results], ignore_index=True), arms
         ),
-        "distributions": _sorted(
+        "distributions": sort_by_arm(
             pd.concat([r.distributions for r in results], ignore_index=True), arms
         ),
     }
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).parent,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def _versions() -> dict[str, str]:
-    names = ["connectsim", "numpy", "pandas", "simpy", "pydantic", "pyarrow", "scipy"]
-    found = {"python": platform.python_version()}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[dict[str, Any]]:
@@ -200,17 +176,13 @@ def manifest(
         "replication_seeds": replication_seeds(root_seed, replications),
         "arms": list(scenario.arms),
         "baseline": scenario.baseline,
-        "versions": _versions(),
-        "git_commit": _git_commit(),
+        "versions": versions(),
+        "git_commit": git_commit(),
         "executor": executor,
         "command": command,
         "started": started,
         "finished": None,
     }
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def run_study(
@@ -317,7 +289,7 @@ def run_study(
     # before the store is touched: an unknown executor or a missing dask writes nothing
     runner = resolve_executor(executor, workers)
     check_replication_memory(scenario, runner.concurrent_here())
-    record = manifest(scenario, root_seed, n, runner.describe(), _now(), command)
+    record = manifest(scenario, root_seed, n, runner.describe(), utc_now(), command)
     if precision is not None:
         record["precision"] = {"relative": precision, "max_replications": cap}
     # entered before the store is touched, so that a Dask scheduler that cannot
@@ -341,7 +313,7 @@ def run_study(
             store.write_csv("differences", study.differences())
             record["replications"] = study.replications
             record["stopped_by"] = study.stopped_by
-            record["finished"] = _now()
+            record["finished"] = utc_now()
             store.write_manifest(record)
             commit()
         study.path = Path(out)
@@ -459,7 +431,7 @@ def _run_batches(
 
     if store is not None:
         results = [store.read_replication(arm, r, root_seed) for r in range(n) for arm in arms]
-    frames = _collect(scenario, results)
+    frames = collect_frames(scenario, results)
     return Study(
         scenario=scenario,
         root_seed=root_seed,
@@ -545,7 +517,7 @@ def load_study(path: str | Path) -> Study:
     else:
         results = [store.read_replication(arm, r, root_seed) for r in range(n) for arm in arms]
         warn_extra(root, store.extra_files())
-    frames = _collect(scenario, results)
+    frames = collect_frames(scenario, results)
     return Study(
         scenario=scenario,
         root_seed=root_seed,

@@ -63,15 +63,15 @@ from simulator.engine.resources import check_replication_memory
 from simulator.errors import ResultsError, ScenarioError
 from simulator.experiments import stats
 from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.provenance import utc_now
 from simulator.experiments.store import ResultsStore, check_writable, open_for_writing
 from simulator.experiments.study import (
     Study,
-    _collect,
-    _now,
-    _sorted,
     check_count,
+    collect_frames,
     load_study,
     manifest,
+    sort_by_arm,
     study_identity,
 )
 
@@ -660,7 +660,7 @@ def pareto_front(
     return front
 
 
-def _applies(path: str, arm: str) -> bool:
+def applies_to_arm(path: str, arm: str) -> bool:
     """Whether a varied path changes this arm's policy or the world it runs in."""
     parts = path.split(".")
     if parts[0] in ("world", "run"):
@@ -812,7 +812,7 @@ class Sweep:
                     continue
                 row: dict[str, Any] = {"point": p.id, "arm": arm, "label": spec.label or arm}
                 for path in self.parameters:
-                    row[path] = p.values[path] if _applies(path, arm) else None
+                    row[path] = p.values[path] if applies_to_arm(path, arm) else None
                 row["points"] = p.id
                 row["poorest_region"] = poorest
                 for o in objectives:
@@ -933,7 +933,7 @@ def sweep(
         check_replication_memory(point.scenario, runner.concurrent_here())
     tasks = [(p, arm, r) for r in range(n) for p in plan.points for arm in p.scenario.arms]
     root = Path(out) if out is not None else None
-    started = _now()
+    started = utc_now()
     record = manifest(plan.base, root_seed, n, runner.describe(), started, command)
     record.update(
         {"kind": SWEEP_KIND, "sweep_hash": plan.sweep_hash(), "design": plan.design_record()}
@@ -1041,9 +1041,9 @@ def _run_sweep(
                 ],
                 ignore_index=True,
             )
-            metrics = _sorted(metrics, arms)
+            metrics = sort_by_arm(metrics, arms)
         else:
-            frames = _collect(p.scenario, kept[p.id])
+            frames = collect_frames(p.scenario, kept[p.id])
             studies[p.id] = Study(
                 scenario=p.scenario,
                 root_seed=root_seed,
@@ -1076,13 +1076,13 @@ def _write_summaries(
         store = stores[p.id]
         store.write_csv("levels", lv[lv["point"] == p.id].drop(columns=drop))
         store.write_csv("differences", diff[diff["point"] == p.id].drop(columns=drop))
-        point_records[p.id]["finished"] = _now()
+        point_records[p.id]["finished"] = utc_now()
         store.write_manifest(point_records[p.id])
     top.write_csv("points", result.points())
     top.write_csv("levels", lv)
     top.write_csv("differences", diff)
     top.write_csv("frontier", result.frontier())
-    record["finished"] = _now()
+    record["finished"] = utc_now()
     top.write_manifest(record)
 
 

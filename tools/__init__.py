@@ -1,0 +1,1 @@
+"""Development tools of connectsim (not shipped in the package)."""
