@@ -7,11 +7,12 @@ exit code 2; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, cast
 
 import typer
 from rich.console import Console
@@ -35,13 +36,13 @@ except ImportError:  # pragma: no cover - older typer on the real click
 from simulator.catalog import HEADLINE_METRICS
 from simulator.config.loading import load_scenario
 from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED
-from simulator.errors import ConnectsimError, ScenarioError
+from simulator.errors import ConnectsimError, PlanError, ScenarioError
 from simulator.experiments import stats
 from simulator.experiments.store import write_text_atomic
 
 if TYPE_CHECKING:
     from simulator.experiments.executors import Executor
-    from simulator.experiments.study import Study
+    from simulator.experiments.study import Study, StudyPlan
 
 app = typer.Typer(
     name="connectsim",
@@ -299,81 +300,29 @@ def run(
     ] = None,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
-    # a contradiction in the options is refused before anything is loaded or written
-    if precision is not None and not 0 < precision < 1:
-        _usage_error(f"--precision must be a fraction between 0 and 1, e.g. 0.01 (got {precision})")
-    if max_replications is not None and precision is None:
-        _usage_error("--max-replications applies only with --precision")
     _check_executor_options(scheduler, dask_local, workers)
-    from simulator.experiments.study import (  # the engine loads here
-        DEFAULT_MAX_REPLICATIONS,
-        check_study_directory,
-        default_workers,
-        run_study,
-    )
+    from simulator.experiments.runner import run as run_experiment  # the engine loads here
+    from simulator.experiments.study import check_study_directory, plan_study
 
     sc = load_scenario(scenario, overrides or [])
-    n = replications or sc.run.replications
-    if precision is not None:
-        n = max(n, 2)  # an interval needs two replications
-        cap = max_replications or DEFAULT_MAX_REPLICATIONS
-        if cap < n:
-            _usage_error(f"--max-replications {cap} is below the first batch of {n}")
+    plan = plan_study(sc, replications, seed, precision, max_replications)
     target = out or Path("reports") / sc.name
-    total = n * len(sc.arms)
-    # with a precision target, later batches may use more workers than the first
-    n_workers = workers or default_workers()
-    if precision is None:
-        n_workers = min(n_workers, total)
-    executor = _executor(scheduler, dask_local, n_workers)
-    # what reproduces the study, recorded in its manifest and shown by its report
-    words = ["connectsim", "run", str(scenario), "--replications", str(n)]
-    words += ["--seed", str(sc.run.seed if seed is None else seed), "--out", str(target)]
-    if precision is not None:
-        words += ["--precision", f"{precision:g}", "--max-replications", str(cap)]
-    command = _command_line(words, overrides)
+    executor = _executor(scheduler, dask_local, _study_workers(workers, plan))
+    command = plan.command(scenario, target, overrides or [])
     # refuse another study's directory before printing or starting anything
-    check_study_directory(target, sc, sc.run.seed if seed is None else seed, overwrite)
-    plan = (
-        f"{n} replications"
-        if precision is None
-        else f"batches from {n} replications until within {precision:g} of the baseline "
-        f"(at most {cap})"
-    )
+    check_study_directory(target, sc, plan.root_seed, overwrite)
     _out().print(
-        f"[bold]{sc.name}[/]: {len(sc.arms)} arms x {plan}, "
+        f"[bold]{escape(sc.name)}[/]: {len(sc.arms)} arms x {plan.describe()}, "
         f"executor {executor.describe()} -> {escape(str(target))}"
     )
     # entered before the progress bar, so that a Dask cluster is reached or
     # started (or fails to be) before the bar is drawn, not under it
-    with executor, Progress(*_progress_columns(), console=_out(), transient=False) as bar:
-        overall = bar.add_task("all arms", total=total)
-        per_arm = {arm: bar.add_task(f"  {arm}", total=n) for arm in sc.arms}
-
-        def progress(arm: str, _replication: int) -> None:
-            bar.advance(per_arm[arm])
-            bar.advance(overall)
-
-        def planned(per_arm_total: int) -> None:
-            bar.update(overall, total=per_arm_total * len(sc.arms))
-            for task in per_arm.values():
-                bar.update(task, total=per_arm_total)
-
-        study = run_study(
-            sc,
-            replications=n,
-            seed=seed,
-            out=target,
-            progress=progress,
-            overwrite=overwrite,
-            executor=executor,
-            precision=precision,
-            max_replications=max_replications,
-            planned=planned,
-            command=command,
+    with executor, _StudyBar(list(sc.arms), plan.replications) as bar:
+        tracked = dataclasses.replace(plan, progress=bar.progress, planned=bar.planned)
+        study = run_experiment(
+            tracked, executor=executor, out=target, overwrite=overwrite, command=command
         )
-    total = study.replications * len(sc.arms)
-    _print_reused(study.reused, total, "replication", target)
+    _print_reused(study.reused, study.replications * len(sc.arms), "replication", target)
     if study.precision is not None:
         _out().print(_precision_line(study), highlight=False, soft_wrap=True)
     _out().print(_summary_table(study))
@@ -384,6 +333,63 @@ def run(
         path = write_report(study, target, command=command)
         _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
     _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
+
+
+OPTION_NAMES = {
+    "arm": "--arm",
+    "design": "--design",
+    "max_replications": "--max-replications",
+    "method": "--method",
+    "metrics": "--metric",
+    "overrides": "--set",
+    "params": "--param",
+    "points": "--points",
+    "precision": "--precision",
+    "replications": "--replications",
+    "samples": "--samples",
+    "seed": "--seed",
+    "vary": "--vary",
+}
+"""The settings of the Python API, as the CLI's options name them in its messages."""
+
+
+def _study_workers(workers: int | None, plan: StudyPlan) -> int:
+    """The workers asked for, else every core; no more than there are replications,
+    unless a precision target may add batches that use them."""
+    from simulator.experiments.executors import default_workers
+
+    count = workers or default_workers()
+    if plan.precision is None:
+        count = min(count, plan.replications * len(plan.scenario.arms))
+    return count
+
+
+class _StudyBar:
+    """A study's progress: a bar for all arms and one per arm, resized per batch."""
+
+    def __init__(self, arms: list[str], replications: int) -> None:
+        self.bar = Progress(*_progress_columns(), console=_out(), transient=False)
+        self.arms = arms
+        self.overall = self.bar.add_task("all arms", total=replications * len(arms))
+        self.per_arm = {arm: self.bar.add_task(f"  {arm}", total=replications) for arm in arms}
+
+    def __enter__(self) -> _StudyBar:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def progress(self, arm: str, _replication: int) -> None:
+        """One replication of ``arm`` finished (or was reused)."""
+        self.bar.advance(self.per_arm[arm])
+        self.bar.advance(self.overall)
+
+    def planned(self, per_arm_total: int) -> None:
+        """The study now runs ``per_arm_total`` replications per arm."""
+        self.bar.update(self.overall, total=per_arm_total * len(self.arms))
+        for task in self.per_arm.values():
+            self.bar.update(task, total=per_arm_total)
 
 
 @app.command()
@@ -567,11 +573,6 @@ def sensitivity_command(
     ] = None,
 ) -> None:
     """Global sensitivity analysis: which parameters drive the headline metrics (SALib)."""
-    # contradictions and impossible sizes are refused before anything is loaded or written
-    if method not in ("sobol", "morris"):
-        _usage_error(f"--method must be sobol or morris (got {method!r})")
-    if method == "sobol" and samples is not None and samples & (samples - 1):
-        _usage_error(f"--samples for sobol must be a power of 2, e.g. 64 (got {samples})")
     _check_executor_options(scheduler, dask_local, workers)
     from simulator.experiments import sensitivity as sa
     from simulator.experiments.executors import default_workers
@@ -580,7 +581,7 @@ def sensitivity_command(
     the_plan = sa.plan(
         sc,
         params,
-        method="sobol" if method == "sobol" else "morris",
+        method=cast("sa.Method", method),  # checked by the plan
         samples=samples,
         replications=replications,
         seed=seed,
@@ -834,7 +835,12 @@ def main() -> None:
     except (ConnectsimError, OSError) as exc:
         if debug:
             raise
-        text = _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+        if isinstance(exc, OSError):
+            text = _os_error_line(exc)
+        elif isinstance(exc, PlanError):
+            text = exc.render(OPTION_NAMES)
+        else:
+            text = str(exc)
         _err().print(f"[red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -24,7 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.config.scenario import Scenario
-from simulator.errors import ScenarioError
+from simulator.errors import PlanError, ScenarioError
 
 EXTENDS_KEY = "extends"
 
@@ -310,12 +310,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     """
     shown = excerpt(text)
     if "=" not in text:
-        raise ScenarioError(f"--set {shown}: expected PATH=VALUE, e.g. run.horizon_days=90")
+        raise PlanError.about(
+            "overrides", f" {shown}: expected PATH=VALUE, e.g. run.horizon_days=90"
+        )
     path_text, _, value_text = text.partition("=")
     path = path_text.strip().split(".")
     if not path_text.strip() or any(not part for part in path):
-        raise ScenarioError(
-            f"--set {shown}: the path {excerpt(path_text)} is empty or has an empty part"
+        raise PlanError.about(
+            "overrides", f" {shown}: the path {excerpt(path_text)} is empty or has an empty part"
         )
     try:
         value = load_yaml(value_text) if value_text.strip() else ""
@@ -325,7 +327,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         where = "" if mark is None else f" (at column {mark.column + 1})"
         if mark is not None and mark.line > 0:
             where = f" (at line {mark.line + 1}, column {mark.column + 1})"
-        raise ScenarioError(f"--set {shown}: the value{where}: {problem}") from None
+        raise PlanError.about("overrides", f" {shown}: the value{where}: {problem}") from None
     return path, value
 
 
@@ -336,9 +338,10 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any, text: str)
     head, rest = path[0], path[1:]
     child = data.get(head, {})
     if not isinstance(child, dict):
-        raise ScenarioError(
-            f"--set {excerpt(text)}: {_cut(head)} is a value ({excerpt(child)}), "
-            "not a section with fields"
+        raise PlanError.about(
+            "overrides",
+            f" {excerpt(text)}: {_cut(head)} is a value ({excerpt(child)}), "
+            "not a section with fields",
         )
     return {**data, head: apply_override(child, rest, value, text)}
 

@@ -41,7 +41,6 @@ import math
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -59,16 +58,14 @@ from simulator.config.loading import (
     scenario_hash,
 )
 from simulator.config.scenario import Scenario
-from simulator.engine.resources import check_replication_memory
 from simulator.engine.rng import replication_seed
-from simulator.errors import ScenarioError
+from simulator.errors import PlanError, ScenarioError
 from simulator.experiments.executors import Executor, resolve_executor
-from simulator.experiments.provenance import git_commit, utc_now, versions
+from simulator.experiments.runner import ABSENT, STORED, Task, drive, run
 from simulator.experiments.store import (
     ResultsStore,
     atomic_path,
     check_writable,
-    open_for_writing,
     parquet_identity,
     read_parquet_checked,
     reads_whole,
@@ -184,17 +181,20 @@ def parse_param(text: str) -> tuple[str, float, float]:
     path = path.strip()
     low_text, colon, high_text = bounds.partition(":")
     if not eq or not colon or not path:
-        raise ScenarioError(f"--param {text!r}: expected PATH=LOW:HIGH, {example}")
+        raise PlanError.about("params", f" {text!r}: expected PATH=LOW:HIGH, {example}")
     if any(not part for part in path.split(".")):
-        raise ScenarioError(f"--param {text!r}: the path {path!r} has an empty part")
+        raise PlanError.about("params", f" {text!r}: the path {path!r} has an empty part")
     try:
         low, high = float(low_text), float(high_text)
     except ValueError:
-        raise ScenarioError(
-            f"--param {text!r}: LOW and HIGH must be numbers (got {low_text!r} and {high_text!r})"
+        raise PlanError.about(
+            "params",
+            f" {text!r}: LOW and HIGH must be numbers (got {low_text!r} and {high_text!r})",
         ) from None
     if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
-        raise ScenarioError(f"--param {text!r}: needs finite LOW < HIGH (got {low} and {high})")
+        raise PlanError.about(
+            "params", f" {text!r}: needs finite LOW < HIGH (got {low} and {high})"
+        )
     return path, low, high
 
 
@@ -224,19 +224,24 @@ def _field_kind(scenario: Scenario, path: str, text: str) -> str:
             fields = type(node).model_fields
             if part not in fields:
                 known = ", ".join(fields)
-                raise ScenarioError(f"--param {text!r}: {where} is not a field (fields: {known})")
+                raise PlanError.about(
+                    "params", f" {text!r}: {where} is not a field (fields: {known})"
+                )
             annotation = fields[part].annotation
             node = getattr(node, part)
         elif isinstance(node, dict):
             if part not in node:
                 known = ", ".join(map(str, node))
-                raise ScenarioError(f"--param {text!r}: {where} is not in the scenario ({known})")
+                raise PlanError.about(
+                    "params", f" {text!r}: {where} is not in the scenario ({known})"
+                )
             annotation = None
             node = node[part]
         else:
-            raise ScenarioError(
-                f"--param {text!r}: {'.'.join(parts[:depth])} is a value ({node!r}), "
-                "not a section with fields"
+            raise PlanError.about(
+                "params",
+                f" {text!r}: {'.'.join(parts[:depth])} is a value ({node!r}), "
+                "not a section with fields",
             )
     if isinstance(node, bool):
         kind = None
@@ -249,9 +254,10 @@ def _field_kind(scenario: Scenario, path: str, text: str) -> str:
     else:
         kind = None
     if kind is None:
-        raise ScenarioError(
-            f"--param {text!r}: {path} is not a number (it holds {node!r}); "
-            "only numeric fields can be varied"
+        raise PlanError.about(
+            "params",
+            f" {text!r}: {path} is not a number (it holds {node!r}); "
+            "only numeric fields can be varied",
         )
     return kind
 
@@ -297,7 +303,7 @@ def make_parameters(
         ]
         for _path, low, high, text in parsed:
             if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
-                raise ScenarioError(f"--param {text!r}: needs finite LOW < HIGH")
+                raise PlanError.about("params", f" {text!r}: needs finite LOW < HIGH")
     else:
         parsed = [(*parse_param(text), text) for text in params]
     if not parsed:
@@ -307,12 +313,14 @@ def make_parameters(
     base = scenario.model_dump(mode="json")
     for path, low, high, text in parsed:
         if path in seen:
-            raise ScenarioError(f"--param {text!r}: {path} is given twice")
+            raise PlanError.about("params", f" {text!r}: {path} is given twice")
         seen.add(path)
         if path == DUMMY:
-            raise ScenarioError(f"--param {text!r}: {DUMMY!r} is the analysis' own dummy")
+            raise PlanError.about("params", f" {text!r}: {DUMMY!r} is the analysis' own dummy")
         if path in _INERT_PATHS:
-            raise ScenarioError(f"--param {text!r}: {path} cannot be varied: {_INERT_PATHS[path]}")
+            raise PlanError.about(
+                "params", f" {text!r}: {path} cannot be varied: {_INERT_PATHS[path]}"
+            )
         parts = path.split(".")
         if (
             parts[0] == "arms"
@@ -320,14 +328,16 @@ def make_parameters(
             and parts[1] in scenario.arms
             and parts[1] not in arms
         ):
-            raise ScenarioError(
-                f"--param {text!r}: arm {parts[1]!r} is not run by this analysis "
-                f"(it runs {', '.join(repr(a) for a in arms)}), so {path} would change nothing"
+            raise PlanError.about(
+                "params",
+                f" {text!r}: arm {parts[1]!r} is not run by this analysis "
+                f"(it runs {', '.join(repr(a) for a in arms)}), so {path} would change nothing",
             )
         integer = _field_kind(scenario, path, text) == "int"
         if integer and not (low.is_integer() and high.is_integer()):
-            raise ScenarioError(
-                f"--param {text!r}: {path} is an integer field: LOW and HIGH must be whole numbers"
+            raise PlanError.about(
+                "params",
+                f" {text!r}: {path} is an integer field: LOW and HIGH must be whole numbers",
             )
         parameter = Parameter(path, low, high, integer)
         for bound in (low, high):
@@ -335,7 +345,7 @@ def make_parameters(
             try:
                 scenario_from_dict(apply_override(base, parts, value, text), f"{path}={value}")
             except ScenarioError as exc:
-                raise ScenarioError(f"--param {text!r}: invalid at {exc}") from None
+                raise PlanError.about("params", f" {text!r}: invalid at {exc}") from None
         found.append(parameter)
     return found
 
@@ -429,13 +439,15 @@ def make_design(
     from SALib.sample import sobol as sobol_sample
 
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}: expected 'sobol' or 'morris'")
+        raise PlanError("{method} must be sobol or morris (got {got!r})", got=method)
     if samples < 2:
-        raise ValueError(f"samples must be at least 2 (got {samples})")
+        raise PlanError("{samples} must be at least 2 (got {got})", got=samples)
     rng = np.random.Generator(np.random.PCG64(seed))
     if method == "sobol":
         if samples & (samples - 1):
-            raise ValueError(f"Sobol' samples must be a power of 2, e.g. 64 (got {samples})")
+            raise PlanError(
+                "{samples} for sobol must be a power of 2, e.g. 64 (got {got})", got=samples
+            )
         rows = sobol_sample.sample(
             dict(problem), samples, calc_second_order=False, scramble=True, seed=rng
         )
@@ -489,16 +501,19 @@ class SensitivityStore(ResultsStore):
     def _run_identity(self, point: int, replication: int) -> dict[str, Any]:
         return {**self.identity, "point": point, "replication": replication}
 
-    def has_run(self, point: int, replication: int) -> bool:
-        """Whether a run is stored and vouched for (see
-        :meth:`~simulator.experiments.store.ResultsStore.verify_replication`); a file that does
-        not verify is deleted, so that the run is made again."""
+    def verify_run(self, point: int, replication: int) -> str:
+        """:data:`~simulator.experiments.runner.STORED` when a run is stored and vouched
+        for (its content hash, or for a run the manifest does not list, the identity
+        in its metadata), :data:`~simulator.experiments.runner.ABSENT` when there is
+        none, else why it was refused; a refused file is deleted, so that the run is
+        made again."""
         path = self.run_file(point, replication)
         key = f"p{point:06d}/r{replication:05d}"
+        name = path.relative_to(self.root).as_posix()
+        recorded = self.parts.get(key)
         if not path.is_file():
             self.parts.pop(key, None)
-            return False
-        recorded = self.parts.get(key)
+            return ABSENT if recorded is None else f"{name} is missing"
         digest = sha256_file(path)
         if recorded is not None:
             good = recorded["files"]["run"]["sha256"] == digest
@@ -508,9 +523,9 @@ class SensitivityStore(ResultsStore):
         if not good:
             self.parts.pop(key, None)
             path.unlink(missing_ok=True)
-            return False
+            return f"{name} does not match the content hash in the manifest"
         self._record(point, replication, digest)
-        return True
+        return STORED
 
     def _record(self, point: int, replication: int, digest: str) -> None:
         name = self.run_file(point, replication).relative_to(self.root).as_posix()
@@ -558,7 +573,7 @@ class SensitivityStore(ResultsStore):
         return target
 
 
-def _same_design(record: dict[str, Any], design_hash: str) -> bool:
+def _same_design(record: Mapping[str, Any], design_hash: str) -> bool:
     """Whether a manifest is the sensitivity analysis of ``design_hash`` (to be resumed)."""
     return record.get("kind") == "sensitivity" and record.get("design_hash") == design_hash
 
@@ -595,38 +610,88 @@ def run_design(
         The runs, tidy (point, replication, output, metric, value), sorted;
         and how many were reused from ``store``.
     """
-    first = design.first_rows()
-    tasks = [(p, r) for p in range(design.n_points) for r in range(replications)]
-    total = len(tasks)
-    frames: list[pd.DataFrame] = []
-    reused = 0
-    if store is not None:
-        done = [(p, r) for p, r in tasks if store.has_run(p, r)]
-        frames = [store.read_run(p, r) for p, r in done]
-        reused = len(done)
-        finished = set(done)
-        tasks = [task for task in tasks if task not in finished]
-    if progress is not None:
-        progress(reused, total)
-    arguments = [(model, p, design.rows[first[p]], r) for p, r in tasks]
-    # new results are kept as plain tuples and framed once: a frame per run
-    # would cost more than a cheap model's run
-    found: list[tuple[int, int, str, str, float]] = []
-    count = reused
-    with runner, closing(runner.map_unordered(_evaluate, arguments)) as outcomes:
-        for point, replication, values in outcomes:
-            if store is not None:
-                store.write_run(point, replication, values)
-            found += [(point, replication, o, m, v) for (o, m), v in values.items()]
-            count += 1
-            if progress is not None:
-                progress(count, total)
-    columns = ["point", "replication", "output", "metric", "value"]
-    if found or not frames:
-        frames.append(pd.DataFrame(found, columns=columns).astype({"value": np.float64}))
-    runs = pd.concat(frames, ignore_index=True)
-    runs = runs.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
-    return runs, reused
+    execution = DesignExecution(model, design, replications, store, progress)
+    with runner:
+        return drive(execution, runner, store, "run")
+
+
+class DesignExecution:
+    """A design's runs while they run: each distinct point ``replications`` times."""
+
+    def __init__(
+        self,
+        model: Model,
+        design: Design,
+        replications: int,
+        store: SensitivityStore | None,
+        progress: ProgressCallback | None,
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.manifest = manifest
+        self.design = design
+        self.replications = replications
+        self.store = store
+        self.progress = progress
+        self.frames: list[pd.DataFrame] = []
+        # new results are kept as plain tuples and framed once: a frame per run
+        # would cost more than a cheap model's run
+        self.found: list[tuple[int, int, str, str, float]] = []
+        self.reused = 0
+        self.count = 0
+        self.total = design.n_points * replications
+        self.done = False
+
+    def next_round(self) -> list[Task] | None:
+        """Every (point, replication), once."""
+        if self.done:
+            return None
+        self.done = True
+        first = self.design.first_rows()
+        return [
+            Task((p, r), _evaluate, (self.model, p, self.design.rows[first[p]], r))
+            for p in range(self.design.n_points)
+            for r in range(self.replications)
+        ]
+
+    def verify(self, task: Task) -> str:
+        """Whether the run is stored and vouched for (see :meth:`SensitivityStore.verify_run`)."""
+        assert self.store is not None
+        return self.store.verify_run(*task.key)
+
+    def reuse(self, task: Task) -> None:
+        """Read a stored run back."""
+        assert self.store is not None
+        self.frames.append(self.store.read_run(*task.key))
+        self.reused += 1
+        self.count += 1
+
+    def checkpoint(self) -> None:
+        """Write the manifest (with the runs that verified) and report what was reused."""
+        if self.store is not None and self.manifest is not None:
+            self.store.write_manifest(self.manifest)
+        if self.progress is not None:
+            self.progress(self.count, self.total)
+
+    def keep(self, task: Task, outcome: Any) -> None:
+        """Write a finished run and keep its values."""
+        point, replication, values = outcome
+        if self.store is not None:
+            self.store.write_run(point, replication, values)
+        self.found += [(point, replication, o, m, v) for (o, m), v in values.items()]
+        self.count += 1
+        if self.progress is not None:
+            self.progress(self.count, self.total)
+
+    def finish(self) -> tuple[pd.DataFrame, int]:
+        """The runs, tidy and sorted, and how many were reused."""
+        columns = ["point", "replication", "output", "metric", "value"]
+        frames = list(self.frames)
+        if self.found or not frames:
+            frames.append(pd.DataFrame(self.found, columns=columns).astype({"value": np.float64}))
+        runs = pd.concat(frames, ignore_index=True)
+        runs = runs.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+        return runs, self.reused
 
 
 # ---------------------------------------------------------------------------
@@ -1118,8 +1183,8 @@ def check_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
         return SENSITIVITY_METRICS
     unknown = [m for m in metrics if m not in METRIC_DESCRIPTIONS]
     if unknown:
-        raise ScenarioError(
-            f"--metric {unknown[0]!r}: not a metric (metrics: {', '.join(METRIC_DESCRIPTIONS)})"
+        raise PlanError.about(
+            "metrics", f" {unknown[0]!r}: not a metric (metrics: {', '.join(METRIC_DESCRIPTIONS)})"
         )
     return tuple(dict.fromkeys(metrics))
 
@@ -1161,13 +1226,13 @@ def plan(
         else load_scenario(scenario_or_path, overrides)
     )
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}: expected 'sobol' or 'morris'")
+        raise PlanError("{method} must be sobol or morris (got {got!r})", got=method)
     check_count("replications", replications, 1)
     outputs = check_metrics(metrics)
     chosen = default_arm(scenario) if arm is None else arm
     if chosen not in scenario.arms:
-        raise ScenarioError(
-            f"--arm {chosen!r}: not an arm of {scenario.name} (arms: {', '.join(scenario.arms)})"
+        raise PlanError.about(
+            "arm", f" {chosen!r}: not an arm of {scenario.name} (arms: {', '.join(scenario.arms)})"
         )
     baseline = scenario.baseline if paired and chosen != scenario.baseline else None
     arms = (chosen,) if baseline is None else (chosen, baseline)
@@ -1190,7 +1255,7 @@ def plan(
         try:
             model.scenario_at(design.rows[row])
         except ScenarioError as exc:
-            raise ScenarioError(f"--param: the scenario is invalid at {exc}") from None
+            raise PlanError.about("params", f": the scenario is invalid at {exc}") from None
     return Plan(
         scenario,
         model,
@@ -1203,11 +1268,9 @@ def plan(
     )
 
 
-def manifest(
-    the_plan: Plan, executor: str, started: str, command: str | None = None
-) -> dict[str, Any]:
-    """What a sensitivity directory records about how it was made (``command``: the
-    command line that made it, when it came from one)."""
+def manifest(the_plan: Plan) -> dict[str, Any]:
+    """What a sensitivity directory records of its analysis: the design, its hash, the
+    parameters and the seeds of every random choice (the runner adds the provenance)."""
     model, design, root = the_plan.model, the_plan.design, the_plan.root_seed
     base = analysis_seed(root)
     return {
@@ -1230,7 +1293,6 @@ def manifest(
         "baseline": model.baseline,
         "outputs": list(dict.fromkeys(o for o, _ in model.outputs)),
         "metrics": list(model.metrics),
-        "command": command,
         "conf_level": the_plan.conf_level,
         "num_resamples": the_plan.num_resamples,
         "seeds": {
@@ -1252,11 +1314,6 @@ def manifest(
                 for r in range(the_plan.replications)
             ],
         },
-        "versions": versions(extra=("SALib",)),
-        "git_commit": git_commit(),
-        "executor": executor,
-        "started": started,
-        "finished": None,
     }
 
 
@@ -1271,79 +1328,107 @@ def execute(
 ) -> Sensitivity:
     """Run a planned market analysis; see :func:`sensitivity` (``command``: the
     command line that made it, recorded in the manifest)."""
-    runner = resolve_executor(executor, workers)
-    check_replication_memory(the_plan.scenario, runner.concurrent_here())
-    record = manifest(the_plan, runner.describe(), utc_now(), command)
-    with runner:
-        if out is None:
-            return _analyse(the_plan, runner, None, record, progress)
-        with open_for_writing(
-            Path(out),
-            lambda found: _same_design(found, the_plan.design_hash),
-            overwrite,
-            "sensitivity analysis",
-        ) as (target, commit):
-            store = SensitivityStore(target.root)
-            store.parts = target.parts
-            store.bind({"kind": "sensitivity", "design_hash": the_plan.design_hash})
-            store.remove_partial_files()
-            store.write_manifest(record)
-            result = _analyse(the_plan, runner, store, record, progress)
-            commit()
-        result.path = Path(out)
+    return run(SensitivityRun(the_plan, progress), workers, executor, out, overwrite, command)
+
+
+@dataclass(frozen=True)
+class SensitivityRun:
+    """A planned market analysis, ready for :func:`~simulator.experiments.runner.run`."""
+
+    plan: Plan
+    progress: ProgressCallback | None = field(default=None, compare=False)
+
+    kind = "sensitivity"
+    what = "sensitivity analysis"
+    unit = "run"
+
+    def scenarios(self) -> list[Scenario]:
+        """The base scenario (every point's differs from it in the parameters only)."""
+        return [self.plan.scenario]
+
+    def identity(self) -> None:
+        """None: a sensitivity directory without its manifest is not rebuilt."""
+        return None
+
+    def same(self, record: Mapping[str, Any]) -> bool:
+        """Whether a manifest is this analysis' design (to be resumed)."""
+        return _same_design(record, self.plan.design_hash)
+
+    def record(self) -> dict[str, Any]:
+        """The design, its hash, the parameters, the seeds of every random choice."""
+        return manifest(self.plan)
+
+    def extra_packages(self) -> tuple[str, ...]:
+        """SALib, which samples the design and estimates the indices."""
+        return ("SALib",)
+
+    def start(
+        self, store: ResultsStore | None, manifest: dict[str, Any], executor: str
+    ) -> MarketExecution:
+        """Begin: the runs go to ``store``'s ``runs/`` folder."""
+        runs_store = None
+        if store is not None:
+            runs_store = SensitivityStore(store.root)
+            runs_store.parts = store.parts
+            runs_store.bind({"kind": "sensitivity", "design_hash": self.plan.design_hash})
+        return MarketExecution(self.plan, runs_store, self.progress, manifest, executor)
+
+
+class MarketExecution(DesignExecution):
+    """A market analysis while it runs: the design's runs, then the indices."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        store: SensitivityStore | None,
+        progress: ProgressCallback | None,
+        manifest: dict[str, Any],
+        executor: str,
+    ) -> None:
+        super().__init__(plan.model, plan.design, plan.replications, store, progress, manifest)
+        self.plan = plan
+        self.executor = executor
+
+    def finish(self) -> Sensitivity:  # type: ignore[override]
+        """The indices of every output, written to the store's summaries."""
+        runs, reused = super().finish()
+        the_plan, model, store = self.plan, self.plan.model, self.store
+        outputs = list(model.outputs)
+        indices, noise, points = analyse(
+            the_plan.design,
+            runs,
+            outputs,
+            the_plan.replications,
+            analysis_seed(the_plan.root_seed),
+            the_plan.conf_level,
+            the_plan.num_resamples,
+        )
+        result = Sensitivity(
+            method=the_plan.design.method,
+            parameters=list(model.parameters),
+            design=the_plan.design,
+            replications=the_plan.replications,
+            root_seed=the_plan.root_seed,
+            outputs=outputs,
+            runs=runs,
+            indices=indices,
+            noise=noise,
+            points=points,
+            scenario=the_plan.scenario,
+            arm=model.arm,
+            baseline=model.baseline,
+            path=store.root if store is not None else None,
+            reused=reused,
+            executor=self.executor,
+            conf_level=the_plan.conf_level,
+        )
+        if store is not None:
+            store.write_frame("indices", indices)
+            store.write_frame("noise", noise)
+            store.write_frame("design", result.design_frame())
+            store.write_frame("points", points)
+            store.write_frame("runs", runs)
         return result
-
-
-def _analyse(
-    the_plan: Plan,
-    runner: Executor,
-    store: SensitivityStore | None,
-    record: dict[str, Any],
-    progress: ProgressCallback | None,
-) -> Sensitivity:
-    """Run a planned analysis' design into ``store`` and compute its indices."""
-    runs, reused = run_design(
-        the_plan.model, the_plan.design, the_plan.replications, runner, store, progress
-    )
-    model = the_plan.model
-    outputs = list(model.outputs)
-    indices, noise, points = analyse(
-        the_plan.design,
-        runs,
-        outputs,
-        the_plan.replications,
-        analysis_seed(the_plan.root_seed),
-        the_plan.conf_level,
-        the_plan.num_resamples,
-    )
-    result = Sensitivity(
-        method=the_plan.design.method,
-        parameters=list(model.parameters),
-        design=the_plan.design,
-        replications=the_plan.replications,
-        root_seed=the_plan.root_seed,
-        outputs=outputs,
-        runs=runs,
-        indices=indices,
-        noise=noise,
-        points=points,
-        scenario=the_plan.scenario,
-        arm=model.arm,
-        baseline=model.baseline,
-        path=store.root if store is not None else None,
-        reused=reused,
-        executor=runner.describe(),
-        conf_level=the_plan.conf_level,
-    )
-    if store is not None:
-        store.write_frame("indices", indices)
-        store.write_frame("noise", noise)
-        store.write_frame("design", result.design_frame())
-        store.write_frame("points", points)
-        store.write_frame("runs", runs)
-        record["finished"] = utc_now()
-        store.write_manifest(record)
-    return result
 
 
 def sensitivity(

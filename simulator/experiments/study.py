@@ -10,9 +10,8 @@ replication before anything is computed from them.
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable, Sequence
-from contextlib import closing
+import shlex
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,20 +24,13 @@ from simulator.config.loading import load_scenario, scenario_hash
 from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED, Scenario
 from simulator.engine.market import run_replication
 from simulator.engine.recorder import ReplicationResult
-from simulator.engine.resources import check_replication_memory
 from simulator.engine.rng import replication_seed
-from simulator.errors import ResultsError
+from simulator.errors import PlanError, ResultsError
 from simulator.experiments import stats
-from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.executors import Executor
 from simulator.experiments.executors import default_workers as default_workers  # re-exported
-from simulator.experiments.provenance import git_commit, utc_now, versions
-from simulator.experiments.store import (
-    ResultsStore,
-    ResultsWarning,
-    check_writable,
-    open_for_writing,
-    warn_extra,
-)
+from simulator.experiments.runner import ABSENT, STORED, Task, provenance, run
+from simulator.experiments.store import ResultsStore, check_writable, warn_extra
 
 ProgressCallback = Callable[[str, int], None]
 """Called as ``progress(arm, replication)`` each time a replication finishes."""
@@ -157,16 +149,8 @@ def next_batch(replications: int, check: pd.DataFrame, cap: int) -> int:
     return int(min(cap, max(math.ceil(projected), replications + max(1, replications // 2))))
 
 
-def manifest(
-    scenario: Scenario,
-    root_seed: int,
-    replications: int,
-    executor: str,
-    started: str,
-    command: str | None = None,
-) -> dict[str, Any]:
-    """What a study directory records about how it was made (``command``: the command
-    line that made it, when it came from one)."""
+def study_record(scenario: Scenario, root_seed: int, replications: int) -> dict[str, Any]:
+    """What identifies a study in its manifest: the scenario, its hash, the seeds, the arms."""
     return {
         "kind": "study",
         "scenario": scenario.model_dump(mode="json"),
@@ -176,12 +160,22 @@ def manifest(
         "replication_seeds": replication_seeds(root_seed, replications),
         "arms": list(scenario.arms),
         "baseline": scenario.baseline,
-        "versions": versions(),
-        "git_commit": git_commit(),
-        "executor": executor,
-        "command": command,
-        "started": started,
-        "finished": None,
+    }
+
+
+def manifest(
+    scenario: Scenario,
+    root_seed: int,
+    replications: int,
+    executor: str,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """A study's whole manifest: :func:`study_record` and the provenance of
+    :func:`~simulator.experiments.runner.provenance` (``command``: the command line
+    that made it, when it came from one)."""
+    return {
+        **study_record(scenario, root_seed, replications),
+        **provenance("study", executor, command),
     }
 
 
@@ -262,6 +256,31 @@ def run_study(
         When a Dask executor is asked for without dask installed, or its
         scheduler cannot be reached.
     """
+    the_plan = plan_study(
+        scenario_or_path, replications, seed, precision, max_replications, progress, planned
+    )
+    return run(the_plan, workers, executor, out, overwrite, command)
+
+
+def plan_study(
+    scenario_or_path: Scenario | str | Path,
+    replications: int | None = None,
+    seed: int | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    progress: ProgressCallback | None = None,
+    planned: PlanCallback | None = None,
+) -> StudyPlan:
+    """Check a study's settings once, running nothing; see :func:`run_study`.
+
+    Raises
+    ------
+    PlanError
+        For a precision outside (0, 1), ``max_replications`` without a
+        precision target or below the first batch.
+    TypeError, ValueError
+        For a count that is not an integer, or out of range.
+    """
     scenario = (
         scenario_or_path
         if isinstance(scenario_or_path, Scenario)
@@ -272,51 +291,225 @@ def run_study(
     cap = n
     if precision is not None:
         if isinstance(precision, bool) or not 0 < precision < 1:
-            raise ValueError(
-                f"precision must be a fraction between 0 and 1, e.g. 0.01 (got {precision!r})"
+            raise PlanError(
+                "{precision} must be a fraction between 0 and 1, e.g. 0.01 (got {got})",
+                got=precision,
             )
         # an interval needs two replications
         n = max(n, 2)
         cap = DEFAULT_MAX_REPLICATIONS if max_replications is None else max_replications
         check_count("max_replications", cap, 2)
         if cap < n:
-            raise ValueError(f"max_replications ({cap}) is below the first batch ({n})")
+            raise PlanError(
+                "{max_replications} {cap} is below the first batch of {n}", cap=cap, n=n
+            )
     elif max_replications is not None:
-        raise ValueError("max_replications applies only with a precision target")
+        raise PlanError("{max_replications} applies only with {precision}")
     if seed is not None:
         check_count("seed", seed, 0, MAX_SEED)
     root_seed = scenario.run.seed if seed is None else seed
-    # before the store is touched: an unknown executor or a missing dask writes nothing
-    runner = resolve_executor(executor, workers)
-    check_replication_memory(scenario, runner.concurrent_here())
-    record = manifest(scenario, root_seed, n, runner.describe(), utc_now(), command)
-    if precision is not None:
-        record["precision"] = {"relative": precision, "max_replications": cap}
-    # entered before the store is touched, so that a Dask scheduler that cannot
-    # be reached is reported with nothing written (reentrant: an executor the
-    # caller holds open stays open)
-    with runner:
-        if out is None:
-            return _run_batches(
-                scenario, root_seed, n, cap, precision, runner, None, record, progress, planned
+    return StudyPlan(scenario, n, root_seed, precision, cap, progress, planned)
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """A checked study, ready for :func:`~simulator.experiments.runner.run`.
+
+    ``replications`` is the first batch when there is a ``precision`` target
+    (batches are added until it is met or ``max_replications`` is reached).
+    """
+
+    scenario: Scenario
+    replications: int
+    root_seed: int
+    precision: float | None = None
+    max_replications: int | None = None
+    progress: ProgressCallback | None = field(default=None, compare=False)
+    planned: PlanCallback | None = field(default=None, compare=False)
+
+    kind = "study"
+    what = "study"
+    unit = "replication"
+
+    def describe(self) -> str:
+        """How many replications it runs, in words."""
+        if self.precision is None:
+            return f"{self.replications} replications"
+        return (
+            f"batches from {self.replications} replications until within "
+            f"{self.precision:g} of the baseline (at most {self.max_replications})"
+        )
+
+    def command(self, scenario_file: str | Path, out: str | Path, overrides: Sequence[str]) -> str:
+        """The ``connectsim run`` command that runs this study again into ``out``."""
+        words = ["connectsim", "run", str(scenario_file), "--replications", str(self.replications)]
+        words += ["--seed", str(self.root_seed), "--out", str(out)]
+        if self.precision is not None:
+            words += ["--precision", f"{self.precision:g}"]
+            words += ["--max-replications", str(self.max_replications)]
+        for text in overrides:
+            words += ["--set", text]
+        return shlex.join(words)
+
+    def scenarios(self) -> list[Scenario]:
+        """The one scenario every task runs."""
+        return [self.scenario]
+
+    def identity(self) -> dict[str, Any]:
+        """What the study's files record as their owner."""
+        return study_identity(scenario_hash(self.scenario), self.root_seed)
+
+    def same(self, record: Mapping[str, Any]) -> bool:
+        """Whether a manifest is this study's: the same scenario and seed."""
+        return _same_study(record, self.identity())
+
+    def record(self) -> dict[str, Any]:
+        """The scenario, its hash, the seeds and, with a target, the precision asked for."""
+        found = study_record(self.scenario, self.root_seed, self.replications)
+        if self.precision is not None:
+            found["precision"] = {
+                "relative": self.precision,
+                "max_replications": self.max_replications,
+            }
+        return found
+
+    def extra_packages(self) -> tuple[str, ...]:
+        """None beyond the core packages."""
+        return ()
+
+    def start(
+        self, store: ResultsStore | None, manifest: dict[str, Any], executor: str
+    ) -> StudyExecution:
+        """Begin the first batch."""
+        return StudyExecution(self, store, manifest)
+
+
+class StudyExecution:
+    """A study while it runs: batches of replications, streamed to the store."""
+
+    def __init__(
+        self, plan: StudyPlan, store: ResultsStore | None, manifest: dict[str, Any]
+    ) -> None:
+        self.plan = plan
+        self.store = store
+        self.manifest = manifest
+        self.arms = list(plan.scenario.arms)
+        self.replications = plan.replications
+        self.started = 0
+        self.reused = 0
+        self.stopped_by: str | None = None
+        self.check: pd.DataFrame | None = None
+        # with a store, results stream to disk and are read back at the end, so
+        # memory does not grow with the number of replications while they run
+        self.results: list[ReplicationResult] = []
+        self.rounds = 0
+        if store is not None:
+            store.bind(plan.identity())
+
+    def next_round(self) -> list[Task] | None:
+        """The next batch of (arm, replication) tasks; None once the study is complete."""
+        plan = self.plan
+        if self.rounds > 0:
+            if plan.precision is None:
+                return None
+            self.check = stats.precision_check(
+                self._metrics_so_far(), plan.scenario.baseline, HEADLINE_METRICS, plan.precision
             )
-        identity = study_identity(record["scenario_hash"], root_seed)
-        with open_for_writing(
-            Path(out), lambda found: _same_study(found, identity), overwrite, "study", identity
-        ) as (store, commit):
-            store.bind(identity)
-            store.remove_partial_files()
-            study = _run_batches(
-                scenario, root_seed, n, cap, precision, runner, store, record, progress, planned
-            )
+            if bool(self.check["met"].all()):
+                self.stopped_by = "precision"
+                return None
+            cap = plan.max_replications or self.replications
+            if self.replications >= cap:
+                self.stopped_by = "max_replications"
+                return None
+            self.started = self.replications
+            self.replications = next_batch(self.replications, self.check, cap)
+        self.rounds += 1
+        if plan.planned is not None:
+            plan.planned(self.replications)
+        self.manifest["replications"] = self.replications
+        self.manifest["replication_seeds"] = replication_seeds(plan.root_seed, self.replications)
+        return [
+            Task((arm, r), run_replication, (plan.scenario, arm, r, plan.root_seed))
+            for r in range(self.started, self.replications)
+            for arm in self.arms
+        ]
+
+    def verify(self, task: Task) -> str:
+        """Whether a replication's stored files verify (those that do not are removed)."""
+        assert self.store is not None
+        arm, r = task.key
+        reason = self.store.verify_replication(arm, r)
+        if reason is None:
+            return STORED
+        listed = self.store.key(arm, r) in self.store.parts
+        self.store.discard_replication(arm, r)
+        return ABSENT if reason.endswith("is missing") and not listed else reason
+
+    def checkpoint(self) -> None:
+        """Record the batch about to run (and what verified) in the manifest."""
+        if self.store is not None:
+            self.store.write_manifest(self.manifest)
+
+    def reuse(self, task: Task) -> None:
+        """Count a replication read from the store."""
+        self.reused += 1
+        self._report(task)
+
+    def keep(self, task: Task, outcome: Any) -> None:
+        """Write a finished replication (or keep it in memory)."""
+        if self.store is not None:
+            self.store.write_replication(outcome)
+            self.store.write_manifest_soon(self.manifest)
+        else:
+            self.results.append(outcome)
+        self._report(task)
+
+    def _report(self, task: Task) -> None:
+        if self.plan.progress is not None:
+            arm, r = task.key
+            self.plan.progress(arm, r)
+
+    def _metrics_so_far(self) -> pd.DataFrame:
+        if self.store is None:
+            return pd.concat([r.metrics for r in self.results], ignore_index=True)
+        return pd.concat(
+            [
+                self.store.read_part(arm, r, "metrics")
+                for r in range(self.replications)
+                for arm in self.arms
+            ],
+            ignore_index=True,
+        )
+
+    def finish(self) -> Study:
+        """The study, its summaries written to the store."""
+        plan, store, n = self.plan, self.store, self.replications
+        results = self.results
+        if store is not None:
+            results = [
+                store.read_replication(arm, r, plan.root_seed)
+                for r in range(n)
+                for arm in self.arms
+            ]
+        frames = collect_frames(plan.scenario, results)
+        study = Study(
+            scenario=plan.scenario,
+            root_seed=plan.root_seed,
+            replications=n,
+            metrics=frames["metrics"],
+            daily=frames["daily"],
+            histogram=frames["histogram"],
+            distributions=frames["distributions"],
+            reused=self.reused,
+            stopped_by=self.stopped_by,
+            precision=self.check,
+        )
+        if store is not None:
             store.write_csv("levels", study.levels())
             store.write_csv("differences", study.differences())
-            record["replications"] = study.replications
-            record["stopped_by"] = study.stopped_by
-            record["finished"] = utc_now()
-            store.write_manifest(record)
-            commit()
-        study.path = Path(out)
+            self.manifest["replications"] = n
+            self.manifest["stopped_by"] = self.stopped_by
         return study
 
 
@@ -347,7 +540,7 @@ def study_identity(scenario_hash_: str, root_seed: int) -> dict[str, Any]:
     return {"kind": "study", "scenario_hash": scenario_hash_, "root_seed": root_seed}
 
 
-def _same_study(record: dict[str, Any], identity: dict[str, Any]) -> bool:
+def _same_study(record: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
     """Whether a manifest is the study of ``identity`` (a study's manifest written
     before kinds were recorded has none; a sweep's or an analysis' always has one)."""
     return bool(
@@ -355,126 +548,6 @@ def _same_study(record: dict[str, Any], identity: dict[str, Any]) -> bool:
         and record.get("scenario_hash") == identity["scenario_hash"]
         and record.get("root_seed") == identity["root_seed"]
     )
-
-
-def _run_batches(
-    scenario: Scenario,
-    root_seed: int,
-    n: int,
-    cap: int,
-    precision: float | None,
-    runner: Executor,
-    store: ResultsStore | None,
-    record: dict[str, Any],
-    progress: ProgressCallback | None,
-    planned: PlanCallback | None,
-) -> Study:
-    """Run a study's replications, in batches with a precision target, into ``store``."""
-    arms = list(scenario.arms)
-    reused = 0
-    stopped_by: str | None = None
-    check: pd.DataFrame | None = None
-    # with a store, results stream to disk and are read back at the end, so memory
-    # does not grow with the number of replications while they run
-    results: list[ReplicationResult] = []
-
-    def finished(result: ReplicationResult) -> None:
-        if store is not None:
-            store.write_replication(result)
-            store.write_manifest_soon(record)
-        else:
-            results.append(result)
-        if progress is not None:
-            progress(result.arm, result.replication)
-
-    def metrics_so_far(count: int) -> pd.DataFrame:
-        if store is None:
-            return pd.concat([r.metrics for r in results], ignore_index=True)
-        return pd.concat(
-            [store.read_part(arm, r, "metrics") for r in range(count) for arm in arms],
-            ignore_index=True,
-        )
-
-    started = 0
-    while True:
-        if planned is not None:
-            planned(n)
-        tasks = [(arm, r) for r in range(started, n) for arm in arms]
-        if store is not None:
-            done, tasks = _reusable(store, tasks)
-            reused += len(done)
-            record["replications"] = n
-            record["replication_seeds"] = replication_seeds(root_seed, n)
-            store.write_manifest(record)
-            if progress is not None:
-                for arm, r in done:
-                    progress(arm, r)
-
-        arguments = [(scenario, arm, r, root_seed) for arm, r in tasks]
-        # closing(): if writing a result fails, what is still queued is cancelled
-        # now, not whenever the generator is garbage-collected
-        with closing(runner.map_unordered(run_replication, arguments)) as outcomes:
-            for result in outcomes:
-                finished(result)
-        if precision is None:
-            break
-        check = stats.precision_check(
-            metrics_so_far(n), scenario.baseline, HEADLINE_METRICS, precision
-        )
-        if bool(check["met"].all()):
-            stopped_by = "precision"
-            break
-        if n >= cap:
-            stopped_by = "max_replications"
-            break
-        started, n = n, next_batch(n, check, cap)
-
-    if store is not None:
-        results = [store.read_replication(arm, r, root_seed) for r in range(n) for arm in arms]
-    frames = collect_frames(scenario, results)
-    return Study(
-        scenario=scenario,
-        root_seed=root_seed,
-        replications=n,
-        metrics=frames["metrics"],
-        daily=frames["daily"],
-        histogram=frames["histogram"],
-        distributions=frames["distributions"],
-        reused=reused,
-        stopped_by=stopped_by,
-        precision=check,
-    )
-
-
-def _reusable(
-    store: ResultsStore, tasks: list[tuple[str, int]]
-) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """Split tasks into those whose stored files verify and those to run.
-
-    A replication with files that do not verify is named in a warning, and its
-    files are removed before it runs again.
-    """
-    done: list[tuple[str, int]] = []
-    todo: list[tuple[str, int]] = []
-    rejected: list[str] = []
-    for arm, r in tasks:
-        reason = store.verify_replication(arm, r)
-        if reason is None:
-            done.append((arm, r))
-            continue
-        todo.append((arm, r))
-        if not reason.endswith("is missing") or store.key(arm, r) in store.parts:
-            rejected.append(reason)
-        store.discard_replication(arm, r)
-    if rejected:
-        shown = "; ".join(rejected[:3]) + ("; ..." if len(rejected) > 3 else "")
-        warnings.warn(
-            f"{store.root}: computing {len(rejected)} replication"
-            f"{'s' if len(rejected) > 1 else ''} again: {shown}",
-            ResultsWarning,
-            stacklevel=4,
-        )
-    return done, todo
 
 
 def load_study(path: str | Path) -> Study:

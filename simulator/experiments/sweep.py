@@ -39,7 +39,6 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,20 +58,20 @@ from simulator.config.loading import (
 from simulator.config.scenario import Scenario
 from simulator.engine.market import run_replication
 from simulator.engine.recorder import ReplicationResult
-from simulator.engine.resources import check_replication_memory
-from simulator.errors import ResultsError, ScenarioError
+from simulator.errors import PlanError, ResultsError, ScenarioError
 from simulator.experiments import stats
-from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.executors import Executor
 from simulator.experiments.provenance import utc_now
-from simulator.experiments.store import ResultsStore, check_writable, open_for_writing
+from simulator.experiments.runner import ABSENT, STORED, Task, run
+from simulator.experiments.store import ResultsStore, check_writable
 from simulator.experiments.study import (
     Study,
     check_count,
     collect_frames,
     load_study,
-    manifest,
     sort_by_arm,
     study_identity,
+    study_record,
 )
 
 if TYPE_CHECKING:
@@ -146,7 +145,7 @@ class Axis:
 
 
 def _vary_error(text: str, problem: str) -> ScenarioError:
-    return ScenarioError(f"--vary {text!r}: {problem}")
+    return PlanError.about("vary", f" {text!r}: {problem}")
 
 
 def _parse_range(text: str, path: str, match: re.Match[str]) -> Axis:
@@ -245,7 +244,7 @@ def parse_axes(vary: VaryInput) -> tuple[Axis, ...]:
     else:
         axes = tuple(parse_vary(text) for text in vary)
     if not axes:
-        raise ScenarioError("--vary: give at least one parameter to vary (PATH=V1,V2,...)")
+        raise PlanError.about("vary", ": give at least one parameter to vary (PATH=V1,V2,...)")
     seen: dict[str, str] = {}
     for axis in axes:
         if axis.path in seen:
@@ -431,12 +430,12 @@ def _design_values(
 ) -> list[tuple[Any, ...]]:
     if design == "grid":
         if points is not None:
-            raise ScenarioError("--points applies to --design lhs only (a grid has every level)")
+            raise PlanError("{points} applies to {design} lhs only (a grid has every level)")
         return list(itertools.product(*(r.grid_levels() for r in resolved)))
     if points is None:
-        raise ScenarioError("--design lhs needs --points N (how many design points to draw)")
+        raise PlanError("{design} lhs needs {points} N (how many design points to draw)")
     if points < 1:
-        raise ScenarioError(f"--points must be at least 1 (got {points})")
+        raise PlanError.about("points", f" must be at least 1 (got {points})")
     from scipy.stats import qmc  # only LHS designs need it
 
     rng = np.random.Generator(np.random.PCG64(design_seed(root_seed)))
@@ -509,7 +508,7 @@ def plan_sweep(
         point whose scenario does not validate (naming the point and its values).
     """
     if design not in DESIGNS:
-        raise ScenarioError(f"--design {design!r}: expected one of {', '.join(DESIGNS)}")
+        raise PlanError.about("design", f" {design!r}: expected one of {', '.join(DESIGNS)}")
     axes = parse_axes(vary)
     data, source = _base_data(scenario_or_path, overrides)
     base = scenario_from_dict(data, source)
@@ -528,7 +527,11 @@ def plan_sweep(
                     point_data = apply_override(point_data, keys, value, text)
                 except ScenarioError as exc:
                     # the same check as --set, reported under the option used
-                    raise ScenarioError(str(exc).replace("--set ", "--vary ", 1)) from None
+                    if isinstance(exc, PlanError):
+                        # the value came from --vary, not --set
+                        template = exc.template.replace("{overrides}", "{vary}", 1)
+                        raise PlanError(template, **exc.values) from None
+                    raise
         where = f"{source} with --vary, point {point_id} ({_describe(values)})"
         made.append(SweepPoint(point_id, values, scenario_from_dict(point_data, where)))
     kind: Design = "lhs" if design == "lhs" else "grid"
@@ -564,13 +567,6 @@ def arm_hash(scenario: Scenario, arm: str) -> str:
         }
     )
     return scenario_hash(alone)
-
-
-def _run_task(
-    task_key: str, scenario: Scenario, arm: str, replication: int, root_seed: int
-) -> tuple[str, ReplicationResult]:
-    """One replication of one arm (module level, so executors can pickle it)."""
-    return task_key, run_replication(scenario, arm, replication, root_seed)
 
 
 # ------------------------------------------------------------------ the frontier
@@ -923,38 +919,193 @@ def sweep(
         plan = scenario_or_path
     else:
         if vary is None:
-            raise ScenarioError("--vary: give at least one parameter to vary (PATH=V1,V2,...)")
+            raise PlanError.about("vary", ": give at least one parameter to vary (PATH=V1,V2,...)")
         plan = plan_sweep(scenario_or_path, vary, design, points, seed, overrides)
     n = plan.base.run.replications if replications is None else replications
     check_count("replications", n, 1)
-    root_seed = plan.root_seed
-    runner = resolve_executor(executor, workers)
-    for point in plan.points:
-        check_replication_memory(point.scenario, runner.concurrent_here())
-    tasks = [(p, arm, r) for r in range(n) for p in plan.points for arm in p.scenario.arms]
-    root = Path(out) if out is not None else None
-    started = utc_now()
-    record = manifest(plan.base, root_seed, n, runner.describe(), started, command)
-    record.update(
-        {"kind": SWEEP_KIND, "sweep_hash": plan.sweep_hash(), "design": plan.design_record()}
-    )
-    # entered before the directory is touched: a Dask scheduler that cannot be
-    # reached is reported with nothing written
-    with runner:
-        if root is None:
-            return _run_sweep(plan, n, tasks, runner, None, record, started, progress)
-        with open_for_writing(root, lambda found: _same_sweep(found, plan), overwrite, "sweep") as (
-            store,
-            commit,
-        ):
-            store.remove_partial_files()
-            outcome = _run_sweep(plan, n, tasks, runner, store, record, started, progress)
-            commit()
-        outcome.path = root
+    return run(SweepRun(plan, n, progress), workers, executor, out, overwrite, command)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """A planned sweep with its replications, ready for
+    :func:`~simulator.experiments.runner.run`."""
+
+    plan: SweepPlan
+    replications: int
+    progress: SweepProgress | None = field(default=None, compare=False)
+
+    kind = SWEEP_KIND
+    what = "sweep"
+    unit = "replication"
+
+    def scenarios(self) -> list[Scenario]:
+        """Every point's scenario."""
+        return [p.scenario for p in self.plan.points]
+
+    def identity(self) -> None:
+        """None: a sweep directory without its manifest is not rebuilt."""
+        return None
+
+    def same(self, record: Mapping[str, Any]) -> bool:
+        """Whether a manifest is this sweep's (to be resumed)."""
+        return _same_sweep(record, self.plan)
+
+    def record(self) -> dict[str, Any]:
+        """The base scenario and seeds, the sweep's hash and its design."""
+        plan = self.plan
+        return {
+            **study_record(plan.base, plan.root_seed, self.replications),
+            "kind": SWEEP_KIND,
+            "sweep_hash": plan.sweep_hash(),
+            "design": plan.design_record(),
+        }
+
+    def extra_packages(self) -> tuple[str, ...]:
+        """None beyond the core packages."""
+        return ()
+
+    def start(
+        self, store: ResultsStore | None, manifest: dict[str, Any], executor: str
+    ) -> SweepExecution:
+        """Begin: one study directory per point under ``store``."""
+        return SweepExecution(self, store, manifest)
+
+
+class SweepExecution:
+    """A sweep while it runs: each (arm, replication) once for all the points it
+    is the same at, written into every point's study directory."""
+
+    def __init__(self, run_: SweepRun, top: ResultsStore | None, manifest: dict[str, Any]) -> None:
+        plan = run_.plan
+        self.run = run_
+        self.top = top
+        self.manifest = manifest
+        root_seed = plan.root_seed
+        self.stores = {p.id: _point_store(top, p, root_seed) for p in plan.points} if top else {}
+        provenance = {k: manifest[k] for k in ("versions", "git_commit", "executor", "started")}
+        self.point_records = {
+            p.id: {
+                **study_record(p.scenario, root_seed, run_.replications),
+                **provenance,
+                "command": None,
+                "finished": None,
+            }
+            for p in plan.points
+        }
+        self.kept: dict[str, list[ReplicationResult]] = {p.id: [] for p in plan.points}
+        self.targets: dict[Any, list[str]] = {}
+        self.reused = 0
+        self.done = False
+
+    def next_round(self) -> list[Task] | None:
+        """Every task, once; an arm the point's parameters leave alone (the baseline,
+        when only another arm varies) is the same replication at several points."""
+        if self.done:
+            return None
+        self.done = True
+        plan, n = self.run.plan, self.run.replications
+        tasks: list[Task] = []
+        self.shared: dict[Any, list[str]] = {}
+        for r in range(n):
+            for p in plan.points:
+                for arm in p.scenario.arms:
+                    key = (arm_hash(p.scenario, arm), arm, r)
+                    if key not in self.shared:
+                        self.shared[key] = []
+                        arguments = (p.scenario, arm, r, plan.root_seed)
+                        tasks.append(Task(key, run_replication, arguments))
+                    self.shared[key].append(p.id)
+        self.targets = {key: list(points) for key, points in self.shared.items()}
+        return tasks
+
+    def verify(self, task: Task) -> str:
+        """Stored when every point it belongs to holds it; the points that hold it
+        are reported as reused now, and only the others are written."""
+        _, arm, r = task.key
+        missing = []
+        refused = ABSENT
+        for point_id in self.shared[task.key]:
+            store = self.stores[point_id]
+            reason = store.verify_replication(arm, r)
+            if reason is None:
+                self.reused += 1
+                self._report(point_id, arm, r)
+                continue
+            listed = store.key(arm, r) in store.parts
+            store.discard_replication(arm, r)
+            missing.append(point_id)
+            if not (reason.endswith("is missing") and not listed):
+                refused = reason
+        self.targets[task.key] = missing
+        return STORED if not missing else refused
+
+    def checkpoint(self) -> None:
+        """Write the sweep's manifest and every point's."""
+        if self.top is not None:
+            self.top.write_manifest(self.manifest)
+            for point_id, store in self.stores.items():
+                store.write_manifest(self.point_records[point_id])
+
+    def reuse(self, task: Task) -> None:
+        """Nothing more: :meth:`verify` counted and reported each point's copy."""
+
+    def keep(self, task: Task, outcome: Any) -> None:
+        """Write a replication into each point that lacks it."""
+        _, arm, r = task.key
+        for point_id in self.targets[task.key]:
+            if self.top is not None:
+                self.stores[point_id].write_replication(outcome)
+                self.stores[point_id].write_manifest_soon(self.point_records[point_id])
+            else:
+                self.kept[point_id].append(outcome)
+            self._report(point_id, arm, r)
+
+    def _report(self, point_id: str, arm: str, replication: int) -> None:
+        if self.run.progress is not None:
+            self.run.progress(point_id, arm, replication)
+
+    def finish(self) -> Sweep:
+        """The sweep, every point's summaries and the sweep's written."""
+        plan, n, top = self.run.plan, self.run.replications, self.top
+        root_seed = plan.root_seed
+        parts = []
+        studies: dict[str, Study] = {}
+        for p in plan.points:
+            arms = list(p.scenario.arms)
+            if top is not None:
+                store = self.stores[p.id]
+                metrics = pd.concat(
+                    [
+                        store.read_replication(arm, r, root_seed).metrics
+                        for r in range(n)
+                        for arm in arms
+                    ],
+                    ignore_index=True,
+                )
+                metrics = sort_by_arm(metrics, arms)
+            else:
+                frames = collect_frames(p.scenario, self.kept[p.id])
+                studies[p.id] = Study(
+                    scenario=p.scenario,
+                    root_seed=root_seed,
+                    replications=n,
+                    metrics=frames["metrics"],
+                    daily=frames["daily"],
+                    histogram=frames["histogram"],
+                    distributions=frames["distributions"],
+                )
+                metrics = frames["metrics"]
+            parts.append(metrics.assign(point=p.id))
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame[["point", *[c for c in frame.columns if c != "point"]]]
+        outcome = Sweep(plan, n, frame, top.root if top else None, self.reused, studies)
+        if top is not None:
+            _write_summaries(outcome, top, self.stores, self.point_records)
         return outcome
 
 
-def _same_sweep(record: dict[str, Any], plan: SweepPlan) -> bool:
+def _same_sweep(record: Mapping[str, Any], plan: SweepPlan) -> bool:
     """Whether a manifest is this sweep's (to be resumed)."""
     return record.get("kind") == SWEEP_KIND and record.get("sweep_hash") == plan.sweep_hash()
 
@@ -968,107 +1119,11 @@ def _point_store(top: ResultsStore, point: SweepPoint, root_seed: int) -> Result
     return store
 
 
-def _run_sweep(
-    plan: SweepPlan,
-    n: int,
-    tasks: list[tuple[SweepPoint, str, int]],
-    runner: Executor,
-    top: ResultsStore | None,
-    record: dict[str, Any],
-    started: str,
-    progress: SweepProgress | None,
-) -> Sweep:
-    """Run a sweep's tasks (reusing what ``top`` holds that verifies) and summarise it."""
-    root_seed = plan.root_seed
-    stores = {p.id: _point_store(top, p, root_seed) for p in plan.points} if top else {}
-    point_records = {
-        p.id: manifest(p.scenario, root_seed, n, runner.describe(), started) for p in plan.points
-    }
-    kept: dict[str, list[ReplicationResult]] = {p.id: [] for p in plan.points}
-    reused = 0
-
-    def finished(point_id: str, result: ReplicationResult) -> None:
-        if top is not None:
-            stores[point_id].write_replication(result)
-            stores[point_id].write_manifest_soon(point_records[point_id])
-        else:
-            kept[point_id].append(result)
-        if progress is not None:
-            progress(point_id, result.arm, result.replication)
-
-    if top is not None:
-        done: list[tuple[SweepPoint, str, int]] = []
-        todo: list[tuple[SweepPoint, str, int]] = []
-        for p, arm, r in tasks:
-            if stores[p.id].verify_replication(arm, r) is None:
-                done.append((p, arm, r))
-            else:
-                stores[p.id].discard_replication(arm, r)
-                todo.append((p, arm, r))
-        reused, tasks = len(done), todo
-        top.write_manifest(record)
-        for p in plan.points:
-            stores[p.id].write_manifest(point_records[p.id])
-        if progress is not None:
-            for p, arm, r in done:
-                progress(p.id, arm, r)
-    # an arm the point's parameters leave alone (the baseline, when only another
-    # arm varies) is the same replication at several points: run it once
-    shared: dict[tuple[str, str, int], list[str]] = {}
-    arguments = []
-    for p, arm, r in tasks:
-        key = (arm_hash(p.scenario, arm), arm, r)
-        if key not in shared:
-            shared[key] = []
-            arguments.append((key[0], p.scenario, arm, r, root_seed))
-        shared[key].append(p.id)
-    with closing(runner.map_unordered(_run_task, arguments)) as outcomes:
-        for task_key, result in outcomes:
-            for point_id in shared[(task_key, result.arm, result.replication)]:
-                finished(point_id, result)
-
-    parts = []
-    studies: dict[str, Study] = {}
-    for p in plan.points:
-        arms = list(p.scenario.arms)
-        if top is not None:
-            store = stores[p.id]
-            metrics = pd.concat(
-                [
-                    store.read_replication(arm, r, root_seed).metrics
-                    for r in range(n)
-                    for arm in arms
-                ],
-                ignore_index=True,
-            )
-            metrics = sort_by_arm(metrics, arms)
-        else:
-            frames = collect_frames(p.scenario, kept[p.id])
-            studies[p.id] = Study(
-                scenario=p.scenario,
-                root_seed=root_seed,
-                replications=n,
-                metrics=frames["metrics"],
-                daily=frames["daily"],
-                histogram=frames["histogram"],
-                distributions=frames["distributions"],
-            )
-            metrics = frames["metrics"]
-        parts.append(metrics.assign(point=p.id))
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame[["point", *[c for c in frame.columns if c != "point"]]]
-    outcome = Sweep(plan, n, frame, top.root if top else None, reused, studies)
-    if top is not None:
-        _write_summaries(outcome, top, stores, point_records, record)
-    return outcome
-
-
 def _write_summaries(
     result: Sweep,
     top: ResultsStore,
     stores: dict[str, ResultsStore],
     point_records: dict[str, dict[str, Any]],
-    record: dict[str, Any],
 ) -> None:
     lv, diff = result.levels(), result.differences()
     drop = ["point", *result.parameters]
@@ -1082,8 +1137,6 @@ def _write_summaries(
     top.write_csv("levels", lv)
     top.write_csv("differences", diff)
     top.write_csv("frontier", result.frontier())
-    record["finished"] = utc_now()
-    top.write_manifest(record)
 
 
 def load_sweep(path: str | Path) -> Sweep:

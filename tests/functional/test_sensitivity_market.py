@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +156,57 @@ def test_bad_parameters_are_refused(
 ) -> None:
     with pytest.raises(ScenarioError, match=re.escape(expected)):
         make_parameters(small_scenario, params, arms)
+
+
+# ------------------------------------------------------------------ SIGKILL
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_recomputes_nothing_finished(
+    tmp_path: Path, paid_vs_free_path: Path, small_overrides: list[str]
+) -> None:
+    """A killed analysis resumes through the runner: every run file that was written
+    is reused as it is, and the indices equal those of an uninterrupted analysis."""
+    connectsim = Path(sys.executable).parent / "connectsim"
+    out = tmp_path / "killed"
+    command = [str(connectsim), "sensitivity", str(paid_vs_free_path)]
+    command += ["--param", "world.jobs.ghost_share=0.0:0.3", "--method", "morris"]
+    command += ["--samples", "4", "--replications", "2", "--arm-only", "--metric", "fill_rate"]
+    command += [arg for text in small_overrides for arg in ("--set", text)]
+    command += ["--workers", "1", "--out", str(out)]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+
+    def finished_runs() -> dict[Path, int]:
+        return {p: p.stat().st_mtime_ns for p in out.glob("runs/*.parquet")}
+
+    while len(finished_runs()) < 3:
+        assert proc.poll() is None, "the analysis finished before it could be killed"
+        assert time.monotonic() < deadline, "no run finished in time"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = finished_runs()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    total = manifest["distinct_points"] * 2
+    assert 3 <= len(before) < total
+    assert not (out / "summary").exists()
+
+    rerun = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert f"reused {len(before)} finished runs" in rerun.stdout
+    after = finished_runs()
+    assert len(after) == total
+    assert {p: after[p] for p in before} == before  # nothing finished was written again
+    assert not list(out.rglob(".*.tmp"))
+
+    clean = tmp_path / "clean"
+    subprocess.run([*command[:-1], str(clean)], capture_output=True, check=True)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "summary" / "indices.csv"), pd.read_csv(clean / "summary" / "indices.csv")
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "summary" / "runs.parquet"),
+        pd.read_parquet(clean / "summary" / "runs.parquet"),
+    )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -209,13 +210,13 @@ def test_an_arm_no_parameter_touches_runs_once_for_every_point(
     import simulator.experiments.sweep as sweep_module
 
     ran: list[tuple[str, int]] = []
-    run_task = sweep_module._run_task
+    run_replication = sweep_module.run_replication
 
-    def counting(*args: object) -> object:
-        ran.append((str(args[2]), int(str(args[3]))))
-        return run_task(*args)
+    def counting(*args: Any) -> Any:
+        ran.append((str(args[1]), int(args[2])))
+        return run_replication(*args)
 
-    monkeypatch.setattr(sweep_module, "_run_task", counting)
+    monkeypatch.setattr(sweep_module, "run_replication", counting)
     seen: list[tuple[str, str, int]] = []
     result = sweep(
         small_scenario,

@@ -354,7 +354,7 @@ def test_duplicate_key_names_file_line_and_key(
 
 def test_duplicate_key_in_a_set_value() -> None:
     message = refused(["world.clients={max_reviewed: 5, max_reviewed: 500}"])
-    assert message.startswith("--set 'world.clients={max_reviewed: 5, max_reviewed: 500}'")
+    assert message.startswith("overrides 'world.clients={max_reviewed: 5, max_reviewed: 500}'")
     assert "duplicate key 'max_reviewed' (first at line 1" in message
 
 
