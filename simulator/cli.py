@@ -8,7 +8,6 @@ exit code 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import dataclasses
-import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -42,7 +41,9 @@ from simulator.experiments.store import write_text_atomic
 
 if TYPE_CHECKING:
     from simulator.experiments.executors import Executor
+    from simulator.experiments.sensitivity import Sensitivity
     from simulator.experiments.study import Study, StudyPlan
+    from simulator.experiments.sweep import Sweep, SweepRun
 
 app = typer.Typer(
     name="connectsim",
@@ -145,13 +146,6 @@ def _summary_table(study: Study) -> Table:
                 cells.append("n/a" if reduction != reduction else f"{reduction:.1f}x")
         table.add_row(*cells)
     return table
-
-
-def _command_line(words: list[str], overrides: list[str] | None) -> str:
-    """The shell command of ``words`` followed by a ``--set`` per override, quoted."""
-    for text in overrides or []:
-        words = [*words, "--set", text]
-    return shlex.join(words)
 
 
 def _print_reused(reused: int, total: int, unit: str, target: Path) -> None:
@@ -576,70 +570,71 @@ def sensitivity_command(
     _check_executor_options(scheduler, dask_local, workers)
     from simulator.experiments import sensitivity as sa
     from simulator.experiments.executors import default_workers
+    from simulator.experiments.runner import run as run_experiment
 
     sc = load_scenario(scenario, overrides or [])
-    the_plan = sa.plan(
-        sc,
-        params,
-        method=cast("sa.Method", method),  # checked by the plan
-        samples=samples,
-        replications=replications,
-        seed=seed,
-        arm=arm,
-        paired=not arm_only,
-        metrics=metrics,
+    method_name = cast("sa.Method", method)  # checked by the plan
+    plan = sa.plan(
+        sc, params, method_name, samples, replications, seed, arm, not arm_only, metrics=metrics
     )
     target = out or Path("reports") / f"{sc.name}_sensitivity"
-    n_workers = min(workers or default_workers(), the_plan.runs)
-    executor = _executor(scheduler, dask_local, n_workers)
-    # what reproduces the analysis, recorded in its manifest and shown by its report
-    words = ["connectsim", "sensitivity", str(scenario)]
-    for text in params:
-        words += ["--param", text]
-    words += ["--method", method, "--samples", str(the_plan.design.samples)]
-    words += ["--replications", str(replications), "--seed", str(the_plan.root_seed)]
-    words += ["--out", str(target)]
-    if arm is not None:
-        words += ["--arm", arm]
-    if arm_only:
-        words.append("--arm-only")
-    for name in metrics or []:
-        words += ["--metric", name]
-    command = _command_line(words, overrides)
+    executor = _executor(scheduler, dask_local, min(workers or default_workers(), plan.runs))
+    command = plan.command(scenario, target, overrides or [])
     # refuse another analysis' directory before printing or starting anything
-    sa.SensitivityStore(target).check_design(the_plan.design_hash, overwrite)
-    model, design = the_plan.model, the_plan.design
-    paired = f" paired with {model.baseline}" if model.baseline is not None else ""
+    sa.SensitivityStore(target).check_design(plan.design_hash, overwrite)
+    _header(sc.name, plan.describe(), executor, target)
+    with executor, _CountBar("points x replications", plan.runs) as bar:
+        experiment = sa.SensitivityRun(plan, bar.progress)
+        result = run_experiment(
+            experiment, executor=executor, out=target, overwrite=overwrite, command=command
+        )
+    _print_reused(result.reused, plan.runs, "run", target)
+    _headless_charts()
+    from simulator.report.sensitivity import write_report
+
+    _print_indices(result)
+    path = write_report(result, target, command=command)
+    _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _header(name: str, what: str, executor: Executor, target: Path) -> None:
+    """The line that says what is about to run, where, and into which directory."""
     _out().print(
-        f"[bold]{sc.name}[/]: {method} sensitivity of {model.arm}{paired}, "
-        f"{len(model.parameters)} parameters + dummy, {len(design.points)} design rows "
-        f"({design.n_points} distinct points) x {replications} replications, "
+        f"[bold]{escape(name)}[/]: {escape(what)}, "
         f"executor {executor.describe()} -> {escape(str(target))}",
         highlight=False,
         soft_wrap=True,
     )
-    with executor, Progress(*_progress_columns(), console=_out(), transient=False) as bar:
-        task = bar.add_task("points x replications", total=the_plan.runs)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
 
-        result = sa.execute(
-            the_plan,
-            executor=executor,
-            out=target,
-            progress=progress,
-            overwrite=overwrite,
-            command=command,
-        )
-    _print_reused(result.reused, the_plan.runs, "run", target)
-    _headless_charts()
+class _CountBar:
+    """One bar that counts finished tasks out of a total."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.bar = Progress(*_progress_columns(), console=_out(), transient=False)
+        self.task = self.bar.add_task(label, total=total)
+
+    def __enter__(self) -> _CountBar:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def progress(self, done: int, total: int) -> None:
+        """``done`` of ``total`` tasks are finished (or reused)."""
+        self.bar.update(self.task, completed=done, total=total)
+
+
+def _print_indices(result: Sensitivity) -> None:
+    """One table of indices per output, narrow enough for an 80-column terminal."""
     from simulator.charts.sensitivity import output_label
-    from simulator.report.sensitivity import index_table, write_report
+    from simulator.report.sensitivity import index_table
 
     for output in dict.fromkeys(o for o, _ in result.outputs):
         headings, rows = index_table(result, output, sep="\n")
-        table = Table(title=f"{output_label(result, output)}: {method} indices, 95% CIs")
+        table = Table(title=f"{output_label(result, output)}: {result.method} indices, 95% CIs")
         # the metric heads its rows (with its noise share) instead of taking a
         # column, so that the table fits 80 columns; long paths fold, not cut
         for j, heading in enumerate(headings[1:]):
@@ -652,9 +647,6 @@ def sensitivity_command(
             last = j + 1 == len(rows) or bool(rows[j + 1][0])
             table.add_row(*row[1:-1], "", end_section=last)
         _out().print(table)
-    path = write_report(result, target, command=command)
-    _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
-    _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
 
 
 # ------------------------------------------------------------------ sweep
@@ -710,68 +702,70 @@ def sweep_command(
     ] = False,
 ) -> None:
     """Run every arm of SCENARIO at every point of a parameter grid or Latin hypercube."""
-    # contradictions are refused before anything is loaded or written
-    if design not in ("grid", "lhs"):
-        _usage_error(f"--design must be grid or lhs (got {design!r})")
     _check_executor_options(scheduler, dask_local, workers)
     from simulator.experiments import sweep as sw
     from simulator.experiments.executors import default_workers
+    from simulator.experiments.runner import run as run_experiment
 
     # every point's scenario is made and checked here: a bad --vary writes nothing
     the_plan = sw.plan_sweep(scenario, vary, design, points, seed, overrides or [])
-    n = replications or the_plan.base.run.replications
+    experiment = sw.SweepRun(the_plan, replications or the_plan.base.run.replications)
     target = out or Path("reports") / f"{the_plan.base.name}_sweep"
-    per_point = {p.id: n * len(p.scenario.arms) for p in the_plan.points}
-    total = sum(per_point.values())
-    n_workers = min(workers or default_workers(), total)
-    executor = _executor(scheduler, dask_local, n_workers)
-    # what reproduces the sweep, recorded in its manifest and shown by its report
-    words = ["connectsim", "sweep", str(scenario)]
-    for text in vary:
-        words += ["--vary", text]
-    if design == "lhs":
-        words += ["--design", "lhs", "--points", str(len(the_plan.points))]
-    words += ["--replications", str(n), "--seed", str(the_plan.root_seed)]
-    words += ["--out", str(target)]
-    command = _command_line(words, overrides)
+    executor = _executor(scheduler, dask_local, min(workers or default_workers(), experiment.runs))
+    command = experiment.command(scenario, target, overrides or [])
     # refuse another sweep's or a study's directory before printing or starting anything
     sw.check_sweep_directory(target, the_plan, overwrite)
-    _out().print(
-        f"[bold]{the_plan.base.name}[/]: {design} of {len(the_plan.points)} points x "
-        f"{len(the_plan.base.arms)} arms x {n} replications = {total} runs, "
-        f"executor {executor.describe()} -> {escape(str(target))}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    with executor, Progress(*_progress_columns(), console=_out(), transient=False) as bar:
-        runs = bar.add_task("runs (point x arm x replication)", total=total)
-        finished_points = bar.add_task("points finished", total=len(the_plan.points))
-        left = dict(per_point)
-
-        def progress(point: str, _arm: str, _replication: int) -> None:
-            bar.advance(runs)
-            left[point] -= 1
-            if left[point] == 0:
-                bar.advance(finished_points)
-
-        result = sw.sweep(
-            the_plan,
-            replications=n,
-            executor=executor,
-            out=target,
-            progress=progress,
-            overwrite=overwrite,
-            command=command,
+    _header(the_plan.base.name, experiment.describe(), executor, target)
+    with executor, _SweepBar(experiment) as bar:
+        tracked = dataclasses.replace(experiment, progress=bar.progress)
+        result = run_experiment(
+            tracked, executor=executor, out=target, overwrite=overwrite, command=command
         )
-    _print_reused(result.reused, total, "run", target)
+    _print_reused(result.reused, experiment.runs, "run", target)
     _headless_charts()
-    from simulator.report.sweep import frontier_table, write_sweep_report
+    _out().print(_frontier_table(result))
+    if not no_report:
+        from simulator.report.sweep import write_sweep_report
+
+        path = write_sweep_report(result, target, command=command)
+        _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
+    _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
+
+
+class _SweepBar:
+    """A sweep's progress: its runs, and the points whose every run has finished."""
+
+    def __init__(self, experiment: SweepRun) -> None:
+        self.bar = Progress(*_progress_columns(), console=_out(), transient=False)
+        points = experiment.plan.points
+        self.left = {p.id: experiment.replications * len(p.scenario.arms) for p in points}
+        self.runs = self.bar.add_task("runs (point x arm x replication)", total=experiment.runs)
+        self.points = self.bar.add_task("points finished", total=len(points))
+
+    def __enter__(self) -> _SweepBar:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def progress(self, point: str, _arm: str, _replication: int) -> None:
+        """One run of ``point`` finished (or was reused)."""
+        self.bar.advance(self.runs)
+        self.left[point] -= 1
+        if self.left[point] == 0:
+            self.bar.advance(self.points)
+
+
+def _frontier_table(result: Sweep) -> Table:
+    """The trade-off frontier, each interval under its mean to fit a narrow terminal."""
+    from simulator.report.sweep import frontier_table
 
     block = frontier_table(result, terse=True)
     every = result.policies()
     table = Table(
         title=f"trade-off frontier: {int(every['on_frontier'].sum())} of {len(every)} "
-        f"policies, {n} replications, 95% CIs"
+        f"policies, {result.replications} replications, 95% CIs"
     )
     for j, heading in enumerate(block.headers):
         table.add_column(
@@ -779,14 +773,9 @@ def sweep_command(
         )
     table.caption = block.caption
     for row in block.rows:
-        # the interval under its mean, its units once, so that the table fits a narrow terminal
         cells = (c.replace(" [", "\n[").replace("%, ", ", ").replace("%]", "]") for c in row)
         table.add_row(*(escape(c) for c in cells))
-    _out().print(table)
-    if not no_report:
-        path = write_sweep_report(result, target, command=command)
-        _out().print(f"report: {path}", markup=False, highlight=False, soft_wrap=True)
-    _out().print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
+    return table
 
 
 def _show_warning(

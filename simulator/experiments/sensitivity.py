@@ -38,6 +38,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import shlex
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1152,6 +1153,34 @@ class Plan:
     def runs(self) -> int:
         """(point, replication) runs in all, each running every arm of the model."""
         return self.design.n_points * self.replications
+
+    def describe(self) -> str:
+        """The analysis in words: its method, arms, parameters and size."""
+        model, design = self.model, self.design
+        paired = f" paired with {model.baseline}" if model.baseline is not None else ""
+        return (
+            f"{design.method} sensitivity of {model.arm}{paired}, {len(model.parameters)} "
+            f"parameters + dummy, {len(design.points)} design rows ({design.n_points} "
+            f"distinct points) x {self.replications} replications"
+        )
+
+    def command(self, scenario_file: str | Path, out: str | Path, overrides: Sequence[str]) -> str:
+        """The ``connectsim sensitivity`` command that runs this analysis again into ``out``."""
+        model, design = self.model, self.design
+        words = ["connectsim", "sensitivity", str(scenario_file)]
+        for parameter in model.parameters:
+            words += ["--param", parameter.describe()]
+        words += ["--method", design.method, "--samples", str(design.samples)]
+        words += ["--replications", str(self.replications), "--seed", str(self.root_seed)]
+        words += ["--out", str(out), "--arm", model.arm]
+        if model.baseline is None and model.arm != self.scenario.baseline:
+            words.append("--arm-only")
+        if model.metrics != SENSITIVITY_METRICS:
+            for name in model.metrics:
+                words += ["--metric", name]
+        for text in overrides:
+            words += ["--set", text]
+        return shlex.join(words)
 
 
 def _design_hash(scenario: Scenario, model: MarketModel, design: Design, root_seed: int) -> str:

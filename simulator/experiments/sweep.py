@@ -38,6 +38,7 @@ import itertools
 import json
 import math
 import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -508,7 +509,7 @@ def plan_sweep(
         point whose scenario does not validate (naming the point and its values).
     """
     if design not in DESIGNS:
-        raise PlanError.about("design", f" {design!r}: expected one of {', '.join(DESIGNS)}")
+        raise PlanError("{design} must be grid or lhs (got {got!r})", got=design)
     axes = parse_axes(vary)
     data, source = _base_data(scenario_or_path, overrides)
     base = scenario_from_dict(data, source)
@@ -938,6 +939,33 @@ class SweepRun:
     kind = SWEEP_KIND
     what = "sweep"
     unit = "replication"
+
+    @property
+    def runs(self) -> int:
+        """(point, arm, replication) runs in all, counting a shared one at every point."""
+        return sum(self.replications * len(p.scenario.arms) for p in self.plan.points)
+
+    def describe(self) -> str:
+        """The design's size, in words."""
+        plan = self.plan
+        return (
+            f"{plan.design} of {len(plan.points)} points x {len(plan.base.arms)} arms x "
+            f"{self.replications} replications = {self.runs} runs"
+        )
+
+    def command(self, scenario_file: str | Path, out: str | Path, overrides: Sequence[str]) -> str:
+        """The ``connectsim sweep`` command that runs this sweep again into ``out``."""
+        plan = self.plan
+        words = ["connectsim", "sweep", str(scenario_file)]
+        for axis in plan.axes:
+            words += ["--vary", axis.text]
+        if plan.design == "lhs":
+            words += ["--design", "lhs", "--points", str(len(plan.points))]
+        words += ["--replications", str(self.replications), "--seed", str(plan.root_seed)]
+        words += ["--out", str(out)]
+        for text in overrides:
+            words += ["--set", text]
+        return shlex.join(words)
 
     def scenarios(self) -> list[Scenario]:
         """Every point's scenario."""
