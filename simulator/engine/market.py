@@ -33,7 +33,7 @@ from simulator.engine.contracts import ContractBook, complete_contracts, start_c
 from simulator.engine.jobs import JobBoard, ProposalLog
 from simulator.engine.ledger import DAYS_PER_MONTH, ConnectsLedger
 from simulator.engine.population import Population
-from simulator.engine.recorder import MetricsRecorder, ReplicationResult
+from simulator.engine.recorder import MetricsRecorder, ReplicationResult, ReplicationWindow
 from simulator.engine.resources import check_replication_memory
 from simulator.engine.rng import replication_seed, spawn_streams
 
@@ -166,7 +166,15 @@ class Market:
         self._proposal_buffers = _Scratch(4)
         self._agent_buffers = _Scratch(4)
         self._outbid_buffers = _Scratch(4)
-        self.metrics = self.recorder_class(self)
+        window = ReplicationWindow(
+            arm=arm,
+            replication=replication,
+            root_seed=self.root_seed,
+            warmup_days=self.warmup_days,
+            end_day=self.end_day,
+            clients=world.clients,
+        )
+        self.metrics = self.recorder_class(window, self.pop, self.board, self.contracts)
         self._week_interview_connects = np.zeros(capacity, dtype=np.int64)
         self.month = 0
 
@@ -234,13 +242,13 @@ class Market:
         if pol.require_verified:
             grant = np.where(self.pop.verified[new], grant, 0)
         self.ledger.grant(new, grant, self.month, day)
-        self.metrics.granted(new, grant)
+        self.metrics.granted(new, grant, self.recording)
 
     def _grant_monthly(self, rows: IntArray, day: float) -> None:
         ok = self._eligible(rows, day)
         grant = np.where(ok, self.policy.monthly_grant[self.pop.membership[rows]], 0)
         self.ledger.grant(rows, grant, self.month, day)
-        self.metrics.granted(rows, grant)
+        self.metrics.granted(rows, grant, self.recording)
 
     def _earn(self, rows: IntArray, connects: IntArray, day: float) -> None:
         """Credit earned Connects, within eligibility and the monthly cap."""
@@ -255,7 +263,7 @@ class Market:
             return
         self.pop.month_earned_connects[uniq] += credit
         self.ledger.earn(uniq, credit, self.month, day)
-        self.metrics.earned(uniq, credit)
+        self.metrics.earned(uniq, credit, self.recording)
 
     # ------------------------------------------------------------ processes
     def _job_stream(self) -> Generator[simpy.Event, None, None]:
@@ -300,7 +308,7 @@ class Market:
                 self._eligible(rows, self._now()), np.minimum(pol.daily_refill, room), 0
             )
             self.ledger.grant(rows, grant, self.month, self._now())
-            self.metrics.granted(rows, grant)
+            self.metrics.granted(rows, grant, self.recording)
 
     def _monthly(self) -> Generator[simpy.Event, None, None]:
         while True:
@@ -440,7 +448,7 @@ class Market:
                     paid_part[traced],
                     self.recording,
                 )
-        self.metrics.proposals_sent(n, cost_usd)
+        self.metrics.proposals_sent(n, cost_usd, self.recording)
 
     def _sessions(self, rng: np.random.Generator, n: int) -> tuple[IntArray, IntArray, FloatArray]:
         """Who browses in this wave, how many sessions, and when (share of the wave).
@@ -493,7 +501,7 @@ class Market:
         if self.policy.earn_interview > 0:
             self._reward_interviews(due[~board.ghost[due]], day)
 
-        self.metrics.posts_closed(due, hired_agent, hired_col, reviewed, busy, day)
+        self.metrics.posts_closed(due, hired_agent, hired_col, reviewed, busy, day, self.recording)
         if boosted is not None:
             count, recorded = boosted
             won = np.flatnonzero((hired_agent >= 0) & (hired_col < count))
@@ -573,7 +581,9 @@ class Market:
             self.metrics.refunded(agent[back], (free_n + paid_n)[back], recorded[back])
         ghost_back = back & board.ghost[slot] & recorded
         if np.any(ghost_back):
-            self.metrics.wasted_on_ghosts(agent[ghost_back], -(free_n + paid_n)[ghost_back])
+            self.metrics.wasted_on_ghosts(
+                agent[ghost_back], -(free_n + paid_n)[ghost_back], self.recording
+            )
 
     def _start_contracts(self, due: IntArray, hired_agent: IntArray, day: float) -> None:
         """Contracts for the posts in ``due`` that hired (``hired_agent`` >= 0;
@@ -598,7 +608,7 @@ class Market:
         if agents.size == 0:
             return
         self.contracts.add(agents, end_day, value, key)
-        self.metrics.hired(agents, in_progress_days)
+        self.metrics.hired(agents, in_progress_days, self.recording)
 
     def _complete_contracts(self, day: float) -> None:
         agent, value, key = self.contracts.pop_due(day)
@@ -683,7 +693,7 @@ class Market:
         """Membership fees for the month that starts, out of the month's budget."""
         fee = self.fee_usd[self.pop.membership[rows]]
         self.pop.month_spend_usd[rows] += fee
-        self.metrics.fees(rows, fee)
+        self.metrics.fees(rows, fee, self.recording)
 
     def _choose_memberships(self, rows: IntArray) -> None:
         """Upgrade when last month's extra allowance would have been worth the fee."""

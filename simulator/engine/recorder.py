@@ -15,18 +15,17 @@ divide by freelancer-months of presence in the recorded window.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from simulator.engine.jobs import closing_tallies
+from simulator.config.scenario import Clients
+from simulator.engine.contracts import ContractBook
+from simulator.engine.jobs import JobBoard, closing_tallies
 from simulator.engine.kernels import add_at
 from simulator.engine.ledger import DAYS_PER_MONTH
-
-if TYPE_CHECKING:
-    from simulator.engine.market import Market
+from simulator.engine.population import Population
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -40,6 +39,23 @@ FREELANCER_MONTH_MAX = 150
 
 LORENZ_POINTS = 101
 """Population shares (0, 0.01, ..., 1) at which the Lorenz curve of earnings is kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationWindow:
+    """Which replication a recorder records, over which days, and the client
+    parameters its metrics read (what it needs of the market, and no more)."""
+
+    arm: str
+    replication: int
+    root_seed: int
+    warmup_days: float
+    """Metrics are recorded from here on (the end of the warm-up)."""
+    end_day: float
+    """The end of the recorded horizon."""
+    clients: Clients
+    """The clients' rules: the reservation score (client surplus) and the screening
+    cost per review, and whatever a recorder that records more reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +147,26 @@ def _ratio(num: float, den: float) -> float:
 
 
 class MetricsRecorder:
-    """Counters the engine adds to while it runs."""
+    """Counters the engine adds to while it runs.
 
-    def __init__(self, market: Market) -> None:
-        self.market = market
-        pop = market.pop
+    Parameters
+    ----------
+    window
+        The replication's identity, recorded window and client parameters.
+    pop, board, contracts
+        The market's freelancers, job board and contracts in progress, which the
+        recorder reads (and, for the population's recorded columns, adds to).
+        Events that count only after the warm-up are told whether it is over
+        (``recording``).
+    """
+
+    def __init__(
+        self, window: ReplicationWindow, pop: Population, board: JobBoard, contracts: ContractBook
+    ) -> None:
+        self.window = window
+        self.pop = pop
+        self.board = board
+        self.contracts = contracts
         n = len(pop.skill)
         self.month_connects_spent = np.zeros(n, dtype=np.int64)
         self.rec_granted = np.zeros(n, dtype=np.int64)
@@ -147,7 +178,7 @@ class MetricsRecorder:
         self.rec_boosted = np.zeros(n, dtype=np.int64)
         self.rec_boost_connects = np.zeros(n, dtype=np.int64)
         self.rec_boosted_hires = np.zeros(n, dtype=np.int64)
-        days = int(np.ceil(market.end_day)) + 1
+        days = int(np.ceil(window.end_day)) + 1
         self._daily = np.zeros((days, 6))
         self._today = np.zeros(6)
         self._day_index = 0
@@ -202,24 +233,24 @@ class MetricsRecorder:
             setattr(self, name, new)
 
     # ----------------------------------------------------------- events
-    def granted(self, rows: IntArray, n: IntArray) -> None:
-        self._fit(self.market.pop.size)
-        if self.market.recording:
+    def granted(self, rows: IntArray, n: IntArray, recording: bool) -> None:
+        self._fit(self.pop.size)
+        if recording:
             add_at(self.rec_granted, rows, n)
 
-    def earned(self, rows: IntArray, n: IntArray) -> None:
-        self._fit(self.market.pop.size)
-        if self.market.recording:
+    def earned(self, rows: IntArray, n: IntArray, recording: bool) -> None:
+        self._fit(self.pop.size)
+        if recording:
             add_at(self.rec_earned, rows, n)
 
     def posted(self, slots: IntArray) -> None:
         self._today[2] += slots.size
 
-    def proposals_sent(self, proposals: int, cost_usd: FloatArray) -> None:
+    def proposals_sent(self, proposals: int, cost_usd: FloatArray, recording: bool) -> None:
         """Count a wave's proposals and Connects revenue (the per-freelancer totals are
         added by the browsing kernel itself)."""
         self._today[0] += proposals
-        if self.market.recording:
+        if recording:
             self.jobs["connects_revenue_usd"] += float(cost_usd.sum())
 
     def posts_closed(
@@ -230,15 +261,16 @@ class MetricsRecorder:
         reviewed: IntArray,
         busy: IntArray,
         day: float,
+        recording: bool,
     ) -> None:
         """Record posts closing: proposals, hires, and what their clients reviewed
         (``hired_agent`` and ``hired_col`` give each post's hire, -1 for none;
         ``reviewed`` and ``busy`` count each post's reviewed proposals and those
         from freelancers already at capacity)."""
-        m = self.market
-        board = m.board
-        if not m.recording:
+        if not recording:
             return
+        board = self.board
+        clients = self.window.clients
         counts, days_to_hire, skill, quality, surplus = closing_tallies(
             slots,
             hired_agent,
@@ -246,14 +278,14 @@ class MetricsRecorder:
             reviewed,
             busy,
             day,
-            m.warmup_days,
-            m.world.clients.reservation_score,
+            self.window.warmup_days,
+            clients.reservation_score,
             board.post_day,
             board.proposals,
             board.ghost,
             board.reviewed_quality,
             board.reviewed_score,
-            m.pop.skill,
+            self.pop.skill,
             self.hist,
         )
         closed, genuine, hired, proposals, fifty_plus, reviewed_n, busy_n = (int(c) for c in counts)
@@ -272,7 +304,7 @@ class MetricsRecorder:
         j["hired_skill"] += float(skill.sum())
         j["hired_quality"] += float(quality.sum())
         j["client_surplus"] += float(surplus.sum())
-        screening = m.world.clients.screening_cost_per_review
+        screening = clients.screening_cost_per_review
         if screening > 0.0:
             j["client_surplus"] -= screening * float(reviewed_n)
 
@@ -291,17 +323,17 @@ class MetricsRecorder:
 
     def refunded(self, agents: IntArray, connects: IntArray, recorded: BoolArray) -> None:
         """Refunded Connects no longer count as spent (if they were counted)."""
-        add_at(self.market.pop.rec_connects_spent, agents[recorded], -connects[recorded])
+        add_at(self.pop.rec_connects_spent, agents[recorded], -connects[recorded])
 
-    def wasted_on_ghosts(self, agents: IntArray, connects: IntArray) -> None:
+    def wasted_on_ghosts(self, agents: IntArray, connects: IntArray, recording: bool) -> None:
         """Connects spent on ghost posts (negative when a recorded spend is refunded)."""
-        if self.market.recording:
-            add_at(self.market.pop.rec_connects_wasted_ghost, agents, connects)
+        if recording:
+            add_at(self.pop.rec_connects_wasted_ghost, agents, connects)
 
-    def hired(self, agents: IntArray, length_days: FloatArray) -> None:
+    def hired(self, agents: IntArray, length_days: FloatArray, recording: bool) -> None:
         self._today[1] += agents.size
-        if self.market.recording:
-            add_at(self.market.pop.rec_hires, agents, 1)
+        if recording:
+            add_at(self.pop.rec_hires, agents, 1)
             self.jobs["hires"] += agents.size
             self.jobs["contract_days"] += float(length_days.sum())
 
@@ -311,13 +343,13 @@ class MetricsRecorder:
         if recording:
             self.jobs["service_fee_revenue_usd"] += float(service_fee_usd.sum())
 
-    def fees(self, rows: IntArray, fee_usd: FloatArray) -> None:
-        if self.market.recording:
-            self.market.pop.rec_fee_usd[rows] += fee_usd
+    def fees(self, rows: IntArray, fee_usd: FloatArray, recording: bool) -> None:
+        if recording:
+            self.pop.rec_fee_usd[rows] += fee_usd
             self.jobs["fee_revenue_usd"] += float(fee_usd.sum())
 
     def entered(self, rows: IntArray) -> None:
-        self._fit(self.market.pop.size)
+        self._fit(self.pop.size)
 
     def month_ended(self, day: float) -> None:
         """Count the proposals of each freelancer present through the month ending at ``day``.
@@ -325,11 +357,10 @@ class MetricsRecorder:
         Called before the month's exits and entries. Only months wholly inside
         the recorded window count, so a freelancer-month is a full month.
         """
-        m = self.market
-        pop = m.pop
+        pop = self.pop
         n = pop.size
         month_start = day - DAYS_PER_MONTH
-        if month_start >= m.warmup_days - 1e-9:
+        if month_start >= self.window.warmup_days - 1e-9:
             rows = np.flatnonzero(pop.in_market[:n] & (pop.joined_day[:n] <= month_start + 1e-9))
             sent = pop.rec_proposals[rows] - self.month_start_proposals[rows]
             self.month_hist += np.bincount(
@@ -339,27 +370,26 @@ class MetricsRecorder:
         self._month_start_day = day
 
     def end_of_day(self, day: float) -> None:
-        m = self.market
-        pop = m.pop
+        pop = self.pop
         self._today[3] = float(np.count_nonzero(pop.in_market[: pop.size]))
-        self._today[4] = float(m.contracts.agent.size)
-        self._today[5] = float(np.count_nonzero(m.board.open))
+        self._today[4] = float(self.contracts.agent.size)
+        self._today[5] = float(np.count_nonzero(self.board.open))
         if self._day_index < self._daily.shape[0]:
             self._daily[self._day_index] = self._today
         self._day_index += 1
         # the day ending at the warm-up's end is still warm-up
-        if day > m.warmup_days + 1e-9:
+        if day > self.window.warmup_days + 1e-9:
             self.jobs["active_contracts_days"] += self._today[4]
             self.jobs["recorded_days"] += 1.0
         self._today = np.zeros(6)
 
     # ----------------------------------------------------------- results
     def result(self) -> ReplicationResult:
-        m = self.market
+        w = self.window
         keys: dict[str, str | int] = {
-            "arm": m.arm,
-            "replication": m.replication,
-            "root_seed": m.root_seed,
+            "arm": w.arm,
+            "replication": w.replication,
+            "root_seed": w.root_seed,
         }
         # one frame for both uses: building it is most of the cost of the results
         frame = self.freelancer_frame()
@@ -388,12 +418,12 @@ class MetricsRecorder:
         for k, v in reversed(keys.items()):
             hist.insert(0, k, v)
         # the run ends on a month boundary that no monthly cycle follows
-        if m.end_day - self._month_start_day >= DAYS_PER_MONTH - 1e-9:
-            self.month_ended(m.end_day)
+        if w.end_day - self._month_start_day >= DAYS_PER_MONTH - 1e-9:
+            self.month_ended(w.end_day)
         dists = self._distributions(frame)
         for k, v in reversed(keys.items()):
             dists.insert(0, k, v)
-        return ReplicationResult(m.arm, m.replication, m.root_seed, metrics, daily, hist, dists)
+        return ReplicationResult(w.arm, w.replication, w.root_seed, metrics, daily, hist, dists)
 
     def _distributions(self, f: pd.DataFrame) -> pd.DataFrame:
         parts = [
@@ -406,9 +436,10 @@ class MetricsRecorder:
         ]
         new = f[f["cohort"] == "new"]
         joined = new["joined_day"].to_numpy(dtype=np.float64)
-        end = np.minimum(new["left_day"].to_numpy(dtype=np.float64), self.market.end_day)
+        window = self.window
+        end = np.minimum(new["left_day"].to_numpy(dtype=np.float64), window.end_day)
         first_hire = new["first_hire_day"].to_numpy(dtype=np.float64)
-        days = np.arange(int(self.market.end_day - self.market.warmup_days) + 1, dtype=np.float64)
+        days = np.arange(int(window.end_day - window.warmup_days) + 1, dtype=np.float64)
         parts.append(("new_unhired", days, kaplan_meier(first_hire - joined, end - joined, days)))
         return pd.concat(
             [
@@ -426,10 +457,9 @@ class MetricsRecorder:
 
     def freelancer_frame(self) -> pd.DataFrame:
         """One row per freelancer present in the recorded window, with its totals."""
-        m = self.market
-        pop = m.pop
+        pop = self.pop
         n = pop.size
-        start, end = m.warmup_days, m.end_day
+        start, end = self.window.warmup_days, self.window.end_day
         joined = pop.joined_day[:n]
         left = pop.left_day[:n]
         exposure = np.clip(np.minimum(left, end) - np.maximum(joined, start), 0.0, None)
@@ -469,8 +499,7 @@ class MetricsRecorder:
         return frame
 
     def _segment_metrics(self, f: pd.DataFrame) -> pd.DataFrame:
-        m = self.market
-        start, end = m.warmup_days, m.end_day
+        start, end = self.window.warmup_days, self.window.end_day
         totals = {
             "hires": float(f["hires"].sum()),
             "earnings": float(f["earnings_usd"].sum()),
@@ -487,9 +516,8 @@ class MetricsRecorder:
         return pd.DataFrame(rows, columns=["segment_kind", "segment", "metric", "value"])
 
     def _market_metrics(self) -> pd.DataFrame:
-        m = self.market
         j = self.jobs
-        months = (m.end_day - m.warmup_days) / DAYS_PER_MONTH
+        months = (self.window.end_day - self.window.warmup_days) / DAYS_PER_MONTH
         days = max(j["recorded_days"], 1.0)
         values = {
             "jobs_closed": j["closed"],

@@ -46,8 +46,11 @@ from scipy import stats
 from simulator.config.loading import load_scenario
 from simulator.config.scenario import Scenario
 from simulator.engine.bidding import capped_posts
+from simulator.engine.contracts import ContractBook
+from simulator.engine.jobs import JobBoard
 from simulator.engine.market import Market, run_replication
-from simulator.engine.recorder import MetricsRecorder
+from simulator.engine.population import Population
+from simulator.engine.recorder import MetricsRecorder, ReplicationWindow
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -409,8 +412,10 @@ across job openings."""
 class _CapSplitRecorder(MetricsRecorder):
     """The metrics, plus closed posts, hires and proposals of capped and uncapped posts."""
 
-    def __init__(self, market: Market) -> None:
-        super().__init__(market)
+    def __init__(
+        self, window: ReplicationWindow, pop: Population, board: JobBoard, contracts: ContractBook
+    ) -> None:
+        super().__init__(window, pop, board, contracts)
         self.cap_split = np.zeros((3, 2))
         """Rows: posts closed, posts that hired, proposals; columns: uncapped, capped."""
 
@@ -422,19 +427,22 @@ class _CapSplitRecorder(MetricsRecorder):
         reviewed: IntArray,
         busy: IntArray,
         day: float,
+        recording: bool,
     ) -> None:
-        super().posts_closed(slots, hired_agent, hired_col, reviewed, busy, day)
-        m = self.market
-        if not m.recording:
+        super().posts_closed(slots, hired_agent, hired_col, reviewed, busy, day, recording)
+        if not recording:
             return
+        board = self.board
         # the posts the recorder counts: those posted after the warm-up
-        counted = m.board.post_day[slots] >= m.warmup_days
+        counted = board.post_day[slots] >= self.window.warmup_days
         s = slots[counted]
-        capped = capped_posts(m.board.key[s], m.world.clients.applicant_cap_share).astype(np.int64)
+        capped = capped_posts(board.key[s], self.window.clients.applicant_cap_share).astype(
+            np.int64
+        )
         self.cap_split[0] += np.bincount(capped, minlength=2)
         hired = hired_agent[counted] >= 0
         self.cap_split[1] += np.bincount(capped, weights=hired, minlength=2)
-        self.cap_split[2] += np.bincount(capped, weights=m.board.proposals[s], minlength=2)
+        self.cap_split[2] += np.bincount(capped, weights=board.proposals[s], minlength=2)
 
 
 class _CapSplitMarket(Market):
