@@ -13,7 +13,6 @@ and the bound, or exit code 2 with one ``error:`` line and no traceback).
 from __future__ import annotations
 
 import math
-import sys
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -25,7 +24,6 @@ import pytest
 from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
-from simulator import cli
 from simulator.config.loading import (
     EXCERPT_CHARS,
     MAX_DEPTH,
@@ -61,24 +59,6 @@ BILLION_LAUGHS = (
     "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
 )
 """The classic alias bomb: about 400 bytes that expand to 9**9 (387 million) strings."""
-
-
-@pytest.fixture
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunMain:
-    """The CLI's entry point in process (as tests/cli/conftest.py's fixture of that name):
-    ``run_main(args)`` gives (exit code, stdout, stderr), uncoloured."""
-
-    def run(args: list[str]) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["connectsim", *args])
-        monkeypatch.setenv("NO_COLOR", "1")
-        monkeypatch.setenv("COLUMNS", "120")
-        with pytest.raises(SystemExit) as exc:
-            cli.main()
-        captured = capsys.readouterr()
-        assert isinstance(exc.value.code, int)
-        return exc.value.code, captured.out, captured.err
-
-    return run
 
 
 def one_error_line(code: int, stdout: str, stderr: str) -> str:

@@ -3,7 +3,6 @@ before anything large is allocated (simulator.engine.resources)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -33,20 +32,6 @@ from simulator.errors import ConnectsimError, ScenarioError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cli_fixtures() -> Any:
-    """tests/cli/conftest.py, whose ``run_main`` fixture the CLI tests below share (its
-    fixtures reach only tests/cli otherwise, and tests/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "_cli_conftest_for_resources", ROOT / "tests" / "cli" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_cli = _cli_fixtures()
-run_main = _cli.run_main
 RunMain = Callable[[list[str]], tuple[int, str, str]]
 SCENARIOS = ROOT / "scenarios"
 PAID_VS_FREE = SCENARIOS / "paid_vs_free.yaml"
