@@ -424,20 +424,18 @@ def schema() -> None:
 @app.command()
 def report(
     directory: Annotated[
-        Path, typer.Argument(help="A finished study directory (connectsim run --out DIR).")
+        Path,
+        typer.Argument(help="A finished study, sweep or sensitivity directory (its --out)."),
     ],
 ) -> None:
-    """Write the report of a finished study into DIR/report/ and print index.html's path."""
+    """Write the report of a finished experiment into DIR/report/ and print index.html's path."""
     _headless_charts()
-    from simulator.experiments.store import DirectoryLock
-    from simulator.experiments.study import load_study
-    from simulator.report.study import write_report
+    from simulator.report.directory import write_any_report
 
-    # load_study refuses an unfinished study, and any file its manifest does not vouch for
-    study = load_study(directory)
-    # the report is written into the directory: not while a run writes it
-    with DirectoryLock(directory):
-        path = write_report(study, directory)
+    # the experiment's loader refuses an unfinished one, and any file its manifest
+    # does not vouch for; the report is written under the directory's lock
+    kind, path = write_any_report(directory)
+    _err().print(f"{kind} report of {directory}", markup=False, highlight=False, soft_wrap=True)
     _out().print(str(path), markup=False, highlight=False, soft_wrap=True)
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny, fast version of the seed scenario and a YAML writer."""
+"""Shared fixtures: a tiny, fast version of the seed scenario, a YAML writer, and tiny
+finished study, sweep and sensitivity directories."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from simulator.config.scenario import Scenario
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
 PAID_VS_FREE = SCENARIOS_DIR / "paid_vs_free.yaml"
+SWEEP_SCENARIO = SCENARIOS_DIR / "sweep_price_allowance.yaml"
 
 SMALL_OVERRIDES: tuple[str, ...] = (
     "world.population.freelancers=300",
@@ -87,3 +89,56 @@ def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_study_dir(tmp_path_factory: pytest.TempPathFactory, small_scenario: Scenario) -> Path:
+    """A finished study directory of :func:`small_scenario`, 2 replications (~2 s).
+
+    Shared by the session: tests that change it must work on a copy.
+    """
+    from simulator.experiments.study import run_study
+
+    out = tmp_path_factory.mktemp("tiny") / "study"
+    run_study(small_scenario, replications=2, workers=1, out=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished sweep directory: two prices of sweep_price_allowance.yaml shrunk as
+    :func:`small_scenario`, 2 arms x 2 replications (~5 s).
+
+    Shared by the session: tests that change it must work on a copy.
+    """
+    from simulator.experiments.sweep import sweep
+
+    out = tmp_path_factory.mktemp("tiny") / "sweep"
+    vary = ["arms.allowance.price_usd_per_connect=0.15,0.30"]
+    sweep(SWEEP_SCENARIO, vary, replications=2, workers=1, out=out, overrides=SMALL_OVERRIDES)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_sensitivity_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished sensitivity directory: Morris, 2 trajectories of the ghost share,
+    paid_vs_free.yaml shrunk as :func:`small_scenario`, 2 replications (~5 s).
+
+    Shared by the session: tests that change it must work on a copy.
+    """
+    from simulator.experiments.sensitivity import sensitivity
+
+    out = tmp_path_factory.mktemp("tiny") / "sensitivity"
+    sensitivity(
+        PAID_VS_FREE,
+        ["world.jobs.ghost_share=0.0:0.3"],
+        method="morris",
+        samples=2,
+        replications=2,
+        workers=1,
+        out=out,
+        paired=False,
+        overrides=SMALL_OVERRIDES,
+        metrics=["fill_rate", "proposals_per_job"],
+    )
+    return out

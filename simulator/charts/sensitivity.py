@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from simulator.catalog import metric_scale, share_text
-from simulator.charts.study import METRIC_AXES, OKABE_ITO, save
+from simulator.charts.style import METRIC_AXES, OKABE_ITO, save
 from simulator.experiments.sensitivity import DUMMY, Sensitivity
 
 _SERIES = {

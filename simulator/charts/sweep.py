@@ -2,9 +2,9 @@
 
 Each function takes a :class:`~simulator.experiments.sweep.Sweep` and returns a matplotlib
 ``Figure``, like :mod:`simulator.charts.study` does for a study, with the same arm
-colours (:func:`simulator.charts.study.arm_colours`) and the same rule: every mean
+colours (:func:`simulator.charts.style.arm_colours`) and the same rule: every mean
 drawn carries its 95% confidence interval (a band, whiskers, or the
-half-width written beside it). Save them with :func:`simulator.charts.study.save`.
+half-width written beside it). Save them with :func:`simulator.charts.style.save`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 
 from simulator.catalog import HEADLINE_METRICS
-from simulator.charts.study import BAND_ALPHA, METRIC_AXES, MetricAxis, arm_colours
+from simulator.charts.style import BAND_ALPHA, METRIC_AXES, MetricAxis, arm_colours
 from simulator.experiments.sweep import OBJECTIVES, applies_to_arm
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ EXTRA_AXES: dict[str, MetricAxis] = {
         "{:.2f}%",
     ),
 }
-"""Metrics the sweep charts show beyond :data:`simulator.charts.study.METRIC_AXES`."""
+"""Metrics the sweep charts show beyond :data:`simulator.charts.style.METRIC_AXES`."""
 
 LineStyle = Literal["-", "--", "-.", ":"]
 LINESTYLES: tuple[LineStyle, ...] = ("-", "--", "-.", ":")

@@ -60,7 +60,7 @@ from simulator.config.loading import (
 )
 from simulator.config.scenario import Scenario
 from simulator.engine.rng import replication_seed
-from simulator.errors import PlanError, ScenarioError
+from simulator.errors import PlanError, ResultsError, ScenarioError
 from simulator.experiments.executors import Executor, resolve_executor
 from simulator.experiments.runner import ABSENT, STORED, Task, drive, run
 from simulator.experiments.store import (
@@ -492,7 +492,7 @@ class SensitivityStore(ResultsStore):
         DIR/manifest.json                      kind "sensitivity", design, seeds, versions
         DIR/runs/p<point>-r<replication>.parquet   output, metric, value of one run
         DIR/summary/indices.csv, noise.csv, design.csv, points.csv, runs.parquet
-        DIR/report/sensitivity.md, charts/     (written by the CLI)
+        DIR/report/index.html, sensitivity.md, charts/   (:mod:`simulator.report.sensitivity`)
     """
 
     def run_file(self, point: int, replication: int) -> Path:
@@ -1570,3 +1570,115 @@ def sensitivity(
         metrics,
     )
     return execute(the_plan, workers, executor, out, progress, overwrite)
+
+
+# ---------------------------------------------------------------------------
+# reading a finished analysis
+
+SUMMARY_FILES: tuple[str, ...] = ("indices.csv", "noise.csv", "points.csv", "runs.parquet")
+"""The summaries :func:`load_sensitivity` reads, in ``DIR/summary/``."""
+
+
+def _read_summary(root: Path, name: str) -> pd.DataFrame:
+    path = root / "summary" / name
+    if not path.is_file():
+        raise ResultsError(
+            f"{root}: summary/{name} is missing; run the same command again to write it"
+        )
+    if name.endswith(".parquet"):
+        return read_parquet_checked(path, root)
+    try:
+        return pd.read_csv(path)
+    except (ValueError, OSError) as exc:  # a parser error is a ValueError
+        raise ResultsError(f"{root}: summary/{name} cannot be read ({exc})") from None
+
+
+def load_sensitivity(path: str | Path) -> Sensitivity:
+    """Open a finished sensitivity directory, from its manifest and its summaries.
+
+    The design is sampled again from what the manifest records (scenario,
+    parameters, method, samples, root seed) and must give the design hash it
+    recorded: summaries of another design, or a design SALib now samples
+    otherwise, are refused rather than shown under the wrong points.
+
+    Raises
+    ------
+    ResultsError
+        When ``path`` is not a sensitivity directory (no manifest, or the
+        manifest of a study or a sweep), the analysis is not finished (the
+        message says how many runs are present), the manifest cannot be read,
+        the design cannot be made again, or a summary file is missing or
+        unreadable.
+    """
+    root = Path(path)
+    store = SensitivityStore(root)
+    record = store.read_manifest()
+    kind = record.get("kind", "study")
+    if kind != "sensitivity":
+        raise ResultsError(f"{root}: holds a {kind}, not a sensitivity analysis")
+    if not record.get("finished"):
+        total = record.get("distinct_points", "?")
+        if isinstance(total, int) and isinstance(record.get("replications"), int):
+            total *= record["replications"]
+        raise ResultsError(
+            f"{root}: the sensitivity analysis is not finished: {len(store.parts)} of {total} "
+            "runs (points x replications) are present; run the same command again to resume it"
+        )
+    try:
+        scenario = Scenario.model_validate(record["scenario"])
+        parameters = tuple(
+            Parameter(str(p["path"]), float(p["low"]), float(p["high"]), bool(p["integer"]))
+            for p in record["parameters"]
+        )
+        if record["method"] not in METHODS:
+            raise ValueError(f"unknown method {record['method']!r}")
+        method: Method = "sobol" if record["method"] == "sobol" else "morris"
+        root_seed = int(record["root_seed"])
+        replications = int(record["replications"])
+        baseline = None if record["baseline"] is None else str(record["baseline"])
+        model = MarketModel(
+            scenario.model_dump(mode="json"),
+            parameters,
+            str(record["arm"]),
+            baseline,
+            root_seed,
+            tuple(str(m) for m in record["metrics"]),
+        )
+        design = make_design(
+            problem_of(parameters),
+            method,
+            int(record["samples"]),
+            _child_seed(analysis_seed(root_seed), _SAMPLING),
+            key=model.applied,
+            num_levels=int(record.get("num_levels") or MORRIS_LEVELS),
+        )
+        conf_level = float(record.get("conf_level", 0.95))
+    except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ResultsError(f"{root}: the manifest cannot be read: {reason[:160]}") from None
+    if _design_hash(scenario, model, design, root_seed) != record.get("design_hash"):
+        raise ResultsError(
+            f"{root}: the design sampled again from the manifest is not the one the analysis "
+            "ran (another version of SALib or connectsim?); run it again with --overwrite"
+        )
+    indices, noise, points, runs = (_read_summary(root, name) for name in SUMMARY_FILES)
+    # an empty note reads back as NaN, which is truthy: the report would print "nan"
+    noise["note"] = ["" if pd.isna(note) else str(note) for note in noise["note"]]
+    return Sensitivity(
+        method=method,
+        parameters=list(parameters),
+        design=design,
+        replications=replications,
+        root_seed=root_seed,
+        outputs=list(model.outputs),
+        runs=runs,
+        indices=indices,
+        noise=noise,
+        points=points,
+        scenario=scenario,
+        arm=model.arm,
+        baseline=model.baseline,
+        path=root,
+        executor=str(record.get("executor", "")),
+        conf_level=conf_level,
+    )

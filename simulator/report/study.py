@@ -9,20 +9,15 @@ directory, ``DIR/report/``::
     scenario.yaml           the resolved scenario, to rerun the study from
 
 The page and the Markdown are rendered from one list of blocks
-(:func:`report_blocks`), so they say the same thing. Every file is written
-atomically.
+(:func:`report_blocks`) by :mod:`simulator.report.page`, so they say the same
+thing. Every file is written atomically.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import math
-import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import pandas as pd
@@ -30,13 +25,28 @@ import yaml
 
 from simulator import charts
 from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS
-from simulator.errors import ResultsError
 from simulator.experiments import stats
-from simulator.experiments.store import ResultsStore, write_text_atomic
+from simulator.experiments.store import write_text_atomic
 from simulator.experiments.study import Study
+from simulator.report.page import (
+    REPORT_DIR,
+    Block,
+    CodeBlock,
+    Details,
+    FigureBlock,
+    Heading,
+    Paragraph,
+    TableBlock,
+    figure_block,
+    frame_table,
+    read_record,
+    run_rows,
+    write_page,
+)
 
-REPORT_DIR = "report"
-"""The report's directory inside a study directory."""
+# the page machinery this module held before it moved to page.py stays importable from here
+from simulator.report.page import render_html as render_html
+from simulator.report.page import render_markdown as render_markdown
 
 _FORMATS: dict[str, tuple[str, float, str]] = {
     # metric: (unit suffix, scale, number format)
@@ -212,68 +222,6 @@ def comparison_table(study: Study, segment_kind: str, metrics: list[str]) -> pd.
     return frame.drop(columns=segment_kind) if segment_kind == "overall" else frame
 
 
-# ---------------------------------------------------------------- the blocks
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    """Plain text; `backticks` mark code."""
-
-    text: str
-    css_class: str = ""
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    headers: list[str]
-    rows: list[list[str]]
-    caption: str = ""
-    grouped: bool = False
-    """Rows come in groups, each named in its first cell on its first row only."""
-
-
-@dataclass(frozen=True)
-class FigureBlock:
-    slug: str
-    caption: str
-    number: int
-    png: str
-    """The PNG's path, relative to the report directory (Markdown shows it)."""
-    svg: bytes
-    """The SVG itself (the page embeds it)."""
-
-
-@dataclass(frozen=True)
-class CodeBlock:
-    text: str
-
-
-@dataclass(frozen=True)
-class Details:
-    """Collapsed on the page (``<details>``), a titled part in Markdown."""
-
-    summary: str
-    blocks: list[Block] = field(default_factory=list)
-    markdown_note: str = ""
-    """If set, Markdown shows this line instead of the blocks."""
-
-
-Block = Heading | Paragraph | TableBlock | FigureBlock | CodeBlock | Details
-
-
-def _frame_table(frame: pd.DataFrame, caption: str = "", grouped: bool = False) -> TableBlock:
-    return TableBlock(
-        [str(c) for c in frame.columns],
-        [[str(v) for v in row] for row in frame.itertuples(index=False)],
-        caption,
-        grouped,
-    )
-
-
 def _and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -416,19 +364,19 @@ def _table_blocks(study: Study) -> list[Block]:
             "`replications/`."
         ),
         Heading(3, "Overall"),
-        _frame_table(comparison_table(study, "overall", list(OVERALL_METRICS))),
+        frame_table(comparison_table(study, "overall", list(OVERALL_METRICS))),
     ]
     for kind, title in _SEGMENTS:
         if _segments(study, kind):
             blocks += [
                 Heading(3, title),
-                _frame_table(comparison_table(study, kind, list(SEGMENT_METRICS)), grouped=True),
+                frame_table(comparison_table(study, kind, list(SEGMENT_METRICS)), grouped=True),
             ]
     used = list(dict.fromkeys([*OVERALL_METRICS, *SEGMENT_METRICS]))
     if _any_boosts(study):
         blocks += [
             Heading(3, "Boosted proposals"),
-            _frame_table(comparison_table(study, "overall", list(BOOST_METRICS))),
+            frame_table(comparison_table(study, "overall", list(BOOST_METRICS))),
         ]
         used += list(BOOST_METRICS)
     blocks.append(
@@ -441,17 +389,8 @@ def _table_blocks(study: Study) -> list[Block]:
     return blocks
 
 
-def _manifest(study: Study) -> dict[str, Any] | None:
-    if study.path is None:
-        return None
-    try:
-        return ResultsStore(study.path).read_manifest()
-    except ResultsError:
-        return None
-
-
 def _reproduce_blocks(study: Study, command: str) -> list[Block]:
-    record = _manifest(study)
+    record = read_record(study.path)
     blocks: list[Block] = [
         Heading(2, "Reproduce"),
         CodeBlock(command),
@@ -472,18 +411,12 @@ def _reproduce_blocks(study: Study, command: str) -> list[Block]:
             )
         )
     else:
-        commit = record.get("git_commit") or "not recorded (not run from a git checkout)"
         rows = [
             ["scenario hash", str(record.get("scenario_hash", "n/a"))],
             ["root seed", str(record.get("root_seed", study.root_seed))],
             ["replications per arm", str(record.get("replications", study.replications))],
-            ["executor", str(record.get("executor", "n/a"))],
-            ["git commit", str(commit)],
-            ["started", str(record.get("started") or "n/a")],
-            ["finished", str(record.get("finished") or "not finished")],
+            *run_rows(record),
         ]
-        versions = record.get("versions") or {}
-        rows += [[f"version of {name}", str(v)] for name, v in versions.items()]
         blocks.append(TableBlock(["", "from manifest.json"], rows, "How the study was run"))
     blocks.append(
         Details(
@@ -528,196 +461,6 @@ def report_blocks(study: Study, figures: list[FigureBlock], command: str) -> lis
     return blocks
 
 
-# ---------------------------------------------------------------- Markdown
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(table: TableBlock) -> str:
-    lines = []
-    if table.caption:
-        lines += [f"**{table.caption}**", ""]
-    lines.append("| " + " | ".join(_md_cell(h) for h in table.headers) + " |")
-    lines.append("|" + "---|" * len(table.headers))
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
-    return "\n".join(lines)
-
-
-def render_markdown(blocks: list[Block]) -> str:
-    """The blocks as Markdown."""
-    parts: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            parts.append("#" * block.level + " " + block.text)
-        elif isinstance(block, Paragraph):
-            parts.append(block.text)
-        elif isinstance(block, TableBlock):
-            parts.append(_md_table(block))
-        elif isinstance(block, FigureBlock):
-            parts.append(
-                f"![{block.caption}]({block.png})\n\n*Figure {block.number}. {block.caption}*"
-            )
-        elif isinstance(block, CodeBlock):
-            parts.append("\n".join("    " + line for line in block.text.splitlines()))
-        elif block.markdown_note:
-            parts.append(f"**{block.summary}**: {block.markdown_note}")
-        else:
-            parts.append(f"**{block.summary}**")
-            parts.append(render_markdown(block.blocks).rstrip("\n"))
-    return "\n\n".join(parts) + "\n"
-
-
-# ---------------------------------------------------------------- HTML
-def _inline(text: str) -> str:
-    """Escape text; `backticks` become <code>."""
-    pieces = re.split(r"`([^`]*)`", text)
-    return "".join(
-        f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(pieces)
-    )
-
-
-_NUMBER = re.compile(r"^(?:[+\-]?\$?\d|n/a$)")
-_INTERVAL = re.compile(r"^(.*\S) (\[[^\]]*\])$")
-
-
-def _html_cell(text: str) -> str:
-    if not _NUMBER.match(text):
-        return f"<td>{html.escape(text)}</td>"
-    interval = _INTERVAL.match(text)
-    if interval is None:
-        return f'<td class="num">{html.escape(text)}</td>'
-    mean, bounds = interval.groups()
-    return (
-        f'<td class="num">{html.escape(mean)}<br><span class="ci">{html.escape(bounds)}</span></td>'
-    )
-
-
-def _html_table(table: TableBlock) -> str:
-    caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in table.headers)
-    body = "\n".join(
-        ('<tr class="group">' if table.grouped and i > 0 and row[0] else "<tr>")
-        + "".join(
-            f'<th scope="row">{html.escape(c)}</th>' if j == 0 else _html_cell(c)
-            for j, c in enumerate(row)
-        )
-        + "</tr>"
-        for i, row in enumerate(table.rows)
-    )
-    return (
-        f'<div class="table-wrap"><table>{caption}<thead><tr>{head}</tr></thead>'
-        f"<tbody>\n{body}\n</tbody></table></div>"
-    )
-
-
-def _html_figure(figure: FigureBlock) -> str:
-    data = base64.b64encode(figure.svg).decode("ascii")
-    caption = html.escape(figure.caption)
-    return (
-        f'<figure id="chart-{html.escape(figure.slug)}" data-chart="{html.escape(figure.slug)}">'
-        f'<img src="data:image/svg+xml;base64,{data}" alt="{caption}">'
-        f"<figcaption>Figure {figure.number}. {caption}</figcaption></figure>"
-    )
-
-
-def _render_html_blocks(blocks: list[Block]) -> str:
-    parts: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            parts.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
-        elif isinstance(block, Paragraph):
-            cls = f' class="{html.escape(block.css_class)}"' if block.css_class else ""
-            parts.append(f"<p{cls}>{_inline(block.text)}</p>")
-        elif isinstance(block, TableBlock):
-            parts.append(_html_table(block))
-        elif isinstance(block, FigureBlock):
-            parts.append(_html_figure(block))
-        elif isinstance(block, CodeBlock):
-            parts.append(f"<pre><code>{html.escape(block.text)}</code></pre>")
-        else:
-            parts.append(
-                f"<details><summary>{html.escape(block.summary)}</summary>\n"
-                f"{_render_html_blocks(block.blocks)}\n</details>"
-            )
-    return "\n".join(parts)
-
-
-_STYLE = """
-:root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --rule: #d0d7de;
-  --band: #f6f8fa; --accent: #0072B2; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); background: #fff;
-  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-    sans-serif; }
-main { max-width: 72rem; margin: 0 auto; padding: 2rem 1.5rem 4rem; }
-h1 { font-size: 1.9rem; line-height: 1.25; margin: 0 0 1rem; }
-h2 { font-size: 1.4rem; margin: 2.5rem 0 0.75rem; padding-bottom: 0.3rem;
-  border-bottom: 1px solid var(--rule); }
-h3 { font-size: 1.1rem; margin: 1.75rem 0 0.5rem; }
-p { max-width: 48rem; }
-p.lede { font-size: 1.08rem; max-width: 56rem; border-left: 4px solid var(--accent);
-  padding-left: 1rem; }
-code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-  font-size: 0.9em; }
-pre { background: var(--band); border: 1px solid var(--rule); padding: 0.75rem 1rem;
-  overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
-.table-wrap { overflow-x: auto; margin: 0.75rem 0 1.25rem; }
-table { border-collapse: collapse; font-size: 0.88rem; font-variant-numeric: tabular-nums; }
-caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
-th, td { border: 1px solid var(--rule); padding: 0.3rem 0.55rem; text-align: left;
-  vertical-align: top; }
-th[scope="col"] { background: var(--band); text-align: center; max-width: 12rem; }
-th[scope="row"] { font-weight: 500; }
-td.num { text-align: right; white-space: nowrap; }
-.ci { color: var(--muted); font-size: 0.92em; }
-tbody tr:nth-child(even) { background: #fbfcfd; }
-tbody tr.group > * { border-top: 2px solid #afb8c1; }
-figure { margin: 1.5rem 0; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--rule); }
-figcaption { color: var(--muted); margin-top: 0.4rem; }
-details { margin: 0.75rem 0; }
-summary { cursor: pointer; font-weight: 600; }
-footer { color: var(--muted); font-size: 0.85rem; margin-top: 3rem; }
-@media print { main { max-width: none; } details { display: block; } }
-"""
-
-_PAGE = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="$csp">
-<title>$title</title>
-<link rel="icon" href="data:,">
-<style>$style</style>
-</head>
-<body>
-<main>
-$body
-<footer>Written by connectsim $version. This page is self-contained: it loads nothing \
-from anywhere.</footer>
-</main>
-</body>
-</html>
-""")
-
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-"""The page may load nothing but its own inline styles and data: images."""
-
-
-def render_html(blocks: list[Block], title: str) -> str:
-    """The blocks as one self-contained HTML page."""
-    from simulator import __version__
-
-    return _PAGE.substitute(
-        csp=html.escape(_CSP),
-        title=html.escape(title),
-        style=_STYLE,
-        body=_render_html_blocks(blocks),
-        version=html.escape(__version__),
-    )
-
-
 # ---------------------------------------------------------------- writing
 def write_report(study: Study, out: str | Path, command: str | None = None) -> Path:
     """Write the report of ``study`` into ``out/report/``; return the path of index.html.
@@ -728,29 +471,14 @@ def write_report(study: Study, out: str | Path, command: str | None = None) -> P
     resolved ``scenario.yaml`` it writes beside itself.
     """
     report_dir = Path(out) / REPORT_DIR
-    figures = []
-    for number, spec in enumerate(charts.CHARTS, start=1):
-        saved = {
-            path.suffix: path
-            for path in charts.save(spec.draw(study), report_dir / "charts" / spec.slug)
-        }
-        png, svg = saved[".png"], saved[".svg"]
-        figures.append(
-            FigureBlock(
-                spec.slug,
-                spec.caption,
-                number,
-                png.relative_to(report_dir).as_posix(),
-                svg.read_bytes(),
-            )
-        )
+    figures = [
+        figure_block(spec.draw(study), report_dir, spec.slug, spec.caption, number)
+        for number, spec in enumerate(charts.CHARTS, start=1)
+    ]
     write_text_atomic(report_dir / "scenario.yaml", _scenario_yaml(study))
     if command is None:
-        record = _manifest(study)
+        record = read_record(study.path)
         command = record.get("command") if record else None
     blocks = report_blocks(study, figures, command or _default_command(study, report_dir))
-    write_text_atomic(report_dir / "report.md", render_markdown(blocks))
     title = f"{study.scenario.name}: what the study found"
-    index = report_dir / "index.html"
-    write_text_atomic(index, render_html(blocks, title))
-    return index
+    return write_page(report_dir, blocks, title, "report.md").index

@@ -1,12 +1,16 @@
-"""The report of a sweep: the design, the trade-off frontier and the charts, in Markdown.
+"""The report of a sweep: the design, the trade-off frontier and the charts.
 
-:func:`write_sweep_report` writes into the sweep directory::
+:func:`write_sweep_page` (and :func:`write_sweep_report`, which returns the
+Markdown's path) writes into the sweep directory::
 
-    DIR/report/sweep.md                   design, frontier table, charts, how to reproduce
+    DIR/report/index.html                 one self-contained page, like a study's
+    DIR/report/sweep.md                   the same content in Markdown
     DIR/report/charts/<slug>.png, .svg    response curves, heatmap, frontier chart
 
-Every file is written atomically. Each point's own study report can be
-written with ``connectsim report DIR/points/<point>``.
+The page and the Markdown are rendered from one list of blocks
+(:func:`sweep_blocks`) by :mod:`simulator.report.page`. Every file is written
+atomically. Each point's own study report can be written with
+``connectsim report DIR/points/<point>``.
 """
 
 from __future__ import annotations
@@ -20,23 +24,27 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from simulator.charts.study import save
 from simulator.charts.sweep import frontier_chart, heatmap, response_curves, short_names
-from simulator.experiments.store import write_text_atomic
 from simulator.experiments.sweep import OBJECTIVES, Sweep
-from simulator.report.study import (
+from simulator.report.page import (
+    REPORT_DIR,
     Block,
+    BulletList,
     CodeBlock,
     FigureBlock,
     Heading,
     Paragraph,
+    ReportFiles,
     TableBlock,
-    fmt,
-    render_markdown,
+    figure_block,
+    read_record,
+    run_rows,
+    write_page,
 )
+from simulator.report.study import fmt
 
-REPORT_DIR = "report"
-"""The report's directory inside a sweep directory."""
+MARKDOWN_NAME = "sweep.md"
+"""The Markdown's file name in the report directory."""
 
 POINTS_SHOWN_MAX = 60
 """Design points listed in the report; more are left to summary/points.csv."""
@@ -159,32 +167,59 @@ def _design_sentence(sweep: Sweep) -> str:
     )
 
 
-def _frontier_sentence(sweep: Sweep) -> str:
+def _frontier_blocks(sweep: Sweep) -> list[Block]:
     every = sweep.policies()
     on = int(every["on_frontier"].sum())
-    criteria = "\n".join(
-        f"- {o.label} ({'higher' if o.higher_is_better else 'lower'} is better)" for o in OBJECTIVES
-    )
-    return (
-        f"A policy is an arm at a point; an arm no parameter touches is one policy, "
-        f"whatever the point. {on} of the sweep's {len(every)} policies are on the trade-off "
-        "frontier: no other policy is at least as good on every criterion and better on one, "
-        "comparing means. With few replications the intervals overlap often: a policy off the "
-        "frontier may be worse by no more than chance (`summary/levels.csv` has every "
-        f"interval). The criteria:\n\n{criteria}"
-    )
+    criteria = [
+        f"{o.label} ({'higher' if o.higher_is_better else 'lower'} is better)" for o in OBJECTIVES
+    ]
+    return [
+        Paragraph(
+            f"A policy is an arm at a point; an arm no parameter touches is one policy, "
+            f"whatever the point. {on} of the sweep's {len(every)} policies are on the "
+            "trade-off frontier: no other policy is at least as good on every criterion and "
+            "better on one, comparing means. With few replications the intervals overlap "
+            "often: a policy off the frontier may be worse by no more than chance "
+            "(`summary/levels.csv` has every interval). The criteria:"
+        ),
+        BulletList(criteria),
+    ]
 
 
-def sweep_blocks(sweep: Sweep, figures: list[FigureBlock], command: str) -> list[Block]:
-    """The report's content, in order."""
+def _run_table(sweep: Sweep, record: dict[str, Any] | None) -> Block:
+    if record is None:
+        return Paragraph(
+            "Package versions, git commit and executor: not recorded (the sweep was not "
+            "written to a directory)."
+        )
+    rows = [
+        ["sweep hash", str(record.get("sweep_hash", "n/a"))],
+        ["root seed", str(record.get("root_seed", sweep.root_seed))],
+        ["replications per point and arm", str(record.get("replications", sweep.replications))],
+        *run_rows(record),
+    ]
+    return TableBlock(["", "from manifest.json"], rows, "How the sweep was run")
+
+
+def sweep_blocks(
+    sweep: Sweep,
+    figures: list[FigureBlock],
+    command: str,
+    record: dict[str, Any] | None = None,
+) -> list[Block]:
+    """The report's content, in order, for both the page and the Markdown.
+
+    ``record`` is the sweep's manifest, shown under "Reproduce" when given.
+    """
     names = short_names(sweep.parameters)
     blocks: list[Block] = [
-        Heading(1, f"{sweep.scenario.name}: sweep of {', '.join(names.values())}"),
-        Paragraph(_design_sentence(sweep)),
+        Heading(1, sweep_title(sweep)),
+        Paragraph(_design_sentence(sweep), "lede"),
         Heading(2, "The trade-off frontier"),
-        Paragraph(_frontier_sentence(sweep)),
+        *_frontier_blocks(sweep),
         frontier_table(sweep),
         Heading(2, "Charts"),
+        Paragraph("Each chart is also in `charts/` beside this report, as PNG and SVG."),
         *figures,
         Heading(2, "Design points"),
     ]
@@ -210,8 +245,15 @@ def sweep_blocks(sweep: Sweep, figures: list[FigureBlock], command: str) -> list
             "`summary/differences.csv` and `summary/frontier.csv`, with the parameters as "
             "columns."
         ),
+        _run_table(sweep, record),
     ]
     return blocks
+
+
+def sweep_title(sweep: Sweep) -> str:
+    """The report's title (its first heading and the page's title)."""
+    names = short_names(sweep.parameters)
+    return f"{sweep.scenario.name}: sweep of {', '.join(names.values())}"
 
 
 def _default_command(sweep: Sweep) -> str:
@@ -223,27 +265,40 @@ def _default_command(sweep: Sweep) -> str:
     return " ".join(words)
 
 
-def write_sweep_report(sweep: Sweep, out: str | Path, command: str | None = None) -> Path:
-    """Write the charts and ``sweep.md`` into ``out/report/``; return the path of sweep.md.
+def write_sweep_page(sweep: Sweep, out: str | Path, command: str | None = None) -> ReportFiles:
+    """Write the charts, ``index.html`` and ``sweep.md`` into ``out/report/``.
 
-    ``out`` is the sweep directory; ``command`` is the command that made the
-    sweep, shown under "Reproduce".
+    Parameters
+    ----------
+    sweep
+        A finished sweep.
+    out
+        The sweep directory.
+    command
+        The command that made the sweep, shown under "Reproduce"; without it,
+        the command the sweep's manifest recorded, or else one rebuilt from
+        the design.
+
+    Returns
+    -------
+    ReportFiles
+        The paths of the page and of the Markdown.
     """
     report_dir = Path(out) / REPORT_DIR
-    figures = []
-    for number, chart in enumerate(sweep_charts(sweep), start=1):
-        saved = {p.suffix: p for p in save(chart.draw(sweep), report_dir / "charts" / chart.slug)}
-        png, svg = saved[".png"], saved[".svg"]
-        figures.append(
-            FigureBlock(
-                chart.slug,
-                chart.caption,
-                number,
-                png.relative_to(report_dir).as_posix(),
-                svg.read_bytes(),
-            )
-        )
-    blocks = sweep_blocks(sweep, figures, command or _default_command(sweep))
-    target = report_dir / "sweep.md"
-    write_text_atomic(target, render_markdown(blocks))
-    return target
+    figures = [
+        figure_block(chart.draw(sweep), report_dir, chart.slug, chart.caption, number)
+        for number, chart in enumerate(sweep_charts(sweep), start=1)
+    ]
+    record = read_record(sweep.path)
+    if command is None and record is not None:
+        command = record.get("command")
+    blocks = sweep_blocks(sweep, figures, command or _default_command(sweep), record)
+    return write_page(report_dir, blocks, sweep_title(sweep), MARKDOWN_NAME)
+
+
+def write_sweep_report(sweep: Sweep, out: str | Path, command: str | None = None) -> Path:
+    """Write the sweep's report (see :func:`write_sweep_page`); return the path of sweep.md.
+
+    ``connectsim sweep`` prints the path it returns; ``index.html`` is beside it.
+    """
+    return write_sweep_page(sweep, out, command).markdown

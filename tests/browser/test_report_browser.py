@@ -1,8 +1,10 @@
-"""The HTML report in a real browser: headless Chromium through selenium.
+"""The HTML reports in a real browser: headless Chromium through selenium.
 
-The page must open from disk with no network: every chart decoded, nothing
-requested but the page itself and its data: URIs, no console error. A
-screenshot is kept as a test artifact (``test-artifacts/report.png``).
+A study's, a sweep's and a sensitivity analysis' pages must each open from
+disk with no network: every chart decoded, nothing requested but the page
+itself and its data: URIs, the content security policy in force, no console
+error. Screenshots are kept as test artifacts (``test-artifacts/report.png``,
+``report-sweep.png``, ``report-sensitivity.png``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,13 @@ import pytest
 import simulator
 from simulator import charts
 from simulator.config.scenario import Scenario
+from simulator.experiments.sensitivity import load_sensitivity
 from simulator.experiments.store import atomic_path
+from simulator.experiments.sweep import load_sweep
+from simulator.report import write_any_report
+from simulator.report.page import CSP
 from simulator.report.study import write_report
+from simulator.report.sweep import sweep_charts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -99,11 +106,9 @@ def _requested_urls(driver: Any) -> list[str]:
     return urls
 
 
-def test_report_opens_offline_in_chromium(
-    driver: Any, small_scenario: Scenario, tmp_path: Path
-) -> None:
-    study = simulator.run_study(small_scenario, replications=2, workers=1, out=tmp_path / "study")
-    index = write_report(study, tmp_path / "study")
+def _open_offline(driver: Any, index: Path, slugs: list[str], shot: str, tmp_path: Path) -> None:
+    """Open a report page from disk and check it: every image decoded, a figure for each
+    chart slug, the content security policy in force, nothing fetched, no console error."""
     page = index.resolve().as_uri()
 
     # Chromium starts on its own new-tab page, which loads chrome:// resources of its
@@ -126,21 +131,20 @@ def test_report_opens_offline_in_chromium(
     for image in images:
         assert image["width"] > 0 and image["height"] > 0, f"not decoded: {image['src']}"
 
-    for spec in charts.CHARTS:
+    for slug in slugs:
         found = driver.execute_script(
             "const f = document.querySelector(`figure[data-chart='${arguments[0]}']`);"
             "return f ? f.querySelectorAll('img, svg').length : 0;",
-            spec.slug,
+            slug,
         )
-        assert found >= 1, f"no chart for registry entry {spec.slug!r}"
-    assert driver.title.startswith(study.scenario.name)
+        assert found >= 1, f"no chart for {slug!r}"
 
     png = _full_page_png(driver)
     assert png.startswith(b"\x89PNG")
-    (tmp_path / "report.png").write_bytes(png)
+    (tmp_path / shot).write_bytes(png)
     ARTIFACTS.mkdir(exist_ok=True)
-    with atomic_path(ARTIFACTS / "report.png") as tmp:
-        shutil.copyfile(tmp_path / "report.png", tmp)
+    with atomic_path(ARTIFACTS / shot) as tmp:
+        shutil.copyfile(tmp_path / shot, tmp)
 
     urls = _requested_urls(driver)
     assert page in urls, f"the page itself was not seen in the network log: {urls}"
@@ -149,3 +153,57 @@ def test_report_opens_offline_in_chromium(
 
     severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, f"console errors: {severe}"
+
+    policy = driver.execute_script(
+        "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');"
+        "return m ? m.content : null;"
+    )
+    assert policy == CSP
+    # the policy is in force, not only written: an image from anywhere but data: is refused
+    blocked = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const seen = [];"
+        "document.addEventListener('securitypolicyviolation', e => seen.push(e.violatedDirective));"
+        "const img = new Image();"
+        "img.onload = () => done({loaded: true, seen});"
+        "img.onerror = () => setTimeout(() => done({loaded: false, seen}), 50);"
+        "img.src = 'https://example.invalid/pixel.png';"
+    )
+    assert blocked["loaded"] is False and "img-src" in blocked["seen"], blocked
+
+
+def test_report_opens_offline_in_chromium(
+    driver: Any, small_scenario: Scenario, tmp_path: Path
+) -> None:
+    study = simulator.run_study(small_scenario, replications=2, workers=1, out=tmp_path / "study")
+    index = write_report(study, tmp_path / "study")
+    _open_offline(driver, index, [spec.slug for spec in charts.CHARTS], "report.png", tmp_path)
+    assert driver.title.startswith(study.scenario.name)
+
+
+def test_sweep_report_opens_offline_in_chromium(
+    driver: Any, tiny_sweep_dir: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "sweep"
+    shutil.copytree(tiny_sweep_dir, root)
+    kind, index = write_any_report(root)
+    assert kind == "sweep"
+    slugs = [chart.slug for chart in sweep_charts(load_sweep(root))]
+    _open_offline(driver, index, slugs, "report-sweep.png", tmp_path)
+    assert driver.title.startswith("price_allowance: sweep of")
+    # the frontier table is a table, not Markdown text
+    rows = driver.execute_script("return document.querySelectorAll('table tbody tr').length")
+    assert rows >= 2
+
+
+def test_sensitivity_report_opens_offline_in_chromium(
+    driver: Any, tiny_sensitivity_dir: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "sensitivity"
+    shutil.copytree(tiny_sensitivity_dir, root)
+    kind, index = write_any_report(root)
+    assert kind == "sensitivity"
+    outputs = dict.fromkeys(o for o, _ in load_sensitivity(root).outputs)
+    slugs = [f"indices_{output}" for output in outputs]
+    _open_offline(driver, index, slugs, "report-sensitivity.png", tmp_path)
+    assert driver.title.startswith("paid_vs_free: global sensitivity analysis")

@@ -210,3 +210,25 @@ def test_report_command_on_a_non_study_exits_2(
     assert lines[0].startswith("error: ") and str(target) in lines[0]
     assert stdout.strip() == ""
     assert not (target / "report").exists()
+
+
+@pytest.mark.parametrize("kind", ["study", "sweep", "sensitivity"])
+def test_report_command_works_on_every_kind_and_says_which(
+    kind: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    run_main: Callable[[list[str]], tuple[int, str, str]],
+) -> None:
+    """``connectsim report DIR`` writes the page of any finished experiment, prints its
+    path on stdout and names the kind it found on stderr."""
+    import shutil
+
+    source: Path = request.getfixturevalue(f"tiny_{kind}_dir")
+    target = tmp_path / kind
+    shutil.copytree(source, target)
+    shutil.rmtree(target / "report", ignore_errors=True)
+    code, stdout, stderr = run_main(["report", str(target)])
+    assert code == 0, stderr
+    assert stdout.strip() == str(target / "report" / "index.html")
+    assert stderr.strip() == f"{kind} report of {target}"
+    assert (target / "report" / "index.html").stat().st_size > 0

@@ -1,0 +1,98 @@
+"""The report of any finished experiment directory: a study, a sweep or a sensitivity analysis.
+
+:func:`write_any_report` reads what the directory's manifest says it holds,
+opens it with the loader of that kind and writes its report into
+``DIR/report/``: ``index.html`` and the Markdown (``report.md``, ``sweep.md``
+or ``sensitivity.md``) with the charts beside them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from simulator.errors import ResultsError
+from simulator.experiments.sensitivity import load_sensitivity
+from simulator.experiments.store import DirectoryLock, ResultsStore
+from simulator.experiments.study import load_study
+from simulator.experiments.sweep import load_sweep
+from simulator.report.sensitivity import write_sensitivity_page
+from simulator.report.study import write_report
+from simulator.report.sweep import write_sweep_page
+
+ExperimentKind = Literal["study", "sweep", "sensitivity"]
+"""What an experiment directory can hold, as its manifest's ``kind`` names it."""
+
+KINDS: tuple[ExperimentKind, ...] = ("study", "sweep", "sensitivity")
+"""Every kind :func:`write_any_report` writes a report for."""
+
+
+def experiment_kind(directory: str | Path) -> ExperimentKind:
+    """What a results directory holds, from its manifest's ``kind``.
+
+    A manifest written before kinds were recorded has none: it is a study's.
+
+    Raises
+    ------
+    ResultsError
+        When the directory has no readable manifest, or its kind is not one
+        of :data:`KINDS`.
+    """
+    root = Path(directory)
+    record = ResultsStore(root).read_manifest()
+    kind = record.get("kind", "study")
+    for known in KINDS:
+        if kind == known:
+            return known
+    raise ResultsError(
+        f"{root}: holds a {kind!r}, not a study, a sweep or a sensitivity analysis; "
+        "connectsim cannot write its report"
+    )
+
+
+def write_any_report(directory: str | Path) -> tuple[ExperimentKind, Path]:
+    """Write the report of a finished study, sweep or sensitivity analysis.
+
+    The manifest's ``kind`` says which: the experiment is opened with
+    :func:`~simulator.experiments.study.load_study`,
+    :func:`~simulator.experiments.sweep.load_sweep` or
+    :func:`~simulator.experiments.sensitivity.load_sensitivity`, and its report written
+    into ``directory/report/`` (``index.html``, the Markdown, the charts),
+    every file atomically. The "Reproduce" section shows the command the
+    manifest recorded. The directory is locked while the report is written,
+    so that it is not written while a run writes the directory.
+
+    Parameters
+    ----------
+    directory
+        A finished experiment directory (``--out`` of ``connectsim run``,
+        ``sweep`` or ``sensitivity``).
+
+    Returns
+    -------
+    (kind, index)
+        What the directory holds (``"study"``, ``"sweep"`` or
+        ``"sensitivity"``) and the path of the report's ``index.html``.
+
+    Raises
+    ------
+    ResultsError
+        One line saying why, when the directory is not a results directory
+        (no manifest), holds an unknown kind, is not finished, or a file the
+        experiment needs is missing or damaged. Nothing is written then.
+    """
+    root = Path(directory)
+    kind = experiment_kind(root)
+    # each loader refuses an unfinished experiment, and files its manifest does not vouch
+    # for, before anything is written
+    if kind == "study":
+        study = load_study(root)
+        with DirectoryLock(root):
+            return kind, write_report(study, root)
+    if kind == "sweep":
+        sweep = load_sweep(root)
+        with DirectoryLock(root):
+            return kind, write_sweep_page(sweep, root).index
+    analysis = load_sensitivity(root)
+    with DirectoryLock(root):
+        return kind, write_sensitivity_page(analysis, root).index
