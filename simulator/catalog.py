@@ -94,7 +94,16 @@ def metric_scale(metric: str) -> tuple[float, str]:
     return (100.0, " pp") if metric in _SHARE_METRICS else (1.0, "")
 
 
+SHARE_TEXT_CAP = 10.0
+"""Shares above this (1000%) are shown as ``>1000%``."""
+
+
 def share_text(share: float) -> str:
-    """A noise share as a percentage (two significant digits below 0.1%)."""
+    """A noise share as a percentage (two significant digits below 0.1%, ``>1000%`` above
+    :data:`SHARE_TEXT_CAP`)."""
+    # a bootstrap resample whose points barely differ divides by almost nothing: its
+    # share is huge and its digits mean nothing
+    if share > SHARE_TEXT_CAP:
+        return f">{SHARE_TEXT_CAP:.0%}"
     # small shares keep two significant digits rather than reading "0.0%"
     return f"{share:.1%}" if abs(share) >= 0.001 else f"{share * 100:.2g}%"
