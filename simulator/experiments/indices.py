@@ -3,13 +3,14 @@
 :func:`analyse` computes each output's indices on the mean over replications,
 with bootstrap intervals, and :func:`noise_share` says how much of an output's
 variation is Monte Carlo noise rather than the parameters. :class:`Sensitivity`
-holds the result of an analysis.
+holds the result of an analysis, and :func:`estimate` composes a design, its runs
+and the analysis for any :class:`~simulator.experiments.design_runs.Model`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,17 +19,24 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.scenario import Scenario
-from simulator.experiments.design_runs import Output
+from simulator.experiments.design_runs import Model, Output, ProgressCallback, run_design
 from simulator.experiments.designs import (
     BOOTSTRAP_INDICES_STREAM,
     BOOTSTRAP_NOISE_STREAM,
+    DEFAULT_SAMPLES,
     DUMMY,
+    SAMPLING_STREAM,
     Design,
     FloatArray,
     Method,
     Parameter,
+    analysis_seed,
     child_generator,
+    child_seed,
+    make_design,
 )
+from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.study import check_count
 
 # ---------------------------------------------------------------------------
 # analysis
@@ -322,3 +330,82 @@ class Sensitivity:
         if len(hit) != 1:
             raise KeyError((output, metric, parameter, index))
         return float(hit["value"].iloc[0])
+
+
+def estimate(
+    problem: Mapping[str, Any],
+    model: Model,
+    method: Method = "sobol",
+    samples: int | None = None,
+    replications: int = 2,
+    seed: int = 0,
+    executor: Executor | str | None = None,
+    workers: int | None = None,
+    key: Callable[[FloatArray], Any] | None = None,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+    progress: ProgressCallback | None = None,
+) -> Sensitivity:
+    """Sample a design, run any model on it and analyse it (no results directory).
+
+    The plumbing of :func:`sensitivity`, for any :class:`Model`: it makes the
+    design (:func:`make_design`, sampling seeded from ``seed``), runs every
+    distinct point ``replications`` times through one executor
+    (:func:`run_design`) and analyses the means over replications
+    (:func:`analyse`).
+
+    Parameters
+    ----------
+    problem
+        SALib's problem; its last variable should be the model's dummy.
+    model
+        The model; its ``outputs`` are analysed.
+    method, samples
+        ``"sobol"`` with N base samples (a power of 2), or ``"morris"`` with
+        N trajectories (default :data:`DEFAULT_SAMPLES`).
+    replications
+        Runs per point (at least 2 for a noise share).
+    seed
+        Root seed: the analysis' sampling and bootstrap seeds derive from
+        ``SeedSequence(seed, spawn_key=(SENSITIVITY_SPAWN_KEY, ...))``.
+    executor, workers
+        As for :func:`~simulator.experiments.executors.resolve_executor`.
+    key
+        See :func:`make_design`.
+    conf_level, num_resamples
+        The bootstrap intervals.
+    progress
+        Called as ``progress(done, total)``.
+    """
+    check_count("replications", replications, 1)
+    runner = resolve_executor(executor, workers)
+    base = analysis_seed(seed)
+    n = DEFAULT_SAMPLES[method] if samples is None else samples
+    design = make_design(problem, method, n, child_seed(base, SAMPLING_STREAM), key)
+    runs, _ = run_design(model, design, replications, runner, progress=progress)
+    outputs = list(model.outputs)
+    indices, noise, points = analyse(
+        design, runs, outputs, replications, base, conf_level, num_resamples
+    )
+    names = [str(n) for n in problem["names"]][:-1]
+    bounds = list(problem["bounds"])[:-1]
+    return Sensitivity(
+        method=method,
+        parameters=[
+            Parameter(n, float(b[0]), float(b[1])) for n, b in zip(names, bounds, strict=True)
+        ],
+        design=design,
+        replications=replications,
+        root_seed=seed,
+        outputs=outputs,
+        runs=runs,
+        indices=indices,
+        noise=noise,
+        points=points,
+        executor=runner.describe(),
+        conf_level=conf_level,
+    )
+
+
+# ---------------------------------------------------------------------------
+# the market
