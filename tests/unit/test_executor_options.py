@@ -143,7 +143,7 @@ def test_connect_timeout_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(CONNECT_TIMEOUT_VARIABLE, " 2.5 ")
     assert connect_timeout_from_environment() == 2.5
     pytest.importorskip("distributed")
-    executor = cli._executor("tcp://127.0.0.1:8786", False, 1)
+    executor = cli.executor_for("tcp://127.0.0.1:8786", False, 1)
     assert isinstance(executor, DaskExecutor)
     assert executor.connect_timeout == 2.5
 
@@ -166,15 +166,15 @@ def test_the_cli_caps_local_workers_at_the_cores(
 ) -> None:
     # read at call time from simulator.experiments.executors, so this machine's cores do not matter
     monkeypatch.setattr(simulator.experiments.executors, "default_workers", lambda: 3)
-    assert cli._executor(None, False, asked).describe() == pool
+    assert cli.executor_for(None, False, asked).describe() == pool
     pytest.importorskip("distributed")
     # made, not opened: no cluster starts
-    assert cli._executor(None, True, asked).describe() == pool.replace("process-pool", "dask-local")
+    assert cli.executor_for(None, True, asked).describe() == pool.replace("process-pool", "dask-local")
 
 
 def test_on_one_core_the_cli_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(simulator.experiments.executors, "default_workers", lambda: 1)
-    assert cli._executor(None, False, 12).describe() == "in-process"
+    assert cli.executor_for(None, False, 12).describe() == "in-process"
 
 
 def test_the_workers_help_says_more_than_the_cores_gets_the_cores() -> None:

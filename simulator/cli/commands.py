@@ -1,0 +1,411 @@
+"""The ``connectsim`` commands: each turns its options into a plan, runs it and prints.
+
+The plans check themselves (:mod:`simulator.experiments`), the one runner
+runs them (:func:`simulator.experiments.runner.run`), and what is printed is
+made in :mod:`simulator.cli.console`. One error boundary (:func:`main`) turns
+every :class:`~simulator.errors.ConnectsimError` into one red line on stderr
+and exit code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+try:  # typer >= 0.24 carries its own click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
+
+from simulator.cli.console import (
+    CountBar,
+    StudyBar,
+    SweepBar,
+    err,
+    frontier_table,
+    header,
+    headless_charts,
+    out,
+    precision_line,
+    print_indices,
+    print_path,
+    print_reused,
+    summary_table,
+)
+from simulator.cli.options import (
+    OPTION_NAMES,
+    ArmOnlyOption,
+    ArmOption,
+    CheckOption,
+    DaskLocalOption,
+    DesignOption,
+    MarkdownOption,
+    MaxReplicationsOption,
+    MethodOption,
+    MetricOption,
+    ParamOption,
+    PointReplicationsOption,
+    PointsOption,
+    PrecisionOption,
+    QuickOption,
+    SamplesOption,
+    ScenarioArgument,
+    SchedulerOption,
+    SeedOption,
+    SensitivityOutOption,
+    SensitivityOverwriteOption,
+    SetOption,
+    StudyNoReportOption,
+    StudyOutOption,
+    StudyOverwriteOption,
+    StudyReplicationsOption,
+    SweepNoReportOption,
+    SweepOutOption,
+    SweepOverwriteOption,
+    SweepReplicationsOption,
+    SweepScenarioArgument,
+    VaryOption,
+    WorkersOption,
+    check_executor_options,
+    executor_for,
+    study_workers,
+    task_workers,
+    usage_error,
+)
+from simulator.config.loading import load_scenario
+from simulator.errors import ConnectsimError, PlanError, ScenarioError
+from simulator.experiments.store import write_text_atomic
+
+if TYPE_CHECKING:
+    from simulator.experiments.executors import Executor
+
+app = typer.Typer(
+    name="connectsim",
+    help="Monte Carlo comparison of application-credit (Connects) policies on freelance markets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _execute(experiment: Any, executor: Executor, bar: Any, target: Path, **settings: Any) -> Any:
+    """Run an experiment through the one runner, under its progress bar.
+
+    The executor is entered before the bar, so that a Dask cluster is reached
+    or started (or fails to be) before the bar is drawn, not under it.
+    """
+    from simulator.experiments.runner import run as run_experiment  # the engine loads here
+
+    with executor, bar:
+        return run_experiment(experiment, executor=executor, out=target, **settings)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArgument,
+    replications: StudyReplicationsOption = None,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
+    out_dir: StudyOutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
+    no_report: StudyNoReportOption = False,
+    overwrite: StudyOverwriteOption = False,
+    precision: PrecisionOption = None,
+    max_replications: MaxReplicationsOption = None,
+) -> None:
+    """Run every arm of SCENARIO for N replications and compare them with the baseline."""
+    check_executor_options(scheduler, dask_local, workers)
+    from simulator.experiments.study import check_study_directory, plan_study
+
+    sc = load_scenario(scenario, overrides or [])
+    plan = plan_study(sc, replications, seed, precision, max_replications)
+    target = out_dir or Path("reports") / sc.name
+    executor = executor_for(scheduler, dask_local, study_workers(workers, plan))
+    command = plan.command(scenario, target, overrides or [])
+    # refuse another study's directory before printing or starting anything
+    check_study_directory(target, sc, plan.root_seed, overwrite)
+    header(sc.name, f"{len(sc.arms)} arms x {plan.describe()}", executor, target)
+    bar = StudyBar(list(sc.arms), plan.replications)
+    tracked = dataclasses.replace(plan, progress=bar.progress, planned=bar.planned)
+    study = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
+    print_reused(study.reused, study.replications * len(sc.arms), "replication", target)
+    if study.precision is not None:
+        out().print(precision_line(study), highlight=False, soft_wrap=True)
+    out().print(summary_table(study))
+    if not no_report:
+        headless_charts()
+        from simulator.report.study import write_report
+
+        print_path("report", write_report(study, target, command=command))
+    print_path("results", target)
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    overrides: SetOption = None,
+) -> None:
+    """Check scenario files without running them."""
+    failed = 0
+    for path in scenarios:
+        try:
+            sc = load_scenario(path, overrides or [])
+        except ScenarioError as exc:
+            if _state["debug"]:
+                raise
+            err().print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            failed += 1
+            continue
+        out().print(
+            f"[green]ok[/] {escape(f'{path}: {sc.name} ({len(sc.arms)} arms)')}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (every field, type, default and meaning)."""
+    import json
+
+    from simulator.config.scenario import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@app.command()
+def report(
+    directory: Annotated[
+        Path,
+        typer.Argument(help="A finished study, sweep or sensitivity directory (its --out)."),
+    ],
+) -> None:
+    """Write the report of a finished experiment into DIR/report/ and print index.html's path."""
+    headless_charts()
+    from simulator.report.directory import write_any_report
+
+    # the experiment's loader refuses an unfinished one, and any file its manifest
+    # does not vouch for; the report is written under the directory's lock
+    kind, path = write_any_report(directory)
+    err().print(f"{kind} report of {directory}", markup=False, highlight=False, soft_wrap=True)
+    out().print(str(path), markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("check-model")
+def check_model(
+    quick: QuickOption = False, groups: CheckOption = None, markdown: MarkdownOption = None
+) -> None:
+    """Check the engine against closed-form matching results and field evidence.
+
+    Prints one row per check: what theory or evidence says, what the engine gives
+    with its 95% interval, and pass or fail. Exit code 1 if any check fails.
+    """
+    from simulator.experiments import validation
+
+    unknown = [g for g in groups or [] if g not in validation.CHECK_GROUPS]
+    if unknown:
+        usage_error(
+            f"--check {unknown[0]}: no such group (groups: {', '.join(validation.CHECK_GROUPS)})"
+        )
+    sizes = validation.QUICK if quick else validation.FULL
+    with out().status("checking") as status:
+        results = validation.run_checks(
+            sizes, groups, progress=lambda name: status.update(f"checking: {name}")
+        )
+    out().print(_checks_table(results, quick))
+    if markdown is not None:
+        write_text_atomic(markdown, validation.markdown_table(results))
+    failed = [r.name for r in results if not r.passed]
+    if failed:
+        out().print(
+            f"{len(failed)} of {len(results)} checks failed: {'; '.join(failed)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    out().print(f"all {len(results)} checks passed", highlight=False)
+
+
+def _checks_table(results: list[Any], quick: bool) -> Table:
+    """The model checks, one row each: what is expected, what the engine gives, the verdict."""
+    table = Table(title=f"connectsim check-model ({'quick' if quick else 'full'})")
+    for column in ("check", "theory or evidence says", "the engine gives (95% CI)", "result"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(
+            f"{r.name}\n[dim]{r.source}[/]",
+            r.expected,
+            f"{r.measured}: {r.value:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), "
+            f"{r.replications} replications",
+            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+        )
+    return table
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    scenario: ScenarioArgument,
+    params: ParamOption,
+    method: MethodOption = "sobol",
+    samples: SamplesOption = None,
+    replications: PointReplicationsOption = 2,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
+    out_dir: SensitivityOutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
+    arm: ArmOption = None,
+    arm_only: ArmOnlyOption = False,
+    overwrite: SensitivityOverwriteOption = False,
+    metrics: MetricOption = None,
+) -> None:
+    """Global sensitivity analysis: which parameters drive the headline metrics (SALib)."""
+    check_executor_options(scheduler, dask_local, workers)
+    from simulator.experiments import sensitivity as sa
+
+    sc = load_scenario(scenario, overrides or [])
+    method_name = cast("sa.Method", method)  # checked by the plan
+    plan = sa.plan(
+        sc, params, method_name, samples, replications, seed, arm, not arm_only, metrics=metrics
+    )
+    target = out_dir or Path("reports") / f"{sc.name}_sensitivity"
+    executor = executor_for(scheduler, dask_local, task_workers(workers, plan.runs))
+    command = plan.command(scenario, target, overrides or [])
+    # refuse another analysis' directory before printing or starting anything
+    sa.SensitivityStore(target).check_design(plan.design_hash, overwrite)
+    header(sc.name, plan.describe(), executor, target)
+    bar = CountBar("points x replications", plan.runs)
+    experiment = sa.SensitivityRun(plan, bar.progress)
+    result = _execute(experiment, executor, bar, target, overwrite=overwrite, command=command)
+    print_reused(result.reused, plan.runs, "run", target)
+    headless_charts()
+    from simulator.report.sensitivity import write_report
+
+    print_indices(result)
+    print_path("report", write_report(result, target, command=command))
+    print_path("results", target)
+
+
+@app.command("sweep")
+def sweep_command(
+    scenario: SweepScenarioArgument,
+    vary: VaryOption,
+    design: DesignOption = "grid",
+    points: PointsOption = None,
+    replications: SweepReplicationsOption = None,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
+    out_dir: SweepOutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
+    no_report: SweepNoReportOption = False,
+    overwrite: SweepOverwriteOption = False,
+) -> None:
+    """Run every arm of SCENARIO at every point of a parameter grid or Latin hypercube."""
+    check_executor_options(scheduler, dask_local, workers)
+    from simulator.experiments import sweep as sw
+
+    # every point's scenario is made and checked here: a bad --vary writes nothing
+    the_plan = sw.plan_sweep(scenario, vary, design, points, seed, overrides or [])
+    experiment = sw.SweepRun(the_plan, replications or the_plan.base.run.replications)
+    target = out_dir or Path("reports") / f"{the_plan.base.name}_sweep"
+    executor = executor_for(scheduler, dask_local, task_workers(workers, experiment.runs))
+    command = experiment.command(scenario, target, overrides or [])
+    # refuse another sweep's or a study's directory before printing or starting anything
+    sw.check_sweep_directory(target, the_plan, overwrite)
+    header(the_plan.base.name, experiment.describe(), executor, target)
+    bar = SweepBar(experiment)
+    tracked = dataclasses.replace(experiment, progress=bar.progress)
+    result = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
+    print_reused(result.reused, experiment.runs, "run", target)
+    headless_charts()
+    out().print(frontier_table(result))
+    if not no_report:
+        from simulator.report.sweep import write_sweep_report
+
+        print_path("report", write_sweep_report(result, target, command=command))
+    print_path("results", target)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Show a warning as one yellow line, not Python's two lines of source location."""
+    err().print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for a filesystem failure no layer below turned into a ConnectsimError."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or type(exc).__name__}"
+
+
+def _error_line(exc: ConnectsimError | OSError) -> str:
+    """The one line an error is shown as, options named as the CLI names them."""
+    if isinstance(exc, OSError):
+        return _os_error_line(exc)
+    if isinstance(exc, PlanError):
+        return exc.render(OPTION_NAMES)
+    return str(exc)
+
+
+def main() -> None:
+    """Entry point with the error boundary.
+
+    A :class:`~simulator.errors.ConnectsimError` (bad input, a results directory
+    that cannot be used) and an ``OSError`` (a read-only or full filesystem) are
+    the user's to fix: one red line and exit code 2. ``--debug`` shows the
+    traceback instead.
+    """
+    debug = "--debug" in sys.argv[1:]
+    warnings.showwarning = _show_warning
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        # one line like every other refusal, not click's boxed panel: the
+        # message already names the option and the value
+        command = exc.ctx.command_path if exc.ctx is not None else "connectsim"
+        text = f"{exc.format_message()} (see '{command} --help')"
+        err().print(f"[red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err().print("aborted", highlight=False)
+        sys.exit(130)
+    except (ConnectsimError, OSError) as exc:
+        if debug:
+            raise
+        err().print(f"[red]error:[/] {escape(_error_line(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

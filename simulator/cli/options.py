@@ -1,0 +1,286 @@
+"""The options of the ``connectsim`` commands, and the checks and executors they ask for.
+
+Each option is declared once as an ``Annotated`` type, so that a command's
+signature lists what it takes and nothing else. :data:`OPTION_NAMES` names
+the Python API's settings as the options do, for error messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED
+
+if TYPE_CHECKING:
+    from simulator.experiments.executors import Executor
+    from simulator.experiments.study import StudyPlan
+
+ScenarioArgument = Annotated[Path, typer.Argument(help="Scenario YAML file.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        max=MAX_SEED,
+        help="Root seed (the same for every arm, point and sample), below 2**63.",
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes, or local Dask workers with --dask-local (default: all cores; "
+        "more than the cores this process may use gets the cores).",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="Send the work to the workers of an existing Dask cluster (tcp:// or tls://; "
+        "given up after 30 s without an answer).",
+    ),
+]
+DaskLocalOption = Annotated[
+    bool,
+    typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
+]
+"""The options every command that runs the engine shares: overrides, seed, where it runs."""
+
+
+def _out_option(default: str) -> Any:
+    return typer.Option("--out", help=f"Results directory (default reports/{default}).")
+
+
+def _overwrite_option(what: str) -> Any:
+    return typer.Option("--overwrite", help=f"Replace {what} found in --out.")
+
+
+def _replications_option(per: str) -> Any:
+    return typer.Option(
+        "--replications", "-n", min=1, max=MAX_REPLICATIONS, help=f"Replications per {per}."
+    )
+
+
+# ------------------------------------------------------------------ run
+
+StudyReplicationsOption = Annotated[int | None, _replications_option("arm")]
+StudyOutOption = Annotated[Path | None, _out_option("<name>")]
+StudyOverwriteOption = Annotated[bool, _overwrite_option("a study of another scenario")]
+StudyNoReportOption = Annotated[
+    bool, typer.Option("--no-report", help="Write results only, no report.")
+]
+PrecisionOption = Annotated[
+    float | None,
+    typer.Option(
+        "--precision",
+        metavar="REL",
+        help="Add replications in batches until every headline difference's 95% "
+        "half-width is at most REL times the baseline's mean (e.g. 0.01); "
+        "--replications is then the first batch.",
+    ),
+]
+MaxReplicationsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-replications",
+        min=2,
+        max=MAX_REPLICATIONS,
+        help="With --precision: the most replications per arm (default 200).",
+    ),
+]
+
+# ------------------------------------------------------------------ sensitivity
+
+ParamOption = Annotated[
+    list[str],
+    typer.Option(
+        "--param",
+        metavar="PATH=LOW:HIGH",
+        help="A numeric field and its range, e.g. world.jobs.ghost_share=0.0:0.3; repeatable.",
+    ),
+]
+MethodOption = Annotated[
+    str, typer.Option("--method", metavar="sobol|morris", help="Sobol' indices or Morris.")
+]
+SamplesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--samples",
+        min=2,
+        help="Sobol' base samples N, a power of 2 (default 64), or Morris trajectories "
+        "(default 10).",
+    ),
+]
+PointReplicationsOption = Annotated[int, _replications_option("point")]
+SensitivityOutOption = Annotated[Path | None, _out_option("<name>_sensitivity")]
+SensitivityOverwriteOption = Annotated[bool, _overwrite_option("another sensitivity analysis")]
+ArmOption = Annotated[
+    str | None,
+    typer.Option("--arm", help="The arm analysed (default: the first non-baseline arm)."),
+]
+ArmOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--arm-only",
+        help="Run only --arm, not the baseline too (half the runs; no paired difference).",
+    ),
+]
+MetricOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metric",
+        metavar="NAME",
+        help="A metric to analyse, overall (a name in summary/levels.csv, e.g. "
+        "earnings_usd_per_freelancer_month); repeatable. Default: the headline metrics "
+        "and fill_rate.",
+    ),
+]
+
+# ------------------------------------------------------------------ sweep
+
+SweepScenarioArgument = Annotated[
+    Path, typer.Argument(help="Scenario YAML file (the base of every point).")
+]
+VaryOption = Annotated[
+    list[str],
+    typer.Option(
+        "--vary",
+        metavar="PATH=V1,V2,...|PATH=LOW:HIGH:N",
+        help="A field and its values, or a range of N levels (LOW:HIGH for --design lhs), "
+        "e.g. arms.paid.price_usd_per_connect=0.10,0.15,0.30; repeatable.",
+    ),
+]
+DesignOption = Annotated[
+    str,
+    typer.Option(
+        "--design",
+        metavar="grid|lhs",
+        help="Every combination of the levels, or a Latin hypercube of --points points.",
+    ),
+]
+PointsOption = Annotated[
+    int | None,
+    typer.Option("--points", min=1, help="Design points of a Latin hypercube (--design lhs)."),
+]
+SweepReplicationsOption = Annotated[int | None, _replications_option("arm and point")]
+SweepOutOption = Annotated[Path | None, _out_option("<name>_sweep")]
+SweepOverwriteOption = Annotated[bool, _overwrite_option("another sweep or a study")]
+SweepNoReportOption = Annotated[
+    bool, typer.Option("--no-report", help="Write results only, no charts or sweep.md.")
+]
+
+# ------------------------------------------------------------------ check-model
+
+QuickOption = Annotated[
+    bool,
+    typer.Option("--quick", help="Smaller markets and fewer replications (about a minute)."),
+]
+CheckOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--check",
+        help="Run only this group (repeatable): urn-ball, multiple-applications, "
+        "interior-peak, littles-law, bunching, applicant-cap, congestion.",
+    ),
+]
+MarkdownOption = Annotated[
+    Path | None,
+    typer.Option("--markdown", help="Also write the table as Markdown to this file."),
+]
+
+OPTION_NAMES = {
+    "arm": "--arm",
+    "design": "--design",
+    "max_replications": "--max-replications",
+    "method": "--method",
+    "metrics": "--metric",
+    "overrides": "--set",
+    "params": "--param",
+    "points": "--points",
+    "precision": "--precision",
+    "replications": "--replications",
+    "samples": "--samples",
+    "seed": "--seed",
+    "vary": "--vary",
+}
+"""The settings of the Python API, as the CLI's options name them in its messages."""
+
+
+def usage_error(text: str) -> NoReturn:
+    """Refuse contradictory or impossible options: one red line, exit code 2."""
+    Console(stderr=True).print(f"[red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def check_executor_options(scheduler: str | None, dask_local: bool, workers: int | None) -> None:
+    """Refuse --scheduler with --dask-local or --workers (the cluster's workers do the
+    work), and a --scheduler that is not tcp://HOST:PORT or tls://HOST:PORT."""
+    if scheduler is not None and (dask_local or workers is not None):
+        other = "--dask-local" if dask_local else "--workers"
+        usage_error(
+            f"--scheduler and {other} exclude each other: with --scheduler "
+            "the workers of the existing cluster do the work"
+        )
+    if scheduler is not None:
+        from simulator.experiments.executors import check_scheduler_address  # no engine, no dask
+
+        # a typo is refused now, not after waiting for a scheduler that cannot exist
+        try:
+            check_scheduler_address(scheduler)
+        except ValueError as exc:
+            usage_error(f"--scheduler: {exc}")
+
+
+def executor_for(scheduler: str | None, dask_local: bool, workers: int) -> Executor:
+    """The executor the options ask for: a Dask cluster, or local processes.
+
+    Local worker counts are capped at the cores this process may use: more
+    processes would only queue for the cores, each holding its own copy of
+    the engine in memory. The plan line every command prints names the
+    executor with the count it got, e.g. ``process-pool(2)``. The wait for a
+    scheduler is :data:`~simulator.experiments.executors.DEFAULT_CONNECT_TIMEOUT_S`
+    (30 s), or ``$CONNECTSIM_CONNECT_TIMEOUT`` seconds when that is set (the
+    tests shorten it).
+    """
+    from simulator.experiments.executors import (
+        DaskExecutor,
+        connect_timeout_from_environment,
+        default_workers,
+        resolve_executor,
+    )
+
+    if scheduler is not None:
+        return DaskExecutor(address=scheduler, connect_timeout=connect_timeout_from_environment())
+    workers = min(workers, default_workers())
+    if dask_local:
+        return DaskExecutor(local_workers=workers)
+    return resolve_executor(None, workers)
+
+
+def task_workers(workers: int | None, tasks: int) -> int:
+    """The workers asked for, else every core; no more than there are tasks."""
+    from simulator.experiments.executors import default_workers
+
+    return min(workers or default_workers(), tasks)
+
+
+def study_workers(workers: int | None, plan: StudyPlan) -> int:
+    """The workers asked for, else every core; no more than there are replications,
+    unless a precision target may add batches that use them."""
+    from simulator.experiments.executors import default_workers
+
+    if plan.precision is not None:
+        return workers or default_workers()
+    return task_workers(workers, plan.replications * len(plan.scenario.arms))
