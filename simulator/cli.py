@@ -32,7 +32,7 @@ try:  # typer >= 0.24 carries its own click
 except ImportError:  # pragma: no cover - older typer on the real click
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
-from simulator.catalog import HEADLINE_METRICS
+from simulator.catalog import HEADLINE_METRICS, fmt, metric_label
 from simulator.config.loading import load_scenario
 from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED
 from simulator.errors import ConnectsimError, PlanError, ScenarioError
@@ -114,9 +114,6 @@ def _options(
 
 
 def _summary_table(study: Study) -> Table:
-    _headless_charts()
-    from simulator.report.study import fmt, metric_label  # matplotlib is needed only now
-
     table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
     # the metric column may wrap: names in words read at any terminal width
     table.add_column("metric", overflow="fold")

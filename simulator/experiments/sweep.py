@@ -49,6 +49,7 @@ import numpy.typing as npt
 import pandas as pd
 import yaml
 
+from simulator.catalog import METRICS
 from simulator.config.loading import (
     apply_override,
     parse_override,
@@ -580,7 +581,7 @@ class Objective:
     name: str
     """Column prefix in :meth:`Sweep.frontier`."""
     metric: str
-    """The metric (see :data:`simulator.engine.recorder.METRIC_DESCRIPTIONS`)."""
+    """The metric (see :data:`simulator.catalog.METRICS`)."""
     segment: Literal["overall", "poorest_region"]
     """All freelancers and posts, or the region with the lowest monthly income."""
     higher_is_better: bool
@@ -594,14 +595,14 @@ OBJECTIVES: tuple[Objective, ...] = (
         "total_spend_share_of_income",
         "overall",
         False,
-        "Connects and fees, share of income",
+        METRICS["total_spend_share_of_income"].title,
     ),
     Objective(
         "cost_burden_poorest",
         "total_spend_share_of_income",
         "poorest_region",
         False,
-        "Connects and fees, share of income, poorest region",
+        f"{METRICS['total_spend_share_of_income'].title}, poorest region",
     ),
     Objective(
         "proposals_per_job", "proposals_per_job", "overall", False, "Proposals per closed post"
