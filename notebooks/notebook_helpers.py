@@ -20,28 +20,21 @@ from matplotlib.figure import Figure
 from scipy import stats as scipy_stats
 
 from simulator import charts
-from simulator.catalog import METRIC_DESCRIPTIONS
+from simulator.catalog import METRIC_DESCRIPTIONS, METRICS
+from simulator.catalog import fmt as catalog_fmt
 from simulator.experiments import stats
 from simulator.experiments.study import Study
 
-PERCENT_METRICS: frozenset[str] = frozenset(
-    m
-    for m in METRIC_DESCRIPTIONS
-    if "share" in m
-    or m.startswith("fill_rate")
-    or m in ("hires_per_proposal", "new_hired_within_60_days")
-)
+PERCENT_METRICS: frozenset[str] = frozenset(name for name, m in METRICS.items() if m.is_share)
 """Shares and rates: shown in percent, their differences in percentage points (pp)."""
 
 
 def fmt(metric: str, value: float | None, signed: bool = False, difference: bool = False) -> str:
-    """A value of a metric in its display unit ("n/a" when it is missing)."""
+    """A value of a metric in its display unit ("n/a" when it is missing), as the
+    reports write it (:func:`simulator.catalog.fmt`)."""
     if value is None or not np.isfinite(value):
         return "n/a"
-    sign = "+" if signed else ""
-    if metric in PERCENT_METRICS:
-        return f"{value * 100:{sign}.2f}" + (" pp" if difference else "%")
-    return f"{value:{sign},.2f}"
+    return catalog_fmt(metric, value, signed=signed, difference=difference)
 
 
 def describe(metric: str) -> str:
@@ -159,13 +152,13 @@ def difference_table(
     ]
     rows: list[dict[str, Any]] = []
     for metric in metrics:
-        scale = 100.0 if metric in PERCENT_METRICS else 1.0
+        scale = METRICS[metric].scale
         for d in part[part["metric"] == metric].itertuples(index=False):
             rows.append(
                 {
                     "segment": d.segment,
                     "metric": metric,
-                    "unit": "%" if scale == 100.0 else "",
+                    "unit": "%" if METRICS[metric].is_share else "",
                     "arm": d.arm,
                     "baseline": stats.row(levels, base, metric, segment_kind, d.segment)["mean"]
                     * scale,

@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from simulator.catalog import HEADLINE_METRICS
+from simulator.catalog import HEADLINE_METRICS, METRICS
 
 # the names this module exported before its curves and style moved out stay importable
 from simulator.charts.curves import MONTHLY_PANELS as MONTHLY_PANELS
@@ -63,11 +63,16 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 
-REGION_PANELS: tuple[tuple[str, str, float], ...] = (
-    ("proposals_per_freelancer_month", "Proposals per freelancer-month", 1.0),
-    ("hires_per_proposal", "Hires per proposal (%)", 100.0),
-    ("connects_spend_share_of_income", "Connects spend, % of regional monthly income", 100.0),
+REGION_PANELS: tuple[tuple[str, str, float], ...] = tuple(
+    (metric, label, METRICS[metric].scale)
+    for metric, label in (
+        ("proposals_per_freelancer_month", METRICS["proposals_per_freelancer_month"].unit),
+        ("hires_per_proposal", METRICS["hires_per_proposal"].unit),
+        # the panels share one x axis, so this y label names the spend as well as its unit
+        ("connects_spend_share_of_income", "Connects spend, % of regional monthly income"),
+    )
 )
+"""The panels of the chart by region: metric, y-axis label and scale."""
 
 SCORECARD_METRICS: tuple[str, ...] = (
     *HEADLINE_METRICS,

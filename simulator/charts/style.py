@@ -1,7 +1,8 @@
 """The look and the helpers every chart shares: palette, metric axes, intervals, saving.
 
 One colour per arm from the Okabe-Ito palette (safe for colour-blind readers),
-:data:`METRIC_AXES` for how a metric is titled, scaled and formatted,
+:data:`METRIC_AXES` for how a metric is titled, scaled and formatted (read from
+the catalogue, :data:`simulator.catalog.METRICS`),
 confidence intervals drawn as whiskers (:func:`whiskers`) or bands
 (:func:`band`) only where they are defined, and :func:`save` writing PNG and
 SVG atomically. The charts of studies (:mod:`simulator.charts.study`), sweeps
@@ -24,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from simulator.catalog import METRICS, Metric
 from simulator.experiments import stats
 from simulator.experiments.store import atomic_path
 
@@ -52,7 +54,7 @@ BAND_ALPHA = 0.22
 
 @dataclass(frozen=True)
 class MetricAxis:
-    """How a metric is shown on an axis."""
+    """How a metric is shown on an axis (read from its :class:`~simulator.catalog.Metric`)."""
 
     title: str
     """Short name, for a panel title."""
@@ -65,45 +67,16 @@ class MetricAxis:
     fmt: str
     """Format of one value, unit included."""
 
+    @classmethod
+    def of(cls, metric: Metric) -> MetricAxis:
+        """The axis of a catalogue record."""
+        return cls(
+            metric.title, metric.unit, metric.difference_unit, metric.scale, metric.chart_format
+        )
 
-METRIC_AXES: dict[str, MetricAxis] = {
-    "proposals_per_job": MetricAxis(
-        "Proposals per job",
-        "Proposals per closed post",
-        "Difference (proposals per closed post)",
-        1.0,
-        "{:.1f}",
-    ),
-    "hires_per_proposal": MetricAxis(
-        "Win rate (hires per proposal)",
-        "Hires per proposal (%)",
-        "Difference (percentage points)",
-        100.0,
-        "{:.1f}%",
-    ),
-    "connects_spend_share_of_income": MetricAxis(
-        "Connects spend, share of income",
-        "% of regional monthly income",
-        "Difference (percentage points)",
-        100.0,
-        "{:.2f}%",
-    ),
-    "fill_rate": MetricAxis(
-        "Fill rate (posts that hired)",
-        "Closed posts that hired (%)",
-        "Difference (percentage points)",
-        100.0,
-        "{:.1f}%",
-    ),
-    "earnings_usd_per_freelancer_month": MetricAxis(
-        "Earnings",
-        "USD per freelancer-month",
-        "Difference (USD per freelancer-month)",
-        1.0,
-        "${:,.0f}",
-    ),
-}
-"""Labels, units and scale of the metrics the charts show."""
+
+METRIC_AXES: dict[str, MetricAxis] = {name: MetricAxis.of(m) for name, m in METRICS.items()}
+"""Labels, units and scale of every metric on a chart, from :data:`simulator.catalog.METRICS`."""
 
 KEYS_CI: tuple[str, str, str] = ("mean", "ci_low", "ci_high")
 """Columns of a levels or differences frame holding a mean and its interval."""

@@ -36,17 +36,6 @@ FloatArray = npt.NDArray[np.float64]
 SWEEP_METRICS: tuple[str, ...] = (*HEADLINE_METRICS, "fill_rate")
 """The metrics of response curves and heatmaps, in panel order."""
 
-EXTRA_AXES: dict[str, MetricAxis] = {
-    "total_spend_share_of_income": MetricAxis(
-        "Connects and fees, share of income",
-        "% of regional monthly income",
-        "Difference (percentage points)",
-        100.0,
-        "{:.2f}%",
-    ),
-}
-"""Metrics the sweep charts show beyond :data:`simulator.charts.style.METRIC_AXES`."""
-
 LineStyle = Literal["-", "--", "-.", ":"]
 LINESTYLES: tuple[LineStyle, ...] = ("-", "--", "-.", ":")
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P")
@@ -71,11 +60,12 @@ preference (a label left of its point is right-aligned)."""
 
 
 def metric_axis(metric: str) -> MetricAxis:
-    """How a metric is shown: title, unit, scale and format."""
+    """How a metric is shown: title, unit, scale and format (from the catalogue).
+
+    A name the catalogue does not know is drawn as it is, with three significant digits.
+    """
     if metric in METRIC_AXES:
         return METRIC_AXES[metric]
-    if metric in EXTRA_AXES:
-        return EXTRA_AXES[metric]
     return MetricAxis(metric.replace("_", " "), metric, f"Difference ({metric})", 1.0, "{:.3g}")
 
 

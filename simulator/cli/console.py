@@ -23,7 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from simulator.catalog import HEADLINE_METRICS
+from simulator.catalog import HEADLINE_METRICS, fmt, metric_label
 from simulator.experiments import stats
 
 if TYPE_CHECKING:
@@ -43,9 +43,6 @@ def err() -> Console:
 
 
 def summary_table(study: Study) -> Table:
-    headless_charts()
-    from simulator.report.study import fmt, metric_label  # matplotlib is needed only now
-
     table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
     # the metric column may wrap: names in words read at any terminal width
     table.add_column("metric", overflow="fold")

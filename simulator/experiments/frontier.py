@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from simulator.catalog import METRICS
 from simulator.config.scenario import Scenario
 from simulator.experiments import stats
 from simulator.experiments.study import (
@@ -38,7 +39,7 @@ class Objective:
     name: str
     """Column prefix in :meth:`Sweep.frontier`."""
     metric: str
-    """The metric (see :data:`simulator.engine.recorder.METRIC_DESCRIPTIONS`)."""
+    """The metric (see :data:`simulator.catalog.METRICS`)."""
     segment: Literal["overall", "poorest_region"]
     """All freelancers and posts, or the region with the lowest monthly income."""
     higher_is_better: bool
@@ -52,14 +53,14 @@ OBJECTIVES: tuple[Objective, ...] = (
         "total_spend_share_of_income",
         "overall",
         False,
-        "Connects and fees, share of income",
+        METRICS["total_spend_share_of_income"].title,
     ),
     Objective(
         "cost_burden_poorest",
         "total_spend_share_of_income",
         "poorest_region",
         False,
-        "Connects and fees, share of income, poorest region",
+        f"{METRICS['total_spend_share_of_income'].title}, poorest region",
     ),
     Objective(
         "proposals_per_job", "proposals_per_job", "overall", False, "Proposals per closed post"

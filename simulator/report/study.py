@@ -24,7 +24,11 @@ import pandas as pd
 import yaml
 
 from simulator import charts
-from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS
+from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS, METRICS
+
+# how a metric is named and formatted is the catalogue's; both stay importable from here
+from simulator.catalog import fmt as fmt
+from simulator.catalog import metric_label as metric_label
 from simulator.experiments import stats
 from simulator.experiments.store import write_text_atomic
 from simulator.experiments.study import Study
@@ -48,37 +52,9 @@ from simulator.report.page import (
 from simulator.report.page import render_html as render_html
 from simulator.report.page import render_markdown as render_markdown
 
-_FORMATS: dict[str, tuple[str, float, str]] = {
-    # metric: (unit suffix, scale, number format)
-    "proposals_per_job": ("", 1.0, "{:.2f}"),
-    "hires_per_proposal": ("%", 100.0, "{:.2f}"),
-    "connects_spend_share_of_income": ("%", 100.0, "{:.2f}"),
-    "total_spend_share_of_income": ("%", 100.0, "{:.2f}"),
-    "fill_rate": ("%", 100.0, "{:.1f}"),
-    "proposals_per_freelancer_month": ("", 1.0, "{:.2f}"),
-    "boost_bids_per_freelancer_month": ("", 1.0, "{:.2f}"),
-    "boost_connects_per_freelancer_month": ("", 1.0, "{:.2f}"),
-    "boosted_share_of_proposals": ("%", 100.0, "{:.2f}"),
-    "boost_outbid_share": ("%", 100.0, "{:.1f}"),
-    "hires_per_boosted_proposal": ("%", 100.0, "{:.2f}"),
-    "hires_per_unboosted_proposal": ("%", 100.0, "{:.2f}"),
-}
-
-METRIC_LABELS: dict[str, str] = {
-    "proposals_per_job": "proposals per post",
-    "hires_per_proposal": "hires per proposal",
-    "connects_spend_share_of_income": "Connects spend, share of income",
-    "total_spend_share_of_income": "Connects and fees, share of income",
-    "fill_rate": "fill rate",
-    "proposals_per_freelancer_month": "proposals per freelancer-month",
-    "boost_bids_per_freelancer_month": "boost bids per freelancer-month",
-    "boost_connects_per_freelancer_month": "boost Connects per freelancer-month",
-    "boosted_share_of_proposals": "boosted share of proposals",
-    "boost_outbid_share": "boost bids outbid",
-    "hires_per_boosted_proposal": "hires per boosted proposal",
-    "hires_per_unboosted_proposal": "hires per unboosted proposal",
-}
-"""Short names of the report's metrics (the glossary at the end gives their meaning)."""
+METRIC_LABELS: dict[str, str] = {name: m.label for name, m in METRICS.items()}
+"""Short names of the metrics (the glossary at the end gives their meaning), from
+:data:`simulator.catalog.METRICS`."""
 
 OVERALL_METRICS: tuple[str, ...] = (
     "proposals_per_job",
@@ -113,19 +89,6 @@ _SEGMENTS: tuple[tuple[str, str], ...] = (
     ("membership", "By membership"),
     ("cohort", "By cohort (established or new freelancers)"),
 )
-
-
-def fmt(metric: str, value: float, signed: bool = False, difference: bool = False) -> str:
-    """A metric's value in its display unit (differences of percentages in points)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    unit, scale, pattern = _FORMATS.get(metric, ("", 1.0, "{:.3g}"))
-    text = pattern.format(value * scale)
-    if signed and value > 0:
-        text = "+" + text
-    if unit == "%" and difference:
-        return f"{text} pp"
-    return text + unit
 
 
 def _sentence_case(text: str) -> str:
@@ -190,11 +153,6 @@ def _any_boosts(study: Study) -> bool:
     lv = study.levels()
     bids = lv[(lv["segment_kind"] == "overall") & (lv["metric"] == BOOST_METRICS[0])]
     return bool((bids["mean"] > 0).any())
-
-
-def metric_label(metric: str) -> str:
-    """A metric's short name for table headers and rows."""
-    return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
 def comparison_table(study: Study, segment_kind: str, metrics: list[str]) -> pd.DataFrame:

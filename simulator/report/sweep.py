@@ -24,6 +24,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from simulator.catalog import METRICS, fmt
 from simulator.charts.sweep import frontier_chart, heatmap, response_curves, short_names
 from simulator.experiments.sweep import OBJECTIVES, Sweep
 from simulator.report.page import (
@@ -41,7 +42,6 @@ from simulator.report.page import (
     run_rows,
     write_page,
 )
-from simulator.report.study import fmt
 
 MARKDOWN_NAME = "sweep.md"
 """The Markdown's file name in the report directory."""
@@ -101,13 +101,13 @@ def _ci(metric: str, record: dict[str, Any], name: str) -> str:
     return f"{fmt(metric, mean)} [{fmt(metric, low)}, {fmt(metric, high)}]"
 
 
-SHORT_LABELS: dict[str, str] = {
+SHORT_LABELS: dict[str, str] = {o.name: METRICS[o.metric].label for o in OBJECTIVES} | {
+    # the table's caption spells out what the cost burden is
     "cost_burden": "cost burden",
     "cost_burden_poorest": "cost burden",
-    "proposals_per_job": "proposals per post",
-    "fill_rate": "fill rate",
 }
-"""Terse column names of the frontier's criteria, for a terminal."""
+"""Terse column names of the frontier's criteria, for a terminal: each metric's label
+(:data:`simulator.catalog.METRICS`), the cost burden's shorter still."""
 
 
 def frontier_table(sweep: Sweep, terse: bool = False) -> TableBlock:

@@ -169,7 +169,9 @@ def test_the_cli_caps_local_workers_at_the_cores(
     assert cli.executor_for(None, False, asked).describe() == pool
     pytest.importorskip("distributed")
     # made, not opened: no cluster starts
-    assert cli.executor_for(None, True, asked).describe() == pool.replace("process-pool", "dask-local")
+    assert cli.executor_for(None, True, asked).describe() == pool.replace(
+        "process-pool", "dask-local"
+    )
 
 
 def test_on_one_core_the_cli_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
