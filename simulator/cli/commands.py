@@ -196,6 +196,32 @@ def schema() -> None:
 
 
 @app.command()
+def migrate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to rewrite.")],
+) -> None:
+    """Rewrite scenario files in the current schema version, keeping each as FILE.bak.
+
+    Every file is checked before any is rewritten: a missing file, a file that is
+    not a scenario or an unknown version stops the command with nothing written.
+    """
+    from simulator.config.loading import BACKUP_SUFFIX, migrate_file
+    from simulator.config.scenario import SCHEMA_VERSION
+
+    planned = [(path, migrate_file(path, write=False)) for path in files]
+    for path, changes in planned:
+        if not changes:
+            out().print(f"{path}: already version {SCHEMA_VERSION}", markup=False, soft_wrap=True)
+            continue
+        migrate_file(path)
+        out().print(
+            f"migrated {path}: {'; '.join(changes)} (the original is {path}{BACKUP_SUFFIX})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
 def report(
     directory: Annotated[
         Path,

@@ -14,8 +14,13 @@ files and ``--set`` values go through the same rules.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import reprlib
+import shutil
+import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulator.config.scenario import Scenario
+from simulator.config.migration import (
+    MIGRATIONS,
+    SchemaMigrationWarning,
+    migrate,
+    notice,
+    schema_version_of,
+)
+from simulator.config.scenario import SCHEMA_VERSION, Scenario
 from simulator.errors import PlanError, ScenarioError
 
 EXTENDS_KEY = "extends"
@@ -360,11 +372,40 @@ def _format_validation(source: str, exc: ValidationError) -> str:
 
 
 def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a scenario given as plain data."""
+    """Validate a scenario given as plain data, migrated first if it is of an older
+    schema version (with a one-line :class:`~simulator.config.migration.SchemaMigrationWarning`)."""
+    version = schema_version_of(data, source)
+    data, changes = migrate(data, source)
+    if version < SCHEMA_VERSION:
+        warnings.warn(notice(source, version, changes), SchemaMigrationWarning, stacklevel=2)
     try:
-        return Scenario.model_validate(dict(data))
+        return Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_format_validation(source, exc)) from None
+
+
+def scenario_from_record(data: Any, source: str) -> Scenario:
+    """A scenario kept in a results directory's manifest, of any schema version.
+
+    Older versions are migrated (with a one-line
+    :class:`~simulator.config.migration.SchemaMigrationWarning`), so that results
+    made from them still open.
+
+    Raises
+    ------
+    ValueError
+        When the record is not a scenario (pydantic's ``ValidationError`` is one).
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError("the scenario is not a mapping")
+    try:
+        version = schema_version_of(data, source)
+        migrated, changes = migrate(data, source)
+    except ScenarioError as exc:
+        raise ValueError(str(exc)) from None
+    if version < SCHEMA_VERSION:
+        warnings.warn(notice(source, version, changes), SchemaMigrationWarning, stacklevel=2)
+    return Scenario.model_validate(migrated)
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
@@ -382,3 +423,120 @@ def scenario_hash(scenario: Scenario) -> str:
     """A stable hash of the resolved scenario (what the results depend on)."""
     text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+BACKUP_SUFFIX = ".bak"
+"""Added to a file's name for the copy :func:`migrate_file` keeps."""
+
+
+def migrate_file(path: str | Path, write: bool = True) -> list[str]:
+    """Rewrite a scenario file in the current schema version, keeping a backup.
+
+    The file's comments and layout are kept (ruamel.yaml round trip); the
+    original is copied to ``<file>.bak`` first, and the new text replaces the
+    file atomically. A file that ``extends:`` another keeps only what it set,
+    plus, when it is a whole scenario (it has ``arms``), what its version left
+    to defaults that the current version changed.
+
+    With ``write=False`` nothing is written: the file is only checked, and what
+    would change is returned (a command migrating several files checks them all
+    before it rewrites any).
+
+    Returns
+    -------
+    list of str
+        What changed (empty when the file was already current: it is left untouched).
+
+    Raises
+    ------
+    ScenarioError
+        When the file is missing or unreadable, is not a scenario file, declares
+        an unknown version, or does not load once migrated; the file is untouched.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc})") from None
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    # long flow sequences stay on their line, as they were written
+    yaml.width = 4096
+    try:
+        data = yaml.load(text)
+    except YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict) or not (
+        {"schema_version", "extends", "world", "arms"} & set(data)
+    ):
+        raise ScenarioError(
+            f"{path}: not a scenario file (a scenario is a mapping with schema_version, "
+            "extends, world or arms)"
+        )
+    # a file without a version is a part another file extends, of any version: its
+    # fields are moved from version 1 on; a file with arms is a whole scenario
+    declared = "schema_version" in data
+    version = schema_version_of(data, str(path)) if declared else 1
+    whole = "arms" in data
+    if declared and version == SCHEMA_VERSION:
+        return []
+    if whole:
+        # the file must load as it is (migrated in memory) before it is rewritten
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SchemaMigrationWarning)
+            load_scenario(path)
+    # a file's own fields move; what a whole scenario left to version 1's defaults
+    # is written out from the scenario it resolves to (with what it extends)
+    start = version
+    changes: list[str] = []
+    while version < SCHEMA_VERSION:
+        changes += MIGRATIONS[version](data, whole=False)
+        version += 1
+    if whole:
+        resolved, _ = migrate(resolve_file(path), str(path))
+        changes += _write_defaults(data, resolved, start)
+    if declared:
+        data["schema_version"] = SCHEMA_VERSION
+        changes = changes or [f"schema_version {start} became {SCHEMA_VERSION}"]
+    if not changes or not write:
+        return changes
+    out = io.StringIO()
+    yaml.dump(data, out)
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    shutil.copy2(path, backup)
+    _replace_text(path, out.getvalue())
+    return changes
+
+
+def _write_defaults(data: Any, resolved: Mapping[str, Any], start: int) -> list[str]:
+    """Set in a whole scenario's own data what its older version left to defaults that
+    the current version changed: version 1's budget rule, unless a file it extends
+    already chose a rule."""
+    if start >= 2:
+        return []
+    budget = resolved.get("world", {}).get("population", {}).get("budget")
+    world = data.setdefault("world", {})
+    population = world.setdefault("population", {})
+    if "budget" in population or not isinstance(budget, dict):
+        return []
+    population["budget"] = dict(budget)
+    return [f"world.population.budget {{rule: {budget.get('rule')}}} written out"]
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Replace a file's text atomically: a temporary file beside it, then a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from simulator.config.policy import Integer, PolicySpec, Real
 
-SCHEMA_VERSION = 1
-"""The scenario format this version of connectsim reads and writes."""
+SCHEMA_VERSION = 2
+"""The scenario format this version of connectsim reads and writes (older versions are
+migrated on loading: :mod:`simulator.config.migration`)."""
 
 TierName = Literal["entry", "intermediate", "expert"]
 TIERS: tuple[TierName, ...] = ("entry", "intermediate", "expert")
@@ -124,6 +125,50 @@ class Tier(Frozen):
     """Hourly rate the client has in mind; sets the job's hours from its budget."""
 
 
+class IncomeShareBudget(Frozen):
+    """Schema version 1's rule: each month a fixed share of regional income per capita,
+    the same for every freelancer of a region, nothing carried over, earnings unused."""
+
+    rule: Literal["income_share"] = "income_share"
+    share_of_income: Share = 0.08
+    """Monthly budget for platform spend (Connects and fees), share of regional monthly
+    income (an assumption without a source; version 1's default)."""
+
+
+class WalletBudget(Frozen):
+    """A wallet of the freelancer's own cash: an outside cash flow that differs between
+    freelancers, a share of the platform earnings, savings carried over up to a cap.
+
+    Each month the wallet receives ``s * income`` (``income`` the region's monthly
+    income per capita, ``s`` the freelancer's own share, lognormal across
+    freelancers and capped); each payment of a contract adds ``earnings_kept_share``
+    of its net earnings; fees and Connects are paid from it and never beyond it.
+    At the start of a month the balance carried over is capped at
+    ``savings_cap_months`` months of the month's inflows (the rest goes to living
+    costs). Figures and their sources: docs/model.md, "Money".
+    """
+
+    rule: Literal["wallet"] = "wallet"
+    outside_cash_share_median: Annotated[Real, Field(gt=0.0, le=1.0)] = 0.01
+    """Median share of regional monthly income a freelancer puts into the wallet from
+    outside the platform each month (assumption, plausible range 0.002-0.05)."""
+    outside_cash_share_sigma: Annotated[Real, Field(ge=0.0, le=3.0)] = 0.98
+    """Log-scale spread of that share across freelancers (0.98: 5th-95th percentiles
+    at a fifth and five times the median; assumption)."""
+    outside_cash_share_cap: Share = 0.10
+    """Largest share any freelancer puts in (assumption; version 1's 8% sits below it)."""
+    earnings_kept_share: Share = 0.2
+    """Share of net platform earnings kept in the wallet when a contract pays
+    (assumption, plausible range 0.1-0.3)."""
+    savings_cap_months: Annotated[Real, Field(ge=0.0, le=120.0)] = 3.0
+    """Most a wallet carries into a new month, in months of the inflows of the month
+    that ended (assumption, plausible range 1-6)."""
+
+
+Budget = Annotated[IncomeShareBudget | WalletBudget, Field(discriminator="rule")]
+"""A budget rule, selected by its ``rule``."""
+
+
 class Population(Frozen):
     """Freelancers: how many, their traits, and how they enter and leave."""
 
@@ -152,8 +197,10 @@ class Population(Frozen):
     """Newest unseen open jobs of its category a freelancer looks at per session."""
     capacity_contracts: Annotated[Integer, Field(ge=1, le=50)] = 2
     """Concurrent contracts at most; a full freelancer does not bid."""
-    platform_budget_share_of_income: Share = 0.08
-    """Monthly budget for platform spend (Connects and fees), share of regional income."""
+    budget: Budget = Field(default_factory=lambda: WalletBudget())
+    """Where the money for Connects and membership fees comes from: a wallet of the
+    freelancer's own cash (``rule: wallet``), or schema version 1's fixed share of
+    regional income (``rule: income_share``)."""
     verified_share: Share = 0.9
     """Share of freelancers with a verified identity."""
     entrants_per_month_share: Share = 0.02
@@ -374,8 +421,8 @@ class RunSettings(Frozen):
 class Scenario(Frozen):
     """A scenario: one world, several credit-policy arms, and a baseline among them."""
 
-    schema_version: Literal[1] = 1
-    """Version of this file format."""
+    schema_version: Literal[2] = 2
+    """Version of this file format (version 1 files are migrated on loading)."""
     name: str
     """Short name of the scenario; it names the results directory ``reports/<name>``, so
     it holds letters, digits, '_', '-' and '.' only, and does not start with '.'."""

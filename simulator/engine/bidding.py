@@ -191,7 +191,7 @@ def browse_wave(
     region: IntArray,
     week_proposals: IntArray,
     month_spend_usd: FloatArray,
-    monthly_budget_usd: FloatArray,
+    month_cash_usd: FloatArray,
     free_balance: IntArray,
     paid_balance: IntArray,
     # posts
@@ -291,7 +291,7 @@ def browse_wave(
         region,
         week_proposals,
         month_spend_usd,
-        monthly_budget_usd,
+        month_cash_usd,
         free_balance,
         paid_balance,
         last_proposal_day,
@@ -348,7 +348,7 @@ def browse_wave(
         own = rules.strength(skill[a], seen_rating)
         effort_cost = p.proposal_hours * reservation_rate[a]
         price = price_by_region[region[a]]
-        money_left = monthly_budget_usd[a] - month_spend_usd[a]
+        money_left = month_cash_usd[a] - month_spend_usd[a]
         free_left = free_balance[a]
         paid_left = paid_balance[a]
         free_used = 0

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from simulator.config.scenario import Scenario
+from simulator.config.scenario import Scenario, WalletBudget
 from simulator.engine.bidding import (
     BiddingParameters,
     browse_wave,
@@ -178,8 +178,11 @@ class Market:
         self._week_interview_connects = np.zeros(capacity, dtype=np.int64)
         self.month = 0
 
+        budget = p.budget
+        self.wallet = budget if isinstance(budget, WalletBudget) else None
         rows = self.pop.add(self.streams["population"], p.freelancers, 0.0, 1.0 - p.new_share)
         self._welcome(rows, 0.0)
+        self._hold_affordable_memberships(rows)
         self._grant_monthly(rows, 0.0)
         self._charge_fees(rows)
 
@@ -365,7 +368,7 @@ class Market:
             pop.region,
             pop.week_proposals,
             pop.month_spend_usd,
-            pop.monthly_budget_usd,
+            pop.month_cash_usd,
             ledger.free_balance,
             ledger.paid_balance,
             board.feed,
@@ -616,6 +619,9 @@ class Market:
             return
         pop, ct = self.pop, self.world.contracts
         recording = self.recording
+        if self.wallet is not None:
+            paid = np.unique(agent)
+            earned_before = pop.month_earnings_usd[paid].copy()
         fee, five_star = complete_contracts(
             agent,
             value,
@@ -633,6 +639,10 @@ class Market:
             pop.rec_earnings_usd,
         )
         self.metrics.completed(fee, recording)
+        if self.wallet is not None:
+            kept = self.wallet.earnings_kept_share * (pop.month_earnings_usd[paid] - earned_before)
+            pop.month_cash_usd[paid] += kept
+            pop.month_kept_usd[paid] += kept
         pol = self.policy
         if pol.earn_completion > 0 or pol.earn_five_star > 0:
             earn = pol.earn_completion + np.where(five_star, pol.earn_five_star, 0)
@@ -662,6 +672,8 @@ class Market:
         self.month += 1
         if beh.membership_choice == "choose":
             self._choose_memberships(rows[pop.in_market[:n]])
+        if self.wallet is not None:
+            self._carry_wallets(n)
         self.metrics.month_connects_spent[:n] = 0
         pop.month_spend_usd[:n] = 0.0
         pop.month_earnings_usd[:n] = 0.0
@@ -686,8 +698,33 @@ class Market:
             self._welcome(new_rows, day)
             self.metrics.entered(new_rows)
         present = np.flatnonzero(pop.in_market[: pop.size])
+        self._hold_affordable_memberships(present)
         self._grant_monthly(present, day)
         self._charge_fees(present)
+
+    def _carry_wallets(self, n: int) -> None:
+        """A new month's wallets: what is left, up to the savings cap, plus outside cash.
+
+        The cap is ``savings_cap_months`` months of the inflows of the month that
+        ended (outside cash and earnings kept); the rest went to living costs.
+        """
+        assert self.wallet is not None
+        pop = self.pop
+        left = np.maximum(pop.month_cash_usd[:n] - pop.month_spend_usd[:n], 0.0)
+        inflow = pop.outside_cash_usd[:n] + pop.month_kept_usd[:n]
+        carried = np.minimum(left, self.wallet.savings_cap_months * inflow)
+        pop.month_cash_usd[:n] = carried + pop.outside_cash_usd[:n]
+        pop.month_kept_usd[:n] = 0.0
+
+    def _hold_affordable_memberships(self, rows: IntArray) -> None:
+        """Under the wallet rule, a freelancer holds the membership it wants only when its
+        wallet can pay the month's fee; otherwise it is on the free plan this month."""
+        if self.wallet is None:
+            return
+        pop = self.pop
+        wanted = pop.membership_intent[rows]
+        left = pop.month_cash_usd[rows] - pop.month_spend_usd[rows]
+        pop.membership[rows] = np.where(self.fee_usd[wanted] <= left, wanted, 0)
 
     def _charge_fees(self, rows: IntArray) -> None:
         """Membership fees for the month that starts, out of the month's budget."""
@@ -707,6 +744,7 @@ class Market:
             else np.full(rows.size, self.world.behaviour.pacing_value_usd_per_connect)
         )
         pop.membership[rows] = (useful * unit > self.fee_usd[1] - self.fee_usd[0]).astype(np.int64)
+        pop.membership_intent[rows] = pop.membership[rows]
 
     # ------------------------------------------------------------------- run
     def run(self) -> ReplicationResult:

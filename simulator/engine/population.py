@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from simulator.config.scenario import World
+from simulator.config.scenario import IncomeShareBudget, WalletBudget, World
 from simulator.engine.rng import U64, draw_keys
 
 FloatArray = npt.NDArray[np.float64]
@@ -25,7 +25,9 @@ _FLOAT_COLUMNS = (
     "asking_rate_usd_per_hour",
     "reservation_rate_usd_per_hour",
     "sessions_per_day",
-    "monthly_budget_usd",
+    "month_cash_usd",
+    "outside_cash_usd",
+    "month_kept_usd",
     "joined_day",
     "left_day",
     "last_proposal_day",
@@ -41,6 +43,7 @@ _FLOAT_COLUMNS = (
 _INT_COLUMNS = (
     "region",
     "membership",
+    "membership_intent",
     "category",
     "completed_jobs",
     "five_star_reviews",
@@ -65,7 +68,14 @@ class Population:
     asking_rate_usd_per_hour: FloatArray
     reservation_rate_usd_per_hour: FloatArray
     sessions_per_day: FloatArray
-    monthly_budget_usd: FloatArray
+    month_cash_usd: FloatArray
+    """Cash for platform spend this month: the budget of the income-share rule, or the
+    wallet's carried savings, this month's outside cash and the earnings kept so far.
+    What is left is this less ``month_spend_usd``."""
+    outside_cash_usd: FloatArray
+    """Cash put into the wallet from outside the platform each month (wallet rule)."""
+    month_kept_usd: FloatArray
+    """Net earnings kept in the wallet this month (wallet rule)."""
     joined_day: FloatArray
     left_day: FloatArray
     last_proposal_day: FloatArray
@@ -78,6 +88,9 @@ class Population:
     rec_earnings_usd: FloatArray
     region: IntArray
     membership: IntArray
+    membership_intent: IntArray
+    """The membership a freelancer wants; under the wallet rule it holds it only in
+    months whose fee its wallet can pay."""
     category: IntArray
     completed_jobs: IntArray
     five_star_reviews: IntArray
@@ -169,9 +182,9 @@ class Population:
         self.asking_rate_usd_per_hour[rows] = rate
         self.reservation_rate_usd_per_hour[rows] = rate * p.reservation_rate_share
         self.sessions_per_day[rows] = sessions
-        self.monthly_budget_usd[rows] = (
-            self.region_income_usd[region] * p.platform_budget_share_of_income
-        )
+        budget = p.budget
+        if isinstance(budget, IncomeShareBudget):
+            self.month_cash_usd[rows] = self.region_income_usd[region] * budget.share_of_income
         self.verified[rows] = verified
         self.completed_jobs[rows] = history
         self.five_star_reviews[rows] = five_star
@@ -183,6 +196,18 @@ class Population:
         self.first_hire_day[rows] = np.inf
         self.in_market[rows] = True
         self.key[rows] = keys
+        self.membership_intent[rows] = self.membership[rows]
+        if isinstance(budget, WalletBudget):
+            # drawn last, so that every other trait is drawn as under the income-share rule
+            share = budget.outside_cash_share_median * np.exp(
+                budget.outside_cash_share_sigma * rng.standard_normal(n)
+            )
+            outside = self.region_income_usd[region] * np.minimum(
+                share, budget.outside_cash_share_cap
+            )
+            self.outside_cash_usd[rows] = outside
+            # a wallet starts with one month of outside cash and no savings
+            self.month_cash_usd[rows] = outside
         self.size += n
         return rows
 

@@ -51,6 +51,7 @@ from simulator.config.loading import (
     apply_override,
     load_scenario,
     scenario_from_dict,
+    scenario_from_record,
     scenario_hash,
 )
 from simulator.config.scenario import Scenario
@@ -692,7 +693,7 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
             "runs (points x replications) are present; run the same command again to resume it"
         )
     try:
-        scenario = Scenario.model_validate(record["scenario"])
+        scenario = scenario_from_record(record["scenario"], f"{root}/manifest.json")
         parameters = tuple(
             Parameter(str(p["path"]), float(p["low"]), float(p["high"]), bool(p["integer"]))
             for p in record["parameters"]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.catalog import HEADLINE_METRICS
-from simulator.config.loading import load_scenario, scenario_hash
+from simulator.config.loading import load_scenario, scenario_from_record, scenario_hash
 from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED, Scenario
 from simulator.engine.market import run_replication
 from simulator.engine.recorder import ReplicationResult
@@ -571,7 +571,7 @@ def load_study(path: str | Path) -> Study:
     if kind != "study":
         raise ResultsError(f"{root}: holds a {kind}, not a study")
     try:
-        scenario = Scenario.model_validate(record["scenario"])
+        scenario = scenario_from_record(record["scenario"], f"{root}/manifest.json")
         n = int(record["replications"])
         root_seed = int(record["root_seed"])
     except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError

@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.config.loading import (
+    scenario_from_record,
     scenario_hash,
 )
 from simulator.config.scenario import Scenario
@@ -487,7 +488,7 @@ def load_sweep(path: str | Path) -> Sweep:
             f"{root}: the sweep is not finished (run the same command again to resume it)"
         )
     try:
-        base = Scenario.model_validate(record["scenario"])
+        base = scenario_from_record(record["scenario"], f"{root}/manifest.json")
         design = record["design"]
         n = int(record["replications"])
         made = []
