@@ -476,6 +476,39 @@ METRICS: dict[str, Metric] = {
             "Proposals reviewed per hire",
         ),
         Metric(
+            "proposals_read_per_post",
+            "proposals clients read per genuine closed post (under first-K screening, the "
+            "proposals reviewed)",
+            "proposals read per post",
+            "Proposals read per post",
+            "Proposals read per genuine closed post",
+        ),
+        Metric(
+            "screening_hours_per_hire",
+            "hours clients spent reading proposals (clients.minutes_per_read each) per hire",
+            "screening hours per hire",
+            "Screening hours per hire",
+            "Hours of reading per hire",
+        ),
+        Metric(
+            "reduced_effort_share_of_proposals",
+            "share of proposals sent beyond the weekly time budget, with less than a careful "
+            "proposal's effort (weeks ending in the recorded window)",
+            "proposals at reduced effort",
+            "Proposals at reduced effort",
+            "Proposals sent (%)",
+            is_share=True,
+        ),
+        Metric(
+            "unfilled_by_screening_share",
+            "share of genuine closed posts left unfilled after the client stopped reading "
+            "with proposals unread, because one more was not worth its cost",
+            "unfilled, screening stopped",
+            "Unfilled because screening stopped",
+            "Genuine closed posts (%)",
+            is_share=True,
+        ),
+        Metric(
             "hired_skill",
             "mean skill of hired freelancers",
             "skill of the hired",

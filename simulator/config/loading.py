@@ -515,17 +515,19 @@ def migrate_file(path: str | Path, write: bool = True) -> list[str]:
 
 def _write_defaults(data: Any, resolved: Mapping[str, Any], start: int) -> list[str]:
     """Set in a whole scenario's own data what its older version left to defaults that
-    the current version changed: version 1's budget rule, unless a file it extends
-    already chose a rule."""
+    the current version changed (version 1: the budget and screening rules), unless a
+    file it extends already chose them."""
     if start >= 2:
         return []
-    budget = resolved.get("world", {}).get("population", {}).get("budget")
-    world = data.setdefault("world", {})
-    population = world.setdefault("population", {})
-    if "budget" in population or not isinstance(budget, dict):
-        return []
-    population["budget"] = dict(budget)
-    return [f"world.population.budget {{rule: {budget.get('rule')}}} written out"]
+    changes = []
+    for section_name, field in (("population", "budget"), ("clients", "screening")):
+        chosen = resolved.get("world", {}).get(section_name, {}).get(field)
+        section = data.setdefault("world", {}).setdefault(section_name, {})
+        if field in section or not isinstance(chosen, dict):
+            continue
+        section[field] = dict(chosen)
+        changes.append(f"world.{section_name}.{field} {{rule: {chosen.get('rule')}}} written out")
+    return changes
 
 
 def _replace_text(path: Path, text: str) -> None:

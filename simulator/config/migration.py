@@ -26,35 +26,51 @@ class SchemaMigrationWarning(UserWarning):
     """A scenario of an older schema version was migrated in memory."""
 
 
-def _population(data: dict[str, Any]) -> dict[str, Any] | None:
-    """The ``world.population`` mapping, made if absent; ``None`` when the data's shape
-    is wrong (validation says so later, in its own words)."""
+def _section(data: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The ``world.<name>`` mapping, made if absent; ``None`` when the data's shape is
+    wrong (validation says so later, in its own words)."""
     world = data.get("world")
     if not isinstance(world, dict):
         return None
-    population = world.setdefault("population", {})
-    return population if isinstance(population, dict) else None
+    section = world.setdefault(name, {})
+    return section if isinstance(section, dict) else None
+
+
+_V1_MOVES: tuple[tuple[str, str, str, float, str, str], ...] = (
+    (
+        "population",
+        "platform_budget_share_of_income",
+        "budget",
+        V1_BUDGET_SHARE_OF_INCOME,
+        "income_share",
+        "share_of_income",
+    ),
+    ("clients", "screening_cost_per_review", "screening", 0.0, "first_k", "cost_per_read"),
+)
+"""Version 1 fields that became a rule of version 2: (section of ``world``, old field,
+new field, version 1's default, the rule that keeps its meaning, the rule's field)."""
 
 
 def _v1_to_v2(data: dict[str, Any], *, whole: bool) -> list[str]:
-    """Version 2 replaced the fixed budget share by a choice of budget rules.
+    """Version 2 made the budget rule and the client's screening rule choices.
 
     ``whole`` is true for a whole scenario (its defaults are version 1's), false
     for a file another one extends (only what it sets is moved).
     """
-    population = _population(data) if whole or "world" in data else None
-    if population is None:
-        return []
-    if "platform_budget_share_of_income" not in population and not whole:
-        return []
-    share = population.pop("platform_budget_share_of_income", V1_BUDGET_SHARE_OF_INCOME)
-    if "budget" in population:
-        return []
-    population["budget"] = {"rule": "income_share", "share_of_income": share}
-    return [
-        f"world.population.platform_budget_share_of_income ({share}) became "
-        "world.population.budget {rule: income_share}"
-    ]
+    changes = []
+    for section_name, old, new, default, rule, key in _V1_MOVES:
+        if not whole and old not in (data.get("world") or {}).get(section_name, {}):
+            continue
+        section = _section(data, section_name)
+        if section is None:
+            continue
+        value = section.pop(old, default)
+        if new in section:
+            continue
+        section[new] = {"rule": rule, key: value}
+        where = f"world.{section_name}"
+        changes.append(f"{where}.{old} ({value}) became {where}.{new} {{rule: {rule}}}")
+    return changes
 
 
 MIGRATIONS: dict[int, Callable[..., list[str]]] = {1: _v1_to_v2}

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from simulator.config.policy import Integer, PolicySpec, Real
 
@@ -47,6 +56,36 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 """A scenario or arm name: it names a directory (``reports/<name>``, ``replications/<arm>``)."""
 NAME_RULE = "letters, digits, '_', '-' and '.', not starting with '.', at most 100 characters"
 """What :data:`NAME_PATTERN` allows, in words."""
+
+
+def plausible(low: float, high: float) -> dict[str, Any]:
+    """Schema metadata of an assumed figure: the range it may plausibly take (shown by
+    ``connectsim schema`` and in reports beside the value a study used)."""
+    return {"plausible_range": [low, high]}
+
+
+def plausible_range(model: type[BaseModel], field: str) -> tuple[float, float] | None:
+    """The plausible range a field of a scenario model declares, if any."""
+    extra = model.model_fields[field].json_schema_extra
+    bounds = extra.get("plausible_range") if isinstance(extra, dict) else None
+    if isinstance(bounds, list) and len(bounds) == 2:
+        low, high = bounds
+        if isinstance(low, int | float) and isinstance(high, int | float):
+            return float(low), float(high)
+    return None
+
+
+def rule_or(default: str) -> Callable[[Any], str]:
+    """The discriminator of a choice of rules: the ``rule`` a mapping names, else
+    ``default``, so that ``--set world.population.budget.earnings_kept_share=0.3`` tunes
+    the default rule without naming it."""
+
+    def pick(value: Any) -> str:
+        if isinstance(value, dict):
+            return str(value.get("rule", default))
+        return str(getattr(value, "rule", default))
+
+    return pick
 
 
 def check_name(name: str, what: str) -> str:
@@ -149,24 +188,33 @@ class WalletBudget(Frozen):
     """
 
     rule: Literal["wallet"] = "wallet"
-    outside_cash_share_median: Annotated[Real, Field(gt=0.0, le=1.0)] = 0.01
+    outside_cash_share_median: Annotated[
+        Real, Field(gt=0.0, le=1.0, json_schema_extra=plausible(0.002, 0.05))
+    ] = 0.01
     """Median share of regional monthly income a freelancer puts into the wallet from
     outside the platform each month (assumption, plausible range 0.002-0.05)."""
-    outside_cash_share_sigma: Annotated[Real, Field(ge=0.0, le=3.0)] = 0.98
+    outside_cash_share_sigma: Annotated[
+        Real, Field(ge=0.0, le=3.0, json_schema_extra=plausible(0.5, 1.5))
+    ] = 0.98
     """Log-scale spread of that share across freelancers (0.98: 5th-95th percentiles
     at a fifth and five times the median; assumption)."""
-    outside_cash_share_cap: Share = 0.10
+    outside_cash_share_cap: Annotated[Share, Field(json_schema_extra=plausible(0.08, 0.2))] = 0.10
     """Largest share any freelancer puts in (assumption; version 1's 8% sits below it)."""
-    earnings_kept_share: Share = 0.2
+    earnings_kept_share: Annotated[Share, Field(json_schema_extra=plausible(0.1, 0.3))] = 0.2
     """Share of net platform earnings kept in the wallet when a contract pays
     (assumption, plausible range 0.1-0.3)."""
-    savings_cap_months: Annotated[Real, Field(ge=0.0, le=120.0)] = 3.0
+    savings_cap_months: Annotated[
+        Real, Field(ge=0.0, le=120.0, json_schema_extra=plausible(1.0, 6.0))
+    ] = 3.0
     """Most a wallet carries into a new month, in months of the inflows of the month
     that ended (assumption, plausible range 1-6)."""
 
 
-Budget = Annotated[IncomeShareBudget | WalletBudget, Field(discriminator="rule")]
-"""A budget rule, selected by its ``rule``."""
+Budget = Annotated[
+    Annotated[IncomeShareBudget, Tag("income_share")] | Annotated[WalletBudget, Tag("wallet")],
+    Discriminator(rule_or("wallet")),
+]
+"""A budget rule, selected by its ``rule`` (the wallet when it names none)."""
 
 
 class Population(Frozen):
@@ -249,11 +297,62 @@ class JobStream(Frozen):
         return tiers
 
 
+class FirstKScreening(Frozen):
+    """Schema version 1's rule: the client reads the first K proposals in arrival order
+    (boosted ones first), whatever reading them costs."""
+
+    rule: Literal["first_k"] = "first_k"
+    cost_per_read: Annotated[Real, Field(ge=0.0, le=100.0)] = 0.0
+    """Cost of reading one proposal, in score units, subtracted in
+    ``client_surplus_per_post`` only (welfare net of screening, as in Arnosti, Johari
+    & Kanoria 2021): it changes no decision. Version 1's ``screening_cost_per_review``."""
+
+
+class SequentialScreening(Frozen):
+    """A client that reads proposals one at a time and stops when one more is not worth
+    its cost.
+
+    Proposals are shown boosted first, then ranked by the platform (``ranking``). Before
+    each read the client weighs the expected gain of one more, ``E[max(X - b, 0)]``,
+    against ``cost_per_read``: ``b`` is the best score read so far that it could hire
+    (at least the reservation score) and ``X`` the next score, believed normal with the
+    mean and spread of the scores read so far, shrunk towards a prior worth
+    ``prior_reads`` reads. It stops when the gain falls below the cost, after
+    ``max_reviewed`` reads, or when no proposal is left (docs/model.md §6.3).
+    """
+
+    rule: Literal["sequential"] = "sequential"
+    ranking: Literal["relevance", "arrival"] = "relevance"
+    """After the boosted ones, proposals in order of the platform's relevance (the part
+    of the client's score the platform can see: all but the client's own taste) or of
+    arrival. Relevance: oDesk ranked weaker matches lower and hid some (docs/model.md)."""
+    cost_per_read: Annotated[
+        Real, Field(ge=0.0, le=100.0, json_schema_extra=plausible(0.001, 0.02))
+    ] = 0.005
+    """Cost of reading one proposal, in score units (assumption, plausible range
+    0.001-0.02; no source gives it). It also counts in ``client_surplus_per_post``."""
+    prior_score_mean: Annotated[Real, Field(ge=-100.0, le=100.0)] = 0.55
+    """The score the client expects of a proposal before reading any (assumption: the
+    default reservation score)."""
+    prior_score_sd: Annotated[Real, Field(gt=0.0, le=100.0)] = 0.25
+    """The spread it expects (assumption: the default taste noise)."""
+    prior_reads: Annotated[Real, Field(ge=0.0, le=1_000.0)] = 3.0
+    """How many reads the prior is worth against the scores read (assumption)."""
+
+
+Screening = Annotated[
+    Annotated[FirstKScreening, Tag("first_k")] | Annotated[SequentialScreening, Tag("sequential")],
+    Discriminator(rule_or("sequential")),
+]
+"""A screening rule, selected by its ``rule`` (sequential search when it names none)."""
+
+
 class Clients(Frozen):
     """How clients review proposals and hire."""
 
     max_reviewed: Annotated[Integer, Field(ge=1, le=1_000)] = 20
-    """K: the client reviews at most this many proposals, in arrival order."""
+    """K: the client reads at most this many proposals (under ``first_k``, exactly the
+    first K to arrive)."""
     close_when_reviewed_full: bool = False
     """Close the post as soon as K proposals have arrived instead of at the decision time."""
     applicant_cap: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
@@ -263,11 +362,16 @@ class Clients(Frozen):
     is capped or not at random (a draw from its key), so that capped and uncapped posts
     share one market, as in Horton & Vasserman's field experiment, which randomized the
     cap across job openings. Ignored without ``applicant_cap``."""
-    screening_cost_per_review: Annotated[Real, Field(ge=0.0, le=100.0)] = 0.0
-    """Cost to the client of reviewing one proposal, in score units, subtracted in
-    ``client_surplus_per_post`` (welfare net of screening, as in Arnosti, Johari &
-    Kanoria 2021). It changes no decision: clients review the same K proposals.
-    Default 0: an assumption (no source gives a screening cost in score units)."""
+    screening: Screening = Field(default_factory=lambda: SequentialScreening())
+    """How the client reads proposals and when it stops: a sequential search over the
+    proposals in the order the platform shows them (``rule: sequential``), or schema
+    version 1's first K in arrival order (``rule: first_k``). K (``max_reviewed``)
+    caps the reading under either rule."""
+    minutes_per_read: Annotated[
+        Real, Field(gt=0.0, le=600.0, json_schema_extra=plausible(1.0, 10.0))
+    ] = 3.0
+    """Minutes a client spends reading one proposal (assumption, plausible range 1-10;
+    no source gives it), for ``screening_hours_per_hire``."""
     weight_quality: ScoreWeight = 1.0
     """Weight of proposal quality (skill x effort) in the client's score (weights are
     normalised to sum to one)."""

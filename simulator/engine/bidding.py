@@ -77,6 +77,7 @@ class BiddingParameters(NamedTuple):
     boost_min_bid: int
     boost_max_bid: int
     applicant_cap_share: float = 1.0  # share of posts the cap applies to (see cap_applies)
+    keep_most_relevant: bool = False  # keep the K most relevant proposals, not the first K
 
 
 @numba.njit(cache=True)
@@ -469,7 +470,26 @@ def browse_wave(
                         cost += bid_buy * price
                         if recording:
                             rec_boost_bids[a] += 1
-            if count < p.max_reviewed or boost_column >= 0:
+            column = count if count < p.max_reviewed else -1
+            if column < 0 and p.keep_most_relevant:
+                # a list ranked by relevance keeps the K most relevant proposals: this
+                # one takes the place of the least relevant if it is more relevant
+                relevance = (
+                    p.weight_quality * skill[a] * effort
+                    + p.weight_rating * seen_rating
+                    + p.weight_price * rules.price_fit(quote, budget)
+                ) / weights
+                column = least_relevant_column(
+                    slot,
+                    p.max_reviewed,
+                    relevance,
+                    reviewed_agent,
+                    reviewed_score,
+                    post_key,
+                    agent_key,
+                    p.noise_sd,
+                )
+            if column >= 0 or boost_column >= 0:
                 quality = skill[a] * effort
                 score = (
                     p.weight_quality * quality
@@ -478,10 +498,10 @@ def browse_wave(
                 ) / weights
                 if p.noise_sd > 0.0:
                     score += p.noise_sd * pair_normal_one(post_key[slot], agent_key[a])
-                if count < p.max_reviewed:
-                    reviewed_agent[slot, count] = a
-                    reviewed_score[slot, count] = score
-                    reviewed_quality[slot, count] = quality
+                if column >= 0:
+                    reviewed_agent[slot, column] = a
+                    reviewed_score[slot, column] = score
+                    reviewed_quality[slot, column] = quality
                 if boost_column >= 0:
                     reviewed_agent[slot, boost_column] = a
                     reviewed_score[slot, boost_column] = score
@@ -574,6 +594,31 @@ def _choice_threshold(
     if m <= applications:
         return np.inf
     return float(np.sort(hashes[:m])[applications - 1])
+
+
+@numba.njit(cache=True)
+def least_relevant_column(
+    slot: int,
+    k_max: int,
+    relevance: float,
+    reviewed_agent: npt.NDArray[np.int32],
+    reviewed_score: FloatArray,
+    post_key: U64,
+    agent_key: U64,
+    noise_sd: float,
+) -> int:
+    """The column of a full list whose proposal is less relevant than ``relevance`` and
+    the least relevant of all (-1: none is). Relevance is the score less the client's
+    own taste, recomputed from the keys rather than stored."""
+    worst = -1
+    worst_relevance = relevance
+    for k in range(k_max):
+        a = reviewed_agent[slot, k]
+        held = reviewed_score[slot, k] - noise_sd * pair_normal_one(post_key[slot], agent_key[a])
+        if held < worst_relevance:
+            worst = k
+            worst_relevance = held
+    return worst
 
 
 @numba.njit(cache=True)

@@ -14,13 +14,14 @@ see :func:`run_replication`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 
 import numpy as np
 import numpy.typing as npt
 import simpy
 
-from simulator.config.scenario import Scenario, WalletBudget
+from simulator.config.scenario import Scenario, SequentialScreening, WalletBudget
 from simulator.engine.bidding import (
     BiddingParameters,
     browse_wave,
@@ -36,6 +37,7 @@ from simulator.engine.population import Population
 from simulator.engine.recorder import MetricsRecorder, ReplicationResult, ReplicationWindow
 from simulator.engine.resources import check_replication_memory
 from simulator.engine.rng import replication_seed, spawn_streams
+from simulator.engine.screening import screen_and_hire
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -161,6 +163,8 @@ class Market:
             boost_min_bid=self.policy.boost_min_bid,
             boost_max_bid=self.policy.boost_max_bid,
             applicant_cap_share=cl.applicant_cap_share,
+            keep_most_relevant=isinstance(cl.screening, SequentialScreening)
+            and cl.screening.ranking == "relevance",
         )
         self.proposal_log = ProposalLog()
         self._proposal_buffers = _Scratch(4)
@@ -173,6 +177,10 @@ class Market:
             warmup_days=self.warmup_days,
             end_day=self.end_day,
             clients=world.clients,
+            # a careful proposal takes proposal_hours; the budget holds this many a week
+            full_effort_proposals_per_week=math.floor(
+                beh.weekly_proposal_hours / beh.proposal_hours + 1e-9
+            ),
         )
         self.metrics = self.recorder_class(window, self.pop, self.board, self.contracts)
         self._week_interview_connects = np.zeros(capacity, dtype=np.int64)
@@ -298,6 +306,7 @@ class Market:
     def _weekly(self) -> Generator[simpy.Event, None, None]:
         while True:
             yield self.env.timeout(7.0)
+            self.metrics.week_ended(self.pop.week_proposals[: self.pop.size], self.recording)
             self.pop.week_proposals[: self.pop.size] = 0
             self._week_interview_connects[: self.pop.size] = 0
 
@@ -488,23 +497,51 @@ class Market:
         if due.size == 0:
             return
         boosted = self._settle_boosts(due, day) if board.boost_slots else None
-        hired_agent, hired_col, reviewed, busy = choose_hires(
-            due,
-            board.post_day,
-            board.ghost,
-            board.reviewed_agent,
-            board.reviewed_score,
-            pop.active_contracts,
-            pop.in_market,
-            self.world.population.capacity_contracts,
-            cl.reservation_score,
-            cl.recall,
-        )
+        screening = cl.screening
+        stopped = None
+        if isinstance(screening, SequentialScreening):
+            hired_agent, hired_col, reviewed, busy, stopped = screen_and_hire(
+                due,
+                board.post_day,
+                board.ghost,
+                board.reviewed_agent,
+                board.reviewed_score,
+                np.zeros(due.size, dtype=np.int64) if boosted is None else boosted[0],
+                board.key,
+                pop.key,
+                pop.active_contracts,
+                pop.in_market,
+                self.world.population.capacity_contracts,
+                cl.reservation_score,
+                cl.recall,
+                screening.ranking == "relevance",
+                cl.noise_sd,
+                cl.max_reviewed,
+                screening.cost_per_read,
+                screening.prior_score_mean,
+                screening.prior_score_sd,
+                screening.prior_reads,
+            )
+        else:
+            hired_agent, hired_col, reviewed, busy = choose_hires(
+                due,
+                board.post_day,
+                board.ghost,
+                board.reviewed_agent,
+                board.reviewed_score,
+                pop.active_contracts,
+                pop.in_market,
+                self.world.population.capacity_contracts,
+                cl.reservation_score,
+                cl.recall,
+            )
         self._start_contracts(due, hired_agent, day)
         if self.policy.earn_interview > 0:
             self._reward_interviews(due[~board.ghost[due]], day)
 
-        self.metrics.posts_closed(due, hired_agent, hired_col, reviewed, busy, day, self.recording)
+        self.metrics.posts_closed(
+            due, hired_agent, hired_col, reviewed, busy, day, self.recording, stopped
+        )
         if boosted is not None:
             count, recorded = boosted
             won = np.flatnonzero((hired_agent >= 0) & (hired_col < count))

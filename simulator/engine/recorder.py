@@ -56,6 +56,9 @@ class ReplicationWindow:
     clients: Clients
     """The clients' rules: the reservation score (client surplus) and the screening
     cost per review, and whatever a recorder that records more reads."""
+    full_effort_proposals_per_week: int = 0
+    """Proposals a freelancer can write in a week at full effort (the weekly time budget
+    over the hours of a careful proposal); the rest get less (docs/model.md §5.4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,8 @@ class MetricsRecorder:
                 "hired_skill",
                 "hired_quality",
                 "client_surplus",
+                "unfilled_by_screening",
+                "reduced_effort",
                 "connects_revenue_usd",
                 "fee_revenue_usd",
                 "service_fee_revenue_usd",
@@ -262,11 +267,13 @@ class MetricsRecorder:
         busy: IntArray,
         day: float,
         recording: bool,
+        stopped: BoolArray | None = None,
     ) -> None:
         """Record posts closing: proposals, hires, and what their clients reviewed
         (``hired_agent`` and ``hired_col`` give each post's hire, -1 for none;
         ``reviewed`` and ``busy`` count each post's reviewed proposals and those
-        from freelancers already at capacity)."""
+        from freelancers already at capacity; ``stopped``, under sequential
+        screening, whether the client stopped with proposals unread)."""
         if not recording:
             return
         board = self.board
@@ -304,9 +311,19 @@ class MetricsRecorder:
         j["hired_skill"] += float(skill.sum())
         j["hired_quality"] += float(quality.sum())
         j["client_surplus"] += float(surplus.sum())
-        screening = clients.screening_cost_per_review
-        if screening > 0.0:
-            j["client_surplus"] -= screening * float(reviewed_n)
+        cost_per_read = clients.screening.cost_per_read
+        if cost_per_read > 0.0:
+            j["client_surplus"] -= cost_per_read * float(reviewed_n)
+        if stopped is not None:
+            counted = (board.post_day[slots] >= self.window.warmup_days) & ~board.ghost[slots]
+            j["unfilled_by_screening"] += float(np.sum(counted & stopped & (hired_agent < 0)))
+
+    def week_ended(self, week_proposals: IntArray, recording: bool) -> None:
+        """Count the proposals of the week that ends sent with less than full effort
+        (those beyond the weekly time budget)."""
+        if recording:
+            beyond = week_proposals - self.window.full_effort_proposals_per_week
+            self.jobs["reduced_effort"] += float(np.maximum(beyond, 0).sum())
 
     def boosts_outbid(self, agents: IntArray, recorded: IntArray) -> None:
         """Count boost bids outbid (those placed while recording)."""
@@ -527,6 +544,14 @@ class MetricsRecorder:
             "fill_rate_genuine": _ratio(j["hired"], j["genuine"]),
             "days_to_hire": _ratio(j["days_to_hire"], j["hired"]),
             "proposals_reviewed_per_hire": _ratio(j["reviewed"], j["hired"]),
+            "proposals_read_per_post": _ratio(j["reviewed"], j["genuine"]),
+            "screening_hours_per_hire": _ratio(
+                j["reviewed"] * self.window.clients.minutes_per_read / 60.0, j["hired"]
+            ),
+            "unfilled_by_screening_share": _ratio(j["unfilled_by_screening"], j["genuine"]),
+            "reduced_effort_share_of_proposals": _ratio(
+                j["reduced_effort"], float(self.pop.rec_proposals[: self.pop.size].sum())
+            ),
             "hired_skill": _ratio(j["hired_skill"], j["hired"]),
             "hired_proposal_quality": _ratio(j["hired_quality"], j["hired"]),
             "busy_share_of_reviewed": _ratio(j["busy_reviewed"], j["reviewed"]),

@@ -102,13 +102,20 @@ class Sizes:
     approaches its steady state slowly, and Little's law holds only once it has."""
 
 
+VERSION_1_RULES: tuple[str, ...] = (
+    "world.population.budget={rule: income_share, share_of_income: 0.08}",
+    "world.clients.screening={rule: first_k}",
+)
+"""The market checks run on schema version 1's budget and screening rules, the special
+case they were set up on (clients who read the first K proposals, whatever their cost)."""
+
 QUICK = Sizes(
     replications=6,
     rounds=10,
     workers_per_round=400,
     # the default world's full market (posts reach 50 applicants only in a market
     # this dense), over a shorter run
-    market_overrides=("run.warmup_days=60", "run.horizon_days=30"),
+    market_overrides=("run.warmup_days=60", "run.horizon_days=30", *VERSION_1_RULES),
     market_replications=6,
     littles_law_warmup_days=150.0,
 )
@@ -116,7 +123,7 @@ FULL = Sizes(
     replications=10,
     rounds=20,
     workers_per_round=1000,
-    market_overrides=("run.warmup_days=90", "run.horizon_days=120"),
+    market_overrides=("run.warmup_days=90", "run.horizon_days=120", *VERSION_1_RULES),
     market_replications=10,
     littles_law_warmup_days=300.0,
 )
@@ -428,8 +435,9 @@ class _CapSplitRecorder(MetricsRecorder):
         busy: IntArray,
         day: float,
         recording: bool,
+        stopped: BoolArray | None = None,
     ) -> None:
-        super().posts_closed(slots, hired_agent, hired_col, reviewed, busy, day, recording)
+        super().posts_closed(slots, hired_agent, hired_col, reviewed, busy, day, recording, stopped)
         if not recording:
             return
         board = self.board
@@ -551,7 +559,7 @@ def congestion_checks(sizes: Sizes) -> list[CheckResult]:
     n = sizes.market_replications
     at: dict[str, dict[str, FloatArray]] = {"base": {}, "cheap": {}}
     for name, scenario in (("base", base), ("cheap", cheap)):
-        if scenario.world.clients.screening_cost_per_review != 0.0:
+        if scenario.world.clients.screening.cost_per_read != 0.0:
             raise ValueError("the congestion checks set the screening cost themselves")
         rows = [_overall(scenario, "paid", r) for r in range(n)]
         for m in metrics:

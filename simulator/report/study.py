@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from pydantic import BaseModel
 
 from simulator import charts
 from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS, METRICS
@@ -29,6 +30,12 @@ from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS, METRICS
 # how a metric is named and formatted is the catalogue's; both stay importable from here
 from simulator.catalog import fmt as fmt
 from simulator.catalog import metric_label as metric_label
+from simulator.config.scenario import (
+    Scenario,
+    SequentialScreening,
+    WalletBudget,
+    plausible_range,
+)
 from simulator.experiments import stats
 from simulator.experiments.store import write_text_atomic
 from simulator.experiments.study import Study
@@ -63,8 +70,21 @@ OVERALL_METRICS: tuple[str, ...] = (
     "total_spend_share_of_income",
     "fill_rate",
     "proposals_per_freelancer_month",
+    "hired_proposal_quality",
 )
-"""Metrics of the report's overall tables (the headline metrics first)."""
+"""Metrics of the report's overall tables (the headline metrics first, then the quality
+of the proposals clients hired, which falls when freelancers send more a week)."""
+
+NEWCOMER_METRICS: tuple[str, ...] = ("new_hired_within_60_days", "days_to_first_hire")
+"""Metrics of the report's table of newcomers (freelancers who joined during the run)."""
+
+SCREENING_METRICS: tuple[str, ...] = (
+    "proposals_read_per_post",
+    "screening_hours_per_hire",
+    "unfilled_by_screening_share",
+    "busy_share_of_reviewed",
+)
+"""Metrics of the report's table of clients' screening."""
 
 SEGMENT_METRICS: tuple[str, ...] = (
     "proposals_per_freelancer_month",
@@ -324,13 +344,27 @@ def _table_blocks(study: Study) -> list[Block]:
         Heading(3, "Overall"),
         frame_table(comparison_table(study, "overall", list(OVERALL_METRICS))),
     ]
+    blocks += [
+        Heading(3, "Newcomers"),
+        Paragraph(
+            "Freelancers who joined during the run: the share hired within 60 days of "
+            "joining (of those who joined at least 60 days before the end) and the days "
+            "to their first hire (of those hired)."
+        ),
+        frame_table(comparison_table(study, "overall", list(NEWCOMER_METRICS))),
+        Heading(3, "Clients' screening"),
+        Paragraph(_screening_rule(study.scenario)),
+        frame_table(comparison_table(study, "overall", list(SCREENING_METRICS))),
+    ]
     for kind, title in _SEGMENTS:
         if _segments(study, kind):
             blocks += [
                 Heading(3, title),
                 frame_table(comparison_table(study, kind, list(SEGMENT_METRICS)), grouped=True),
             ]
-    used = list(dict.fromkeys([*OVERALL_METRICS, *SEGMENT_METRICS]))
+    used = list(
+        dict.fromkeys([*OVERALL_METRICS, *NEWCOMER_METRICS, *SCREENING_METRICS, *SEGMENT_METRICS])
+    )
     if _any_boosts(study):
         blocks += [
             Heading(3, "Boosted proposals"),
@@ -403,12 +437,134 @@ def _default_command(study: Study, report_dir: Path) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
+def _screening_rule(scenario: Scenario) -> str:
+    """The clients' screening rule of a scenario, in a sentence."""
+    clients = scenario.world.clients
+    rule = clients.screening
+    if isinstance(rule, SequentialScreening):
+        return (
+            f"Clients read proposals one at a time, boosted ones first, then by "
+            f"{rule.ranking}, and stop when one more is not expected to be worth its cost "
+            f"({rule.cost_per_read:g} score units a read), after {clients.max_reviewed} "
+            f"reads, or when none is left; a read takes {clients.minutes_per_read:g} minutes "
+            "(docs/model.md, section 6.3)."
+        )
+    return (
+        f"Clients read the first {clients.max_reviewed} proposals in arrival order, whatever "
+        "reading them costs (schema version 1's rule; docs/model.md, section 6.3)."
+    )
+
+
+def _range_text(model: type[BaseModel], field: str, scale: float = 1.0, unit: str = "") -> str:
+    bounds = plausible_range(model, field)
+    if bounds is None:
+        return "no source; no range given"
+    return f"assumption; plausible {bounds[0] * scale:g}{unit} to {bounds[1] * scale:g}{unit}"
+
+
+def assumption_rows(scenario: Scenario) -> list[list[str]]:
+    """The assumed figures a study's headline rests on: what, the value it used, and the
+    range the figure may plausibly take (docs/model.md gives the reasoning)."""
+    budget = scenario.world.population.budget
+    clients = scenario.world.clients
+    rows: list[list[str]] = []
+    if isinstance(budget, WalletBudget):
+        spread = math.exp(1.645 * budget.outside_cash_share_sigma)
+        median = budget.outside_cash_share_median
+        rows += [
+            [
+                "freelancers' own cash for the platform, a month (median share of regional "
+                "income; 5th to 95th percentile)",
+                f"{median:.2%} ({median / spread:.2%} to "
+                f"{min(median * spread, budget.outside_cash_share_cap):.2%})",
+                _range_text(WalletBudget, "outside_cash_share_median", 100.0, "%"),
+            ],
+            [
+                "share of net platform earnings kept for the platform",
+                f"{budget.earnings_kept_share:.0%}",
+                _range_text(WalletBudget, "earnings_kept_share", 100.0, "%"),
+            ],
+            [
+                "savings carried into a month, at most (months of inflows)",
+                f"{budget.savings_cap_months:g}",
+                _range_text(WalletBudget, "savings_cap_months"),
+            ],
+        ]
+    else:
+        rows.append(
+            [
+                "budget for the platform, a month (share of regional income, everyone)",
+                f"{budget.share_of_income:.0%}",
+                "assumption without a source (schema version 1's rule)",
+            ]
+        )
+    rule = clients.screening
+    if isinstance(rule, SequentialScreening):
+        rows += [
+            [
+                "cost to a client of reading a proposal (score units)",
+                f"{rule.cost_per_read:g}",
+                _range_text(SequentialScreening, "cost_per_read"),
+            ],
+            [
+                "minutes a client spends reading a proposal",
+                f"{clients.minutes_per_read:g}",
+                _range_text(type(clients), "minutes_per_read"),
+            ],
+        ]
+    else:
+        rows.append(
+            [
+                "proposals a client reads (the first K, in arrival order)",
+                str(clients.max_reviewed),
+                "assumption (schema version 1's rule)",
+            ]
+        )
+    for arm, spec in scenario.arms.items():
+        grant = spec.monthly_grant
+        rows.append(
+            [
+                f"free Connects a month under {arm} (Basic, Plus)",
+                f"{grant.get('basic', 0)}, {grant.get('plus', 0)}",
+                "the seed article's 10 and 70 (MODEL.md); a Basic allowance without one is "
+                "an assumption",
+            ]
+        )
+    return rows
+
+
+def _assumption_blocks(study: Study) -> list[Block]:
+    kinds = {spec.kind for spec in study.scenario.arms.values()}
+    break_even = (
+        " For paid against free Connects, scenarios/break_even.yaml finds the free "
+        "allowance at which the two give the same proposals per post, at half, the "
+        "default and double the freelancers' own cash."
+        if {"paid", "free"} <= kinds
+        else ""
+    )
+    return [
+        Heading(2, "What these results rest on"),
+        Paragraph(
+            "Each difference above holds for the figures below, most of them assumptions "
+            "without a published source. A difference whose sign changes when one of them "
+            "moves within its plausible range is a result conditional on that figure, not a "
+            "finding." + break_even
+        ),
+        TableBlock(
+            ["assumed figure", "in this study", "basis"],
+            assumption_rows(study.scenario),
+            "Assumptions of the headline",
+        ),
+    ]
+
+
 def report_blocks(study: Study, figures: list[FigureBlock], command: str) -> list[Block]:
     """The report's content, in order, for both the page and the Markdown."""
     sc = study.scenario
     blocks: list[Block] = [
         Heading(1, f"{sc.name}: what the study found"),
         Paragraph(_opening(study), "lede"),
+        *_assumption_blocks(study),
         *_scenario_blocks(study),
         Heading(2, "Charts"),
         Paragraph("Each chart is also in `charts/` beside this report, as PNG and SVG."),

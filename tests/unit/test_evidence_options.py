@@ -1,6 +1,6 @@
 """Unit tests of the options the evidence checks use: a cap on a random share of posts
 (clients.applicant_cap_share) and a screening cost in client surplus
-(clients.screening_cost_per_review)."""
+(clients.screening.cost_per_read)."""
 
 from __future__ import annotations
 
@@ -65,14 +65,17 @@ def test_cap_on_every_post_is_the_plain_cap() -> None:
 
 
 def test_screening_cost_is_charged_per_reviewed_proposal() -> None:
-    free = _overall(load_scenario(PAID_VS_FREE, SMALL_OVERRIDES))
+    first_k = "world.clients.screening={rule: first_k}"
+    free = _overall(load_scenario(PAID_VS_FREE, [*SMALL_OVERRIDES, first_k]))
     cost = 0.01
     charged = _overall(
         load_scenario(
-            PAID_VS_FREE, [*SMALL_OVERRIDES, f"world.clients.screening_cost_per_review={cost}"]
+            PAID_VS_FREE,
+            [*SMALL_OVERRIDES, f"world.clients.screening={{rule: first_k, cost_per_read: {cost}}}"],
         )
     )
-    # it changes no decision, only the client surplus: by the cost of what was reviewed
+    # under the first-K rule it changes no decision, only the client surplus: by the
+    # cost of what was reviewed
     reviewed_per_post = free["proposals_reviewed_per_hire"] * free["fill_rate_genuine"]
     assert charged["client_surplus_per_post"] == pytest.approx(
         free["client_surplus_per_post"] - cost * reviewed_per_post, rel=1e-9

@@ -150,7 +150,7 @@ def test_every_numeric_field_is_finite_strict_and_bounded(model: type[BaseModel]
         "world.jobs.jobs_per_day",
         "world.jobs.decision_days_mean",
         "world.jobs.open_days_max",
-        "world.clients.screening_cost_per_review",
+        "world.clients.screening.cost_per_read",
         "world.population.entrants_per_month_share",
         "world.population.history_jobs_mean",
         "world.behaviour.weekly_proposal_hours",

@@ -12,7 +12,13 @@ import yaml
 
 from simulator.config.loading import load_scenario, migrate_file, scenario_from_dict
 from simulator.config.migration import SchemaMigrationWarning, migrate
-from simulator.config.scenario import SCHEMA_VERSION, IncomeShareBudget, WalletBudget
+from simulator.config.scenario import (
+    SCHEMA_VERSION,
+    FirstKScreening,
+    IncomeShareBudget,
+    SequentialScreening,
+    WalletBudget,
+)
 from simulator.errors import ScenarioError
 from simulator.experiments.study import load_study
 
@@ -38,8 +44,9 @@ def test_a_version_1_file_loads_with_one_line_notice() -> None:
     assert "schema version 1 migrated to 2" in text
     assert "income_share" in text and "connectsim migrate" in text
     assert scenario.schema_version == SCHEMA_VERSION
-    # version 1's rule and its default share: the file means what it meant
+    # version 1's rules and their defaults: the file means what it meant
     assert scenario.world.population.budget == IncomeShareBudget(share_of_income=0.08)
+    assert scenario.world.clients.screening == FirstKScreening(cost_per_read=0.0)
 
 
 def test_a_version_1_share_is_kept() -> None:
@@ -64,6 +71,7 @@ def test_data_without_a_version_is_current_and_takes_the_wallet() -> None:
         warnings.simplefilter("error", SchemaMigrationWarning)
         scenario = scenario_from_dict(data, "x")
     assert isinstance(scenario.world.population.budget, WalletBudget)
+    assert isinstance(scenario.world.clients.screening, SequentialScreening)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +90,9 @@ def test_migration_does_not_change_its_input() -> None:
     assert migrated["world"]["population"] == {
         "budget": {"rule": "income_share", "share_of_income": 0.1}
     }
-    assert migrated["schema_version"] == 2 and len(changes) == 1
+    # version 1's screening rule, which the file left to its default, is kept too
+    assert migrated["world"]["clients"] == {"screening": {"rule": "first_k", "cost_per_read": 0.0}}
+    assert migrated["schema_version"] == 2 and len(changes) == 2
 
 
 def test_migrate_rewrites_in_place_keeping_comments_and_a_backup(v1_copy: Path) -> None:
