@@ -521,16 +521,24 @@ def assumption_rows(scenario: Scenario) -> list[list[str]]:
             ]
         )
     for arm, spec in scenario.arms.items():
-        grant = spec.monthly_grant
+        basic, plus = spec.monthly_grant.get("basic", 0), spec.monthly_grant.get("plus", 0)
         rows.append(
             [
                 f"free Connects a month under {arm} (Basic, Plus)",
-                f"{grant.get('basic', 0)}, {grant.get('plus', 0)}",
-                "the seed article's 10 and 70 (MODEL.md); a Basic allowance without one is "
-                "an assumption",
+                f"{basic}, {plus}",
+                _grant_basis(spec.kind, basic, plus),
             ]
         )
     return rows
+
+
+def _grant_basis(kind: str, basic: int, plus: int) -> str:
+    """Where a policy's monthly allowances come from."""
+    if kind == "free" and (basic, plus) == (10, 70):
+        return "the seed article's 10 and 70 (MODEL.md)"
+    if kind == "paid" and (basic, plus) == (0, 70):
+        return "Plus 70: the seed article (MODEL.md); Basic 0: an assumption"
+    return "this study's choice"
 
 
 def _assumption_blocks(study: Study) -> list[Block]:
