@@ -547,11 +547,14 @@ def congestion_checks(sizes: Sizes) -> list[CheckResult]:
         "proposals_reviewed_per_hire",
         "fill_rate_genuine",
     ]
-    base = load_scenario(PAID_VS_FREE, [*sizes.market_overrides, *CONGESTION_SETTING])
+    base = load_scenario(
+        PAID_VS_FREE, [*sizes.market_overrides, *VERSION_1_RULES, *CONGESTION_SETTING]
+    )
     cheap = load_scenario(
         PAID_VS_FREE,
         [
             *sizes.market_overrides,
+            *VERSION_1_RULES,
             *CONGESTION_SETTING,
             f"arms.paid.price_usd_per_connect={CHEAP_CONNECT_USD}",
         ],
