@@ -26,6 +26,7 @@ from matplotlib.transforms import Bbox
 
 from simulator.catalog import HEADLINE_METRICS
 from simulator.charts.style import BAND_ALPHA, METRIC_AXES, MetricAxis, arm_colours
+from simulator.experiments.break_even import break_even
 from simulator.experiments.sweep import OBJECTIVES, applies_to_arm
 
 if TYPE_CHECKING:
@@ -628,3 +629,127 @@ def _policy_labels(sweep: Sweep, policies: pd.DataFrame, on: npt.NDArray[np.bool
         else:
             labels.append(f"{record['arm']}: {', '.join(values)}" if values else str(record["arm"]))
     return labels
+
+
+# ------------------------------------------------------------------ break-even
+
+
+def break_even_chart(sweep: Sweep, table: pd.DataFrame | None = None) -> Figure:
+    """The break-even question drawn: the arm's difference from the baseline against the
+    parameter solved along, one line per group, and where each crosses zero.
+
+    Parameters
+    ----------
+    sweep
+        A finished sweep that asks a break-even question (``sweep.break_even``).
+    table
+        Its answer (default: :func:`simulator.experiments.break_even.break_even`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Top: the difference's mean with its 95% band at each level, one colour per
+        group, and the zero line; a black-edged dot at each break-even. Bottom:
+        one row per group, the break-even dot and the stretch where the 95%
+        interval holds zero; an end beyond the levels swept runs to the edge as
+        an arrow (not extrapolated).
+    """
+    question = sweep.plan.break_even
+    if question is None:
+        raise ValueError("the sweep asks no break-even question (sweep.break_even)")
+    answer = break_even(sweep) if table is None else table
+    along = question.along
+    by = [p for p in sweep.parameters if p != along]
+    names = short_names(sweep.parameters)
+    axis = metric_axis(question.metric)
+    diff = sweep.differences()
+    rows = diff[
+        (diff["arm"] == question.arm)
+        & (diff["metric"] == question.metric)
+        & (diff["segment_kind"] == "overall")
+    ]
+    keys = [tuple(_key(v) for v in row) for row in rows[by].itertuples(index=False)]
+    groups = list(dict.fromkeys(keys))
+    colours = arm_colours([str(k) for k in groups])
+    fig, (top, bottom) = plt.subplots(
+        2,
+        1,
+        figsize=(9.0, 6.2 + 0.25 * len(groups)),
+        sharex=True,
+        layout="constrained",
+        height_ratios=[3.0, 0.6 + 0.3 * len(groups)],
+    )
+    answer_keys = [tuple(_key(v) for v in row) for row in answer[by].itertuples(index=False)]
+    lowest, highest = float(rows[along].min()), float(rows[along].max())
+    for i, key in enumerate(groups):
+        colour = colours[str(key)]
+        group = rows[[k == key for k in keys]].sort_values(along)
+        first = group.iloc[0]
+        label = ", ".join(f"{names[p]}={_show(first[p])}" for p in by) or "all points"
+        x = group[along].to_numpy(dtype=np.float64)
+        mean, low, high = (
+            group[c].to_numpy(dtype=np.float64) * axis.scale for c in ("mean", "ci_low", "ci_high")
+        )
+        top.plot(x, mean, marker=MARKERS[i % len(MARKERS)], color=colour, label=label)
+        ok = np.isfinite(low) & np.isfinite(high)
+        if ok.any():
+            top.fill_between(x, low, high, where=ok, color=colour, alpha=BAND_ALPHA, lw=0)
+        found = answer[[k == key for k in answer_keys]]
+        _draw_break_even_row(top, bottom, found, i, colour, lowest, highest)
+    top.axhline(0.0, color="0.2", linewidth=1.0)
+    top.set_ylabel(axis.difference_unit)
+    top.grid(alpha=0.3)
+    top.legend(fontsize=9, frameon=False, title=None)
+    # each row named by its group's values, the parameters named once beside them
+    ticks = [
+        ", ".join(_show(rows[[k == key for k in keys]].iloc[0][p]) for p in by) for key in groups
+    ]
+    bottom.set_yticks(range(len(groups)), [t or "all" for t in ticks], fontsize=8)
+    bottom.set_ylim(len(groups) - 0.5, -0.5)
+    bottom.set_ylabel(", ".join(names[p] for p in by), fontsize=8)
+    bottom.set_xlabel(names[along])
+    bottom.grid(alpha=0.3, axis="x")
+    _title(
+        fig,
+        sweep,
+        f"{axis.title}, {question.arm} minus {sweep.baseline}",
+        "bands: 95% confidence intervals; dots: break-even; bars below: where the interval "
+        "holds zero",
+    )
+    return fig
+
+
+def _draw_break_even_row(
+    top: Axes,
+    bottom: Axes,
+    found: pd.DataFrame,
+    row: int,
+    colour: str,
+    lowest: float,
+    highest: float,
+) -> None:
+    """One group's break-even points (on the zero line above, in its row below) and the
+    stretches where its interval holds zero (an open end drawn as an arrow to the edge)."""
+    for record in found.to_dict("records"):
+        at = float(record["break_even"])
+        start, end = float(record["low"]), float(record["high"])
+        text = str(record["interval"])
+        # NaN ends of a defined interval lie beyond the levels swept
+        if not text.startswith(("n/a", "none")):
+            left = start if np.isfinite(start) else lowest
+            right = end if np.isfinite(end) else highest
+            bottom.plot([left, right], [row, row], color=colour, linewidth=4, alpha=0.6)
+            for edge, is_open, sign in (
+                (lowest, not np.isfinite(start), -1),
+                (highest, not np.isfinite(end), 1),
+            ):
+                if is_open:
+                    bottom.annotate(
+                        "",
+                        xy=(edge + sign * 0.02 * (highest - lowest), row),
+                        xytext=(edge, row),
+                        arrowprops={"arrowstyle": "->", "color": colour},
+                    )
+        if np.isfinite(at):
+            for ax, y in ((top, 0.0), (bottom, float(row))):
+                ax.plot([at], [y], "o", color=colour, markeredgecolor="k", markersize=7, zorder=5)

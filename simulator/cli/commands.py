@@ -28,6 +28,7 @@ from simulator.cli.console import (
     CountBar,
     StudyBar,
     SweepBar,
+    break_even_table,
     err,
     frontier_table,
     header,
@@ -338,8 +339,8 @@ def sensitivity_command(
 @app.command("sweep")
 def sweep_command(
     scenario: SweepScenarioArgument,
-    vary: VaryOption,
-    design: DesignOption = "grid",
+    vary: VaryOption = None,
+    design: DesignOption = None,
     points: PointsOption = None,
     replications: SweepReplicationsOption = None,
     seed: SeedOption = None,
@@ -351,12 +352,17 @@ def sweep_command(
     no_report: SweepNoReportOption = False,
     overwrite: SweepOverwriteOption = False,
 ) -> None:
-    """Run every arm of SCENARIO at every point of a parameter grid or Latin hypercube."""
+    """Run every arm of SCENARIO at every point of a parameter grid or Latin hypercube.
+
+    The axes are the --vary options, or else the scenario's sweep: block (--vary
+    replaces the block's axes and design). When the block asks a break-even
+    question, its table is printed after the frontier.
+    """
     check_executor_options(scheduler, dask_local, workers)
     from simulator.experiments import sweep as sw
 
     # every point's scenario is made and checked here: a bad --vary writes nothing
-    the_plan = sw.plan_sweep(scenario, vary, design, points, seed, overrides or [])
+    the_plan = sw.plan_sweep(scenario, vary or None, design, points, seed, overrides or [])
     experiment = sw.SweepRun(the_plan, replications or the_plan.base.run.replications)
     target = out_dir or Path("reports") / f"{the_plan.base.name}_sweep"
     executor = executor_for(scheduler, dask_local, task_workers(workers, experiment.runs))
@@ -370,6 +376,8 @@ def sweep_command(
     print_reused(result.reused, experiment.runs, "run", target)
     headless_charts()
     out().print(frontier_table(result))
+    if the_plan.break_even is not None:
+        out().print(break_even_table(result))
     if not no_report:
         from simulator.report.sweep import write_sweep_report
 

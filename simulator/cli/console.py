@@ -249,6 +249,24 @@ def frontier_table(result: Sweep) -> Table:
     return table
 
 
+def break_even_table(result: Sweep) -> Table:
+    """Where the sweep's arm breaks even with the baseline, each group a row (or one
+    row per crossing), with the interval where the difference's 95% CI holds zero."""
+    from simulator.experiments.break_even import break_even
+    from simulator.report.sweep import break_even_table as block_of
+
+    block = block_of(result, break_even(result))
+    table = Table(title=f"break-even, {result.replications} replications, 95% CIs")
+    for j, heading in enumerate(block.headers):
+        table.add_column(
+            heading, justify="left" if j == len(block.headers) - 1 else "right", overflow="fold"
+        )
+    table.caption = block.caption
+    for row in block.rows:
+        table.add_row(*(escape(c) for c in row))
+    return table
+
+
 def print_path(what: str, path: Path) -> None:
     """Say where something was written: ``what: path``, never wrapped or marked up."""
     out().print(f"{what}: {path}", markup=False, highlight=False, soft_wrap=True)

@@ -151,28 +151,38 @@ MetricOption = Annotated[
 # ------------------------------------------------------------------ sweep
 
 SweepScenarioArgument = Annotated[
-    Path, typer.Argument(help="Scenario YAML file (the base of every point).")
+    Path,
+    typer.Argument(
+        help="Scenario YAML file (the base of every point; its sweep: block gives the axes "
+        "when no --vary is given)."
+    ),
 ]
 VaryOption = Annotated[
-    list[str],
+    list[str] | None,
     typer.Option(
         "--vary",
         metavar="PATH=V1,V2,...|PATH=LOW:HIGH:N",
         help="A field and its values, or a range of N levels (LOW:HIGH for --design lhs), "
-        "e.g. arms.paid.price_usd_per_connect=0.10,0.15,0.30; repeatable.",
+        "e.g. arms.paid.price_usd_per_connect=0.10,0.15,0.30; repeatable. Given, the "
+        "--vary options replace the axes and design of the scenario's sweep: block.",
     ),
 ]
 DesignOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--design",
         metavar="grid|lhs",
-        help="Every combination of the levels, or a Latin hypercube of --points points.",
+        help="Every combination of the levels, or a Latin hypercube of --points points "
+        "(default: the scenario's sweep: block's with its axes, else grid).",
     ),
 ]
 PointsOption = Annotated[
     int | None,
-    typer.Option("--points", min=1, help="Design points of a Latin hypercube (--design lhs)."),
+    typer.Option(
+        "--points",
+        min=1,
+        help="Design points of a Latin hypercube (--design lhs; default: the sweep: block's).",
+    ),
 ]
 SweepReplicationsOption = Annotated[int | None, _replications_option("arm and point")]
 SweepOutOption = Annotated[Path | None, _out_option("<name>_sweep")]

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.catalog import METRICS
 from simulator.config.policy import Integer, PolicySpec, Real
 
 SCHEMA_VERSION = 2
@@ -522,6 +523,93 @@ class RunSettings(Frozen):
         return self
 
 
+def vary_path(text: str) -> str:
+    """The path of a ``--vary`` text (``PATH=...`` -> ``PATH``), stripped."""
+    return text.partition("=")[0].strip()
+
+
+class BreakEvenSpec(Frozen):
+    """A break-even question of a sweep: where one arm's paired difference from the
+    baseline, in one metric, crosses zero along one varied parameter.
+
+    The answer is found for each combination of the sweep's other parameters, by
+    linear interpolation between neighbouring levels, with the interval where the
+    difference's 95% interval holds zero (``simulator.experiments.break_even``).
+    """
+
+    arm: str
+    """The arm compared with the baseline (not the baseline itself)."""
+    metric: str
+    """The metric whose difference is solved for zero, overall (a name of
+    ``summary/levels.csv``, e.g. ``proposals_per_job``)."""
+    along: str
+    """The varied path to solve along: one of ``vary``'s paths, with numbers as levels."""
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str) -> str:
+        if metric not in METRICS:
+            shown = metric if len(metric) <= 40 else metric[:40] + "..."
+            raise ValueError(
+                f"{shown!r} is not a metric (e.g. proposals_per_job, fill_rate; every name is "
+                "a row of a study's summary/levels.csv)"
+            )
+        return metric
+
+
+class SweepSpec(Frozen):
+    """The axes of ``connectsim sweep`` when the command line gives no ``--vary``.
+
+    ``connectsim run`` ignores this block, and it is left out of the scenario's
+    hash: no replication depends on it (a sweep's own hash covers its points).
+    """
+
+    vary: Annotated[list[str], Field(min_length=1, max_length=20)]
+    """The varied fields, each as ``--vary`` takes it: ``PATH=V1,V2,...``,
+    ``PATH=LOW:HIGH:N`` or (Latin hypercube only) ``PATH=LOW:HIGH``."""
+    design: Literal["grid", "lhs"] = "grid"
+    """``grid``: every combination of the levels; ``lhs``: a Latin hypercube of ``points``."""
+    points: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
+    """Design points of a Latin hypercube (``design: lhs`` only)."""
+    break_even: BreakEvenSpec | None = None
+    """Where an arm's difference from the baseline crosses zero along one of the axes
+    (a grid only); the sweep's report and ``connectsim sweep`` show it."""
+
+    @field_validator("vary")
+    @classmethod
+    def _vary_texts(cls, vary: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for text in vary:
+            path = vary_path(text)
+            if "=" not in text or not path:
+                shown = text if len(text) <= 60 else text[:60] + "..."
+                raise ValueError(
+                    f"{shown!r} is not PATH=V1,V2,... or PATH=LOW:HIGH:N "
+                    "(e.g. arms.free.monthly_grant.basic=10,20,40)"
+                )
+            if path in seen:
+                raise ValueError(f"{path} is varied twice")
+            seen.add(path)
+        return vary
+
+    @model_validator(mode="after")
+    def _design_fits(self) -> SweepSpec:
+        if self.design == "lhs" and self.points is None:
+            raise ValueError("design lhs needs points (how many design points to draw)")
+        if self.design == "grid" and self.points is not None:
+            raise ValueError("points applies to design lhs only (a grid has every level)")
+        if self.break_even is not None:
+            paths = [vary_path(text) for text in self.vary]
+            if self.break_even.along not in paths:
+                raise ValueError(
+                    f"break_even.along {self.break_even.along!r} is not varied "
+                    f"(vary: {', '.join(paths)})"
+                )
+            if self.design != "grid":
+                raise ValueError("break_even needs design grid (levels shared between points)")
+        return self
+
+
 class Scenario(Frozen):
     """A scenario: one world, several credit-policy arms, and a baseline among them."""
 
@@ -541,6 +629,10 @@ class Scenario(Frozen):
     """Name of the arm that differences are taken against."""
     run: RunSettings = RunSettings()
     """Length of each run and the study defaults."""
+    sweep: SweepSpec | None = Field(default=None, exclude=True)
+    """What ``connectsim sweep`` varies when no ``--vary`` is given, and an optional
+    break-even question; ignored by ``connectsim run``. Never dumped (so never in the
+    scenario's hash, nor in a study's manifest): no replication depends on it."""
 
     @field_validator("name")
     @classmethod
@@ -563,4 +655,14 @@ class Scenario(Frozen):
             raise ValueError(f"baseline {shown!r} is not an arm (arms: {', '.join(self.arms)})")
         for arm_name, spec in self.arms.items():
             spec.check_against(arm_name, set(self.world.memberships), set(self.world.regions))
+        question = self.sweep.break_even if self.sweep is not None else None
+        if question is not None and (
+            question.arm not in self.arms or question.arm == self.baseline
+        ):
+            shown = question.arm if len(question.arm) <= 40 else question.arm[:40] + "..."
+            others = ", ".join(a for a in self.arms if a != self.baseline)
+            raise ValueError(
+                f"sweep.break_even.arm {shown!r} is not an arm other than the baseline "
+                f"{self.baseline!r} (arms: {others or 'none'})"
+            )
         return self

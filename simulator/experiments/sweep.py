@@ -29,6 +29,10 @@ A sweep directory::
 
 Running the same sweep again into the same directory resumes it: finished
 (point, arm, replication) tasks are reused, not recomputed.
+
+Without ``vary``, the axes come from the scenario's ``sweep:`` block, whose
+break-even question (:mod:`simulator.experiments.break_even`) is answered in
+``DIR/summary/break_even.csv`` and the report.
 """
 
 from __future__ import annotations
@@ -45,10 +49,11 @@ from simulator.config.loading import (
     scenario_from_record,
     scenario_hash,
 )
-from simulator.config.scenario import Scenario
+from simulator.config.scenario import BreakEvenSpec, Scenario
 from simulator.engine.market import run_replication
 from simulator.engine.recorder import ReplicationResult
-from simulator.errors import PlanError, ResultsError, ScenarioError
+from simulator.errors import ResultsError, ScenarioError
+from simulator.experiments.break_even import break_even
 from simulator.experiments.executors import Executor
 from simulator.experiments.frontier import (
     OBJECTIVES,
@@ -156,7 +161,7 @@ def arm_hash(scenario: Scenario, arm: str) -> str:
 def sweep(
     scenario_or_path: Scenario | str | Path | SweepPlan,
     vary: VaryInput | None = None,
-    design: str = "grid",
+    design: str | None = None,
     points: int | None = None,
     replications: int | None = None,
     seed: int | None = None,
@@ -181,11 +186,14 @@ def sweep(
         ``"PATH=LOW:HIGH:N"``, for LHS also ``"PATH=LOW:HIGH"``) or a mapping
         ``{path: [values]}`` / ``{path: "LOW:HIGH:N"}``. ``PATH`` is as in
         ``--set``; ``arms.*.field`` varies the field of every arm together.
+        ``None``: the axes of the scenario's ``sweep:`` block; given, they
+        replace the block's axes and design.
     design
         ``"grid"`` (every combination of levels) or ``"lhs"`` (a Latin
-        hypercube of ``points`` points; a whole-number field stays whole).
+        hypercube of ``points`` points; a whole-number field stays whole);
+        default the block's when its axes are used, else ``"grid"``.
     points
-        Design points of a Latin hypercube.
+        Design points of a Latin hypercube (default the block's, with its axes).
     replications
         Replications per arm and point (default: the scenario's ``run.replications``).
     seed
@@ -219,12 +227,11 @@ def sweep(
         When ``out`` holds something else and ``overwrite`` is false.
     """
     if isinstance(scenario_or_path, SweepPlan):
-        if vary is not None or points is not None or seed is not None or overrides:
+        given = (vary, design, points, seed)
+        if any(v is not None for v in given) or overrides:
             raise ValueError("a SweepPlan already fixes vary, design, points, seed and overrides")
         plan = scenario_or_path
     else:
-        if vary is None:
-            raise PlanError.about("vary", ": give at least one parameter to vary (PATH=V1,V2,...)")
         plan = plan_sweep(scenario_or_path, vary, design, points, seed, overrides)
     n = plan.base.run.replications if replications is None else replications
     check_count("replications", n, 1)
@@ -260,11 +267,7 @@ class SweepRun:
     def command(self, scenario_file: str | Path, out: str | Path, overrides: Sequence[str]) -> str:
         """The ``connectsim sweep`` command that runs this sweep again into ``out``."""
         plan = self.plan
-        words = ["connectsim", "sweep", str(scenario_file)]
-        for axis in plan.axes:
-            words += ["--vary", axis.text]
-        if plan.design == "lhs":
-            words += ["--design", "lhs", "--points", str(len(plan.points))]
+        words = ["connectsim", "sweep", str(scenario_file), *design_words(plan)]
         words += ["--replications", str(self.replications), "--seed", str(plan.root_seed)]
         words += ["--out", str(out)]
         for text in overrides:
@@ -437,6 +440,19 @@ class SweepExecution:
         return outcome
 
 
+def design_words(plan: SweepPlan) -> list[str]:
+    """The options that ask for the plan's design: ``--vary`` texts (and ``--design
+    lhs --points N``), or none for the scenario's own block as it stands (a sweep read
+    back from its directory no longer holds the block: none either)."""
+    lhs = ["--design", "lhs", "--points", str(len(plan.points))] if plan.design == "lhs" else []
+    if plan.axes_from == "vary":
+        return [word for axis in plan.axes for word in ("--vary", axis.text)] + lhs
+    block = plan.base.sweep
+    if block is None or (block.design, block.points) == (plan.design, plan.requested_points):
+        return []
+    return lhs or ["--design", "grid"]
+
+
 def _same_sweep(record: Mapping[str, Any], plan: SweepPlan) -> bool:
     """Whether a manifest is this sweep's (to be resumed)."""
     return record.get("kind") == SWEEP_KIND and record.get("sweep_hash") == plan.sweep_hash()
@@ -469,6 +485,8 @@ def _write_summaries(
     top.write_csv("levels", lv)
     top.write_csv("differences", diff)
     top.write_csv("frontier", result.frontier())
+    if result.plan.break_even is not None:
+        top.write_csv("break_even", break_even(result))
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -500,6 +518,9 @@ def load_sweep(path: str | Path) -> Sweep:
             made.append(SweepPoint(entry["point"], dict(entry["values"]), point.scenario))
             parts.append(point.metrics.assign(point=entry["point"]))
         axes = tuple(parse_vary(text) for text in design["vary"])
+        # sweeps written before the scenario's sweep block had neither entry
+        question = design.get("break_even")
+        asked = None if question is None else BreakEvenSpec.model_validate(question)
     except (KeyError, TypeError, ValueError, ScenarioError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ResultsError(f"{root}: cannot read the sweep: {reason}") from exc
@@ -510,6 +531,9 @@ def load_sweep(path: str | Path) -> Sweep:
         tuple(made),
         int(record["root_seed"]),
         design.get("points_requested"),
+        "scenario" if design.get("axes_from") == "scenario" else "vary",
+        asked,
+        design.get("break_even_skipped"),
     )
     frame = pd.concat(parts, ignore_index=True)
     frame = frame[["point", *[c for c in frame.columns if c != "point"]]]

@@ -5,6 +5,11 @@ objects, checked against the base scenario and resolved to concrete paths; a
 grid (the Cartesian product of levels) or a Latin hypercube (seeded from the
 study's root ``SeedSequence``) gives each point its values, and
 :func:`plan_sweep` makes a :class:`SweepPlan` holding every point's scenario.
+
+Without ``vary`` the axes, design and break-even question come from the
+scenario's ``sweep:`` block (:class:`~simulator.config.scenario.SweepSpec`);
+``vary`` given replaces the block's axes and design, and keeps its break-even
+question only when the new axes still vary its ``along`` path on a grid.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import itertools
 import json
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +36,7 @@ from simulator.config.loading import (
     scenario_from_dict,
     scenario_hash,
 )
-from simulator.config.scenario import Scenario
+from simulator.config.scenario import BreakEvenSpec, Scenario, SweepSpec, vary_path
 from simulator.errors import PlanError, ScenarioError
 from simulator.experiments import stats
 
@@ -45,6 +51,12 @@ SweepProgress = Callable[[str, str, int], None]
 VaryInput = Mapping[str, Sequence[Any] | str] | Sequence[str]
 """What :func:`sweep` takes as ``vary``: ``--vary`` texts, or a mapping from a path to
 its values (a list) or to a range text (``"LOW:HIGH:N"`` or ``"LOW:HIGH"``)."""
+
+AxesSource = Literal["vary", "scenario"]
+"""Where a sweep's axes came from: ``vary`` (``--vary``) or the scenario's ``sweep:`` block."""
+
+SCENARIO_BLOCK = "sweep"
+"""The scenario's top-level key holding its sweep axes (:class:`SweepSpec`)."""
 
 SWEEP_KIND = "sweep"
 """The ``kind`` recorded in a sweep directory's manifest.json."""
@@ -333,6 +345,12 @@ class SweepPlan:
     root_seed: int
     requested_points: int | None = None
     """``points`` as asked for (LHS only)."""
+    axes_from: AxesSource = "vary"
+    """Whether the axes came from ``vary`` or from the scenario's ``sweep:`` block."""
+    break_even: BreakEvenSpec | None = None
+    """The break-even question the report answers (from the scenario's block)."""
+    break_even_skipped: str | None = None
+    """Why the scenario's break-even question is not answered, when it is not."""
 
     @property
     def parameters(self) -> list[str]:
@@ -366,6 +384,13 @@ class SweepPlan:
             "vary": [axis.text for axis in self.axes],
             "parameters": self.parameters,
             "points_requested": self.requested_points,
+            "axes_from": self.axes_from,
+            # the question is analysis, not results: outside the sweep's hash, so
+            # that asking another one resumes the same runs
+            "break_even": None
+            if self.break_even is None
+            else self.break_even.model_dump(mode="json"),
+            "break_even_skipped": self.break_even_skipped,
             "points": [
                 {"point": p.id, "values": p.values, "scenario_hash": scenario_hash(p.scenario)}
                 for p in self.points
@@ -416,8 +441,11 @@ def _base_data(
     scenario_or_path: Scenario | str | Path, overrides: Sequence[str]
 ) -> tuple[dict[str, Any], str]:
     if isinstance(scenario_or_path, Scenario):
-        # the full resolved form: it validates back to the same scenario
+        # the full resolved form: it validates back to the same scenario (the sweep
+        # block is never dumped, so it is put back)
         data = scenario_or_path.model_dump(mode="json")
+        if scenario_or_path.sweep is not None:
+            data[SCENARIO_BLOCK] = scenario_or_path.sweep.model_dump(mode="json")
         source = f"<scenario {scenario_or_path.name}>"
     else:
         data = resolve_file(scenario_or_path)
@@ -428,10 +456,60 @@ def _base_data(
     return data, source + (" (with --set)" if overrides else "")
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """The axes, design and break-even question a sweep runs, and where they came from."""
+
+    vary: VaryInput
+    design: str
+    points: int | None
+    axes_from: AxesSource
+    break_even: BreakEvenSpec | None
+    skipped: str | None
+
+
+def _choose(
+    block: SweepSpec | None, vary: VaryInput | None, design: str | None, points: int | None
+) -> _Choice:
+    """``vary`` replaces the block's axes and design; without it, the block's are used
+    (``design`` and ``points``, when given, still replace the block's)."""
+    if vary is None:
+        if block is None:
+            raise PlanError.about(
+                "vary",
+                ": give at least one parameter to vary (PATH=V1,V2,...), or a sweep: block "
+                "with vary: in the scenario",
+            )
+        chosen_design = block.design if design is None else design
+        chosen_points = points if points is not None or design is not None else block.points
+        question = block.break_even
+        skipped = None
+        if question is not None and chosen_design != "grid":
+            question, skipped = None, f"the design is {chosen_design}, not a grid"
+        return _Choice(block.vary, chosen_design, chosen_points, "scenario", question, skipped)
+    question = block.break_even if block is not None else None
+    skipped = None
+    if question is not None:
+        paths = list(vary) if isinstance(vary, Mapping) else [vary_path(text) for text in vary]
+        if question.along not in paths:
+            skipped = f"the axes given do not vary {question.along}"
+        elif (design or "grid") != "grid":
+            skipped = f"the design is {design}, not a grid"
+        question = None if skipped else question
+    return _Choice(vary, design or "grid", points, "vary", question, skipped)
+
+
+def _block_error(exc: ScenarioError, source: str) -> ScenarioError:
+    """An error in the scenario's sweep axes, named as the file's field, not as ``--vary``."""
+    if isinstance(exc, PlanError) and "{vary}" in exc.template:
+        return ScenarioError(exc.render({"vary": f"{source}: {SCENARIO_BLOCK}.vary"}))
+    return exc
+
+
 def plan_sweep(
     scenario_or_path: Scenario | str | Path,
-    vary: VaryInput,
-    design: str = "grid",
+    vary: VaryInput | None = None,
+    design: str | None = None,
     points: int | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
@@ -444,11 +522,14 @@ def plan_sweep(
         The base scenario, or the path of a scenario file.
     vary
         ``--vary`` texts (``PATH=V1,V2,...``, ``PATH=LOW:HIGH:N``, ``PATH=LOW:HIGH``),
-        or a mapping from a path to a list of values or a range text.
+        or a mapping from a path to a list of values or a range text. ``None``:
+        the axes of the scenario's ``sweep:`` block; given, they replace the
+        block's axes and design.
     design
-        ``"grid"`` or ``"lhs"``.
+        ``"grid"`` or ``"lhs"`` (default: the block's when its axes are used, else grid).
     points
-        Design points of a Latin hypercube (``"lhs"`` only).
+        Design points of a Latin hypercube (``"lhs"`` only; default: the block's
+        when its axes and design are used).
     seed
         Root seed (default: the scenario's ``run.seed``).
     overrides
@@ -457,22 +538,51 @@ def plan_sweep(
     Returns
     -------
     SweepPlan
+        With the block's break-even question when it still applies (its
+        ``along`` path varied on a grid); otherwise ``break_even_skipped`` says why
+        not, and a ``UserWarning`` says so once.
 
     Raises
     ------
     ScenarioError
-        For a bad ``--vary`` text, an option that does not fit the design, or a
-        point whose scenario does not validate (naming the point and its values).
+        For a bad ``--vary`` text (or ``sweep.vary`` text, naming the file), an
+        option that does not fit the design, or a point whose scenario does not
+        validate (naming the point and its values).
     """
-    if design not in DESIGNS:
-        raise PlanError("{design} must be grid or lhs (got {got!r})", got=design)
-    axes = parse_axes(vary)
     data, source = _base_data(scenario_or_path, overrides)
     base = scenario_from_dict(data, source)
+    choice = _choose(base.sweep, vary, design, points)
+    try:
+        plan = _plan(base, data, source, choice, seed)
+    except ScenarioError as exc:
+        if choice.axes_from == "scenario":
+            raise _block_error(exc, source) from None
+        raise
+    if plan.break_even_skipped:
+        # not an error: other axes on the command line ask another question
+        warnings.warn(
+            f"{source}: sweep.break_even is not answered: {plan.break_even_skipped}",
+            UserWarning,
+            stacklevel=2,
+        )
+    return plan
+
+
+def _plan(
+    base: Scenario, data: dict[str, Any], source: str, choice: _Choice, seed: int | None
+) -> SweepPlan:
+    design, points = choice.design, choice.points
+    if design not in DESIGNS:
+        raise PlanError("{design} must be grid or lhs (got {got!r})", got=design)
+    axes = parse_axes(choice.vary)
     root_seed = base.run.seed if seed is None else seed
     # the full dump finds every field's current value, defaults included
     resolved = [_resolve_axis(axis, base.model_dump(mode="json")) for axis in axes]
     rows = _design_values(resolved, design, points, root_seed)
+    # a point is a study, which ignores the sweep block
+    data = {key: value for key, value in data.items() if key != SCENARIO_BLOCK}
+    # the file's own field, or the option, that asked for the point
+    by = f": {SCENARIO_BLOCK}.vary" if choice.axes_from == "scenario" else " with --vary"
     made: list[SweepPoint] = []
     for point_id, row in zip(point_ids(len(rows)), rows, strict=True):
         values = {r.axis.path: v for r, v in zip(resolved, row, strict=True)}
@@ -489,7 +599,31 @@ def plan_sweep(
                         template = exc.template.replace("{overrides}", "{vary}", 1)
                         raise PlanError(template, **exc.values) from None
                     raise
-        where = f"{source} with --vary, point {point_id} ({_describe(values)})"
+        where = f"{source}{by}, point {point_id} ({_describe(values)})"
         made.append(SweepPoint(point_id, values, scenario_from_dict(point_data, where)))
+    if choice.break_even is not None:
+        _check_numeric_along(choice.break_even, made, source)
     kind: Design = "lhs" if design == "lhs" else "grid"
-    return SweepPlan(base, kind, axes, tuple(made), root_seed, points if kind == "lhs" else None)
+    return SweepPlan(
+        base,
+        kind,
+        axes,
+        tuple(made),
+        root_seed,
+        points if kind == "lhs" else None,
+        choice.axes_from,
+        choice.break_even,
+        choice.skipped,
+    )
+
+
+def _check_numeric_along(question: BreakEvenSpec, made: Sequence[SweepPoint], source: str) -> None:
+    """Refuse, before anything runs, a break-even axis whose levels are not numbers."""
+    for point in made:
+        value = point.values[question.along]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScenarioError(
+                f"{source}: {SCENARIO_BLOCK}.break_even.along: {question.along} takes "
+                f"{value!r} at point {point.id}, not a number (break-even interpolates "
+                "between numeric levels)"
+            )

@@ -5,7 +5,9 @@ Markdown's path) writes into the sweep directory::
 
     DIR/report/index.html                 one self-contained page, like a study's
     DIR/report/sweep.md                   the same content in Markdown
-    DIR/report/charts/<slug>.png, .svg    response curves, heatmap, frontier chart
+    DIR/report/charts/<slug>.png, .svg    response curves, heatmap, frontier chart, and
+                                          break_even when the scenario asks where an
+                                          arm breaks even (its sweep.break_even)
 
 The page and the Markdown are rendered from one list of blocks
 (:func:`sweep_blocks`) by :mod:`simulator.report.page`. Every file is written
@@ -22,11 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from matplotlib.figure import Figure
 
-from simulator.catalog import METRICS, fmt
-from simulator.charts.sweep import frontier_chart, heatmap, response_curves, short_names
-from simulator.experiments.sweep import OBJECTIVES, Sweep
+from simulator.catalog import METRICS, fmt, metric_label
+from simulator.charts.sweep import (
+    break_even_chart,
+    frontier_chart,
+    heatmap,
+    response_curves,
+    short_names,
+)
+from simulator.experiments.break_even import break_even, number
+from simulator.experiments.sweep import OBJECTIVES, Sweep, design_words
 from simulator.report.page import (
     REPORT_DIR,
     Block,
@@ -186,6 +196,69 @@ def _frontier_blocks(sweep: Sweep) -> list[Block]:
     ]
 
 
+BREAK_EVEN_SLUG = "break_even"
+"""The break-even chart's file name in ``charts/``."""
+
+
+def break_even_table(sweep: Sweep, table: pd.DataFrame) -> TableBlock:
+    """The break-even answer as a table: each group's values, the break-even, its 95%
+    interval and what was found (one row per crossing)."""
+    question = sweep.plan.break_even
+    assert question is not None
+    names = short_names(sweep.parameters)
+    by = [p for p in sweep.parameters if p != question.along]
+    headers = [*(names[p] for p in by), f"break-even {names[question.along]}"]
+    headers += ["95% interval", "status"]
+    rows = []
+    for raw in table.to_dict("records"):
+        record = {str(k): v for k, v in raw.items()}
+        at = float(record["break_even"])
+        cells = [_value(record[p]) for p in by]
+        cells += [number(at) if math.isfinite(at) else "-", str(record["interval"])]
+        rows.append([*cells, str(record["status"])])
+    arm = sweep.scenario.arms[question.arm].label or question.arm
+    caption = (
+        f"Where {arm} minus the baseline in {metric_label(question.metric)} crosses zero "
+        f"along {names[question.along]}"
+    )
+    return TableBlock(headers, rows, caption)
+
+
+def _break_even_blocks(sweep: Sweep, table: pd.DataFrame, figure: FigureBlock) -> list[Block]:
+    question = sweep.plan.break_even
+    assert question is not None
+    names = short_names(sweep.parameters)
+    along = names[question.along]
+    arms = sweep.scenario.arms
+    arm = f"{arms[question.arm].label or question.arm} (`{question.arm}`)"
+    base = f"{arms[sweep.baseline].label or sweep.baseline} (`{sweep.baseline}`)"
+    levels = sorted({float(v) for v in sweep.points()[question.along]})
+    by = [names[p] for p in sweep.parameters if p != question.along]
+    each = f"For each {', '.join(by)} the" if by else "The"
+    intervals = (
+        "the 95% interval is the stretch of values at which the difference's 95% "
+        "confidence interval holds zero (where the data cannot tell the two arms apart); "
+        'an end written "below" or "above" lies beyond the levels swept and is not '
+        "extrapolated"
+        if sweep.replications >= 2
+        else "there is no interval from 1 replication"
+    )
+    return [
+        Heading(2, "Break-even"),
+        Paragraph(
+            f"At what {along} does {arm} give the same {metric_label(question.metric)} as "
+            f"{base}? {each} table gives the {along} at which the paired difference "
+            f"(`{question.arm}` minus `{sweep.baseline}`, `{question.metric}`, all freelancers "
+            "and posts) crosses zero, interpolated linearly between the levels swept "
+            f"({', '.join(number(v) for v in levels)}); {intervals}. A difference that "
+            "changes sign more than once has one row per crossing (the status says so). "
+            "Also in `summary/break_even.csv`."
+        ),
+        break_even_table(sweep, table),
+        figure,
+    ]
+
+
 def _run_table(sweep: Sweep, record: dict[str, Any] | None) -> Block:
     if record is None:
         return Paragraph(
@@ -206,10 +279,13 @@ def sweep_blocks(
     figures: list[FigureBlock],
     command: str,
     record: dict[str, Any] | None = None,
+    break_even_figure: FigureBlock | None = None,
 ) -> list[Block]:
     """The report's content, in order, for both the page and the Markdown.
 
-    ``record`` is the sweep's manifest, shown under "Reproduce" when given.
+    ``record`` is the sweep's manifest, shown under "Reproduce" when given;
+    ``break_even_figure`` the break-even chart, when the sweep asks where an arm
+    breaks even (the section "Break-even" then follows the frontier).
     """
     names = short_names(sweep.parameters)
     blocks: list[Block] = [
@@ -218,6 +294,18 @@ def sweep_blocks(
         Heading(2, "The trade-off frontier"),
         *_frontier_blocks(sweep),
         frontier_table(sweep),
+    ]
+    if sweep.plan.break_even is not None and break_even_figure is not None:
+        blocks += _break_even_blocks(sweep, break_even(sweep), break_even_figure)
+    elif sweep.plan.break_even_skipped:
+        blocks += [
+            Heading(2, "Break-even"),
+            Paragraph(
+                "The scenario's break-even question (`sweep.break_even`) is not answered: "
+                f"{sweep.plan.break_even_skipped}."
+            ),
+        ]
+    blocks += [
         Heading(2, "Charts"),
         Paragraph("Each chart is also in `charts/` beside this report, as PNG and SVG."),
         *figures,
@@ -257,11 +345,8 @@ def sweep_title(sweep: Sweep) -> str:
 
 
 def _default_command(sweep: Sweep) -> str:
-    words = ["connectsim", "sweep", f"<{sweep.scenario.name}.yaml>"]
-    words += [f"--vary {axis.text}" for axis in sweep.plan.axes]
-    if sweep.plan.design == "lhs":
-        words += ["--design lhs", f"--points {len(sweep.plan.points)}"]
-    words += [f"--replications {sweep.replications}", f"--seed {sweep.root_seed}"]
+    words = ["connectsim", "sweep", f"<{sweep.scenario.name}.yaml>", *design_words(sweep.plan)]
+    words += ["--replications", str(sweep.replications), "--seed", str(sweep.root_seed)]
     return " ".join(words)
 
 
@@ -285,14 +370,23 @@ def write_sweep_page(sweep: Sweep, out: str | Path, command: str | None = None) 
         The paths of the page and of the Markdown.
     """
     report_dir = Path(out) / REPORT_DIR
+    question = sweep.plan.break_even
+    first = None
+    if question is not None:
+        names = short_names(sweep.parameters)
+        caption = (
+            f"{metric_label(question.metric).capitalize()}, `{question.arm}` minus "
+            f"`{sweep.baseline}`, against {names[question.along]}, and where it crosses zero"
+        )
+        first = figure_block(break_even_chart(sweep), report_dir, BREAK_EVEN_SLUG, caption, 1)
     figures = [
-        figure_block(chart.draw(sweep), report_dir, chart.slug, chart.caption, number)
-        for number, chart in enumerate(sweep_charts(sweep), start=1)
+        figure_block(chart.draw(sweep), report_dir, chart.slug, chart.caption, count)
+        for count, chart in enumerate(sweep_charts(sweep), start=1 if first is None else 2)
     ]
     record = read_record(sweep.path)
     if command is None and record is not None:
         command = record.get("command")
-    blocks = sweep_blocks(sweep, figures, command or _default_command(sweep), record)
+    blocks = sweep_blocks(sweep, figures, command or _default_command(sweep), record, first)
     return write_page(report_dir, blocks, sweep_title(sweep), MARKDOWN_NAME)
 
 
