@@ -26,8 +26,8 @@ CASH = "world.population.budget.outside_cash_share_median"
 PRICE = "arms.paid.price_usd_per_connect"
 GHOST = "world.jobs.ghost_share"
 
-PAID_VS_FREE_HASH = "341ede3a1fc3090d"
-"""scenario_hash(paid_vs_free.yaml) recorded at d6252f6, before the sweep block existed.
+PAID_VS_FREE_HASH = "56419d32545c13cc"
+"""scenario_hash(paid_vs_free.yaml) recorded at 454a3c2, before the sweep block existed.
 A deliberate change to that file or to the schema's defaults changes it; the block must not."""
 
 YamlWriter = Callable[[str, str | Mapping[str, Any]], Path]
