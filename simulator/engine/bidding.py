@@ -29,7 +29,7 @@ import numpy.typing as npt
 from simulator.config.policy import bundle_purchase
 from simulator.engine import behaviour as rules
 from simulator.engine import boosts as boosting
-from simulator.engine.kernels import prefetch_rows
+from simulator.engine.kernels import commit_hire, prefetch_rows, weigh_proposal
 from simulator.engine.ledger import settle_one
 from simulator.engine.rng import pair_normal_one, pair_uniform, pair_uniform_one
 
@@ -671,24 +671,26 @@ def choose_hires(
             if a < 0:
                 break
             reviewed += 1
-            unavailable = active_contracts[a] >= capacity
-            if unavailable:
-                busy += 1
-            if recall and (unavailable or not in_market[a]):
-                continue
             score = reviewed_score[slot, k]
-            if score >= reservation_score and score > best_score:
+            at_capacity, better = weigh_proposal(
+                a,
+                score,
+                best_score,
+                reservation_score,
+                recall,
+                active_contracts,
+                capacity,
+                in_market,
+            )
+            busy += at_capacity
+            if better:
                 best = k
                 best_score = score
         out_reviewed[idx] = reviewed
         out_busy[idx] = busy
-        if best >= 0 and not recall:
-            a = reviewed_agent[slot, best]
-            if active_contracts[a] >= capacity or not in_market[a]:
-                best = -1
         if best >= 0:
             a = reviewed_agent[slot, best]
-            active_contracts[a] += 1
-            out_hired_agent[idx] = a
-            out_hired_column[idx] = best
+            if commit_hire(a, recall, active_contracts, capacity, in_market):
+                out_hired_agent[idx] = a
+                out_hired_column[idx] = best
     return out_hired_agent, out_hired_column, out_reviewed, out_busy

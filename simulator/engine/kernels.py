@@ -8,6 +8,12 @@ element by element, so integer and floating-point totals come out exactly as
 ``np.add.at`` makes them.
 
 :func:`prefetch_rows` asks the CPU to load the rows a kernel will read next.
+
+:func:`weigh_proposal` and :func:`commit_hire` are a client's decision on one
+proposal read and on the best one at the end; both the first-K reading of
+version 1 (:func:`simulator.engine.bidding.choose_hires`) and sequential
+screening (:func:`simulator.engine.screening.screen_and_hire`) use them, so the
+two rules differ only in which proposals are read.
 """
 
 from __future__ import annotations
@@ -75,3 +81,47 @@ def prefetch_rows(typingctx: Any, columns: Any, row: Any) -> tuple[Any, Callable
         return context.get_dummy_value()
 
     return types.void(columns, row), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def weigh_proposal(
+    freelancer: int,
+    score: float,
+    best_score: float,
+    reservation_score: float,
+    recall: bool,
+    active_contracts: npt.NDArray[np.int64],
+    capacity: int,
+    in_market: npt.NDArray[np.bool_],
+) -> tuple[bool, bool]:
+    """One proposal read: is its freelancer at capacity, and is it the best so far?
+
+    A proposal beats the best so far when it scores at least the client's
+    reservation score and more than the best. With ``recall`` the client sees who
+    is available as it reads, so a busy or departed freelancer's proposal never
+    becomes the best.
+    """
+    busy = active_contracts[freelancer] >= capacity
+    if recall and (busy or not in_market[freelancer]):
+        return busy, False
+    return busy, score >= reservation_score and score > best_score
+
+
+@numba.njit(cache=True, inline="always")
+def commit_hire(
+    freelancer: int,
+    recall: bool,
+    active_contracts: npt.NDArray[np.int64],
+    capacity: int,
+    in_market: npt.NDArray[np.bool_],
+) -> bool:
+    """Hire the best proposal's ``freelancer``, if the offer can be taken.
+
+    Without ``recall`` the client learns only now that the freelancer is at
+    capacity or has left; the post then goes unfilled this round. A hire takes
+    one of the freelancer's contract slots.
+    """
+    if not recall and (active_contracts[freelancer] >= capacity or not in_market[freelancer]):
+        return False
+    active_contracts[freelancer] += 1
+    return True

@@ -25,6 +25,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from simulator.engine.kernels import commit_hire, weigh_proposal
 from simulator.engine.rng import pair_normal_one
 
 FloatArray = npt.NDArray[np.float64]
@@ -180,29 +181,30 @@ def screen_and_hire(
                 break
             k = order[read]
             read += 1
-            a = reviewed_agent[slot, k]
             score = reviewed_score[slot, k]
             total += score
             total_sq += score * score
-            unavailable = active_contracts[a] >= capacity
-            if unavailable:
-                busy += 1
-            if recall and (unavailable or not in_market[a]):
-                continue
-            if score >= reservation_score and score > best_score:
+            at_capacity, better = weigh_proposal(
+                reviewed_agent[slot, k],
+                score,
+                best_score,
+                reservation_score,
+                recall,
+                active_contracts,
+                capacity,
+                in_market,
+            )
+            busy += at_capacity
+            if better:
                 best = k
                 best_score = score
         for j in range(read, listed):
             reviewed_score[slot, order[j]] = -np.inf
         out_read[idx] = read
         out_busy[idx] = busy
-        if best >= 0 and not recall:
-            a = reviewed_agent[slot, best]
-            if active_contracts[a] >= capacity or not in_market[a]:
-                best = -1
         if best >= 0:
             a = reviewed_agent[slot, best]
-            active_contracts[a] += 1
-            out_hired_agent[idx] = a
-            out_hired_column[idx] = best
+            if commit_hire(a, recall, active_contracts, capacity, in_market):
+                out_hired_agent[idx] = a
+                out_hired_column[idx] = best
     return out_hired_agent, out_hired_column, out_read, out_busy, out_stopped
