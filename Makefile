@@ -34,10 +34,13 @@ pytest: install
 
 test: lint typecheck pytest
 
-# --overwrite: a study made by another version of the scenario is replaced, the
-# same one resumed
+# the default study, then its break-even sweep, then the study's report again with the
+# break-even among its assumptions; --overwrite: a study made by another version of
+# the scenario is replaced, the same one resumed (so a second `make report` is quick)
 report: install
-	$(BIN)/connectsim run scenarios/paid_vs_free.yaml --replications $(REPLICATIONS) --out reports/paid_vs_free --overwrite
+	$(BIN)/connectsim run scenarios/paid_vs_free.yaml --replications $(REPLICATIONS) --out reports/paid_vs_free --overwrite --no-report
+	$(MAKE) break-even
+	$(BIN)/connectsim report reports/paid_vs_free --break-even reports/break_even
 
 # the free allowance at which the free program draws as many proposals per post as
 # the paid system, at three levels of freelancers' cash (scenarios/break_even.yaml);

@@ -228,6 +228,15 @@ def report(
         Path,
         typer.Argument(help="A finished study, sweep or sensitivity directory (its --out)."),
     ],
+    break_even: Annotated[
+        Path | None,
+        typer.Option(
+            "--break-even",
+            metavar="SWEEP_DIR",
+            help="For a study: a finished break-even sweep of its scenario (make break-even); "
+            "its answer goes into the report's assumptions.",
+        ),
+    ] = None,
 ) -> None:
     """Write the report of a finished experiment into DIR/report/ and print index.html's path."""
     headless_charts()
@@ -235,7 +244,7 @@ def report(
 
     # the experiment's loader refuses an unfinished one, and any file its manifest
     # does not vouch for; the report is written under the directory's lock
-    kind, path = write_any_report(directory)
+    kind, path = write_any_report(directory, break_even)
     err().print(f"{kind} report of {directory}", markup=False, highlight=False, soft_wrap=True)
     out().print(str(path), markup=False, highlight=False, soft_wrap=True)
 

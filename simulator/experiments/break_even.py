@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from simulator.config.scenario import BreakEvenSpec
+from simulator.config.scenario import BreakEvenSpec, Scenario
 from simulator.experiments.frontier import Sweep
 
 FloatArray = npt.NDArray[np.float64]
@@ -356,3 +356,54 @@ def break_even(
     return break_even_table(
         sweep.differences(), question.arm, question.metric, question.along, groups
     )
+
+
+def _blank(data: dict[str, Any], path: str) -> None:
+    """Set the value at dotted ``path`` of nested ``data`` to None, when it is there."""
+    *parents, last = path.split(".")
+    node: Any = data
+    for part in parents:
+        if not isinstance(node, dict) or part not in node:
+            return
+        node = node[part]
+    if isinstance(node, dict) and last in node:
+        node[last] = None
+
+
+def _first_difference(left: Any, right: Any, path: str) -> str | None:
+    if isinstance(left, dict) and isinstance(right, dict):
+        for key in sorted(set(left) | set(right), key=str):
+            found = _first_difference(left.get(key), right.get(key), f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    return None if left == right else path
+
+
+def study_mismatch(sweep: Sweep, scenario: Scenario) -> str | None:
+    """Why the sweep's break-even does not answer a study of ``scenario``, or None.
+
+    The sweep answers for the study when it asks a break-even question about one
+    of the study's arms against the study's baseline, and its base scenario is the
+    study's except for the parameters it varies, the name and description, and the
+    number of replications and seed: the same world, arms and run length.
+    """
+    question = sweep.plan.break_even
+    if question is None:
+        return "the sweep asks no break-even question (its scenario has no sweep.break_even)"
+    if question.arm not in scenario.arms or sweep.baseline != scenario.baseline:
+        return (
+            f"the sweep compares {question.arm!r} with {sweep.baseline!r}; the study's arms are "
+            f"{', '.join(scenario.arms)} with baseline {scenario.baseline!r}"
+        )
+    ours, theirs = (
+        s.model_dump(mode="json", include={"world", "arms", "baseline", "run"})
+        for s in (sweep.plan.base, scenario)
+    )
+    for dump in (ours, theirs):
+        for path in (*sweep.parameters, "run.replications", "run.seed"):
+            _blank(dump, path)
+    differing = _first_difference(ours, theirs, "")
+    if differing is not None:
+        return f"the sweep's scenario differs from the study's at {differing.lstrip('.')}"
+    return None

@@ -50,7 +50,9 @@ def experiment_kind(directory: str | Path) -> ExperimentKind:
     )
 
 
-def write_any_report(directory: str | Path) -> tuple[ExperimentKind, Path]:
+def write_any_report(
+    directory: str | Path, break_even: str | Path | None = None
+) -> tuple[ExperimentKind, Path]:
     """Write the report of a finished study, sweep or sensitivity analysis.
 
     The manifest's ``kind`` says which: the experiment is opened with
@@ -67,6 +69,10 @@ def write_any_report(directory: str | Path) -> tuple[ExperimentKind, Path]:
     directory
         A finished experiment directory (``--out`` of ``connectsim run``,
         ``sweep`` or ``sensitivity``).
+    break_even
+        For a study: a finished sweep of its scenario that asks a break-even
+        question (``make break-even``'s directory); its answer goes into the
+        report's "What these results rest on".
 
     Returns
     -------
@@ -83,16 +89,23 @@ def write_any_report(directory: str | Path) -> tuple[ExperimentKind, Path]:
     """
     root = Path(directory)
     kind = experiment_kind(root)
+    if break_even is not None and kind != "study":
+        raise ResultsError(f"{root}: holds a {kind}; a break-even sweep goes into a study's report")
+    sweep = None
+    if break_even is not None:
+        if experiment_kind(break_even) != "sweep":
+            raise ResultsError(f"{break_even}: not a sweep directory (--break-even)")
+        sweep = load_sweep(break_even)
     # each loader refuses an unfinished experiment, and files its manifest does not vouch
     # for, before anything is written
     if kind == "study":
         study = load_study(root)
         with DirectoryLock(root):
-            return kind, write_report(study, root)
+            return kind, write_report(study, root, break_even=sweep)
     if kind == "sweep":
-        sweep = load_sweep(root)
+        swept = load_sweep(root)
         with DirectoryLock(root):
-            return kind, write_sweep_page(sweep, root).index
+            return kind, write_sweep_page(swept, root).index
     analysis = load_sensitivity(root)
     with DirectoryLock(root):
         return kind, write_sensitivity_page(analysis, root).index

@@ -36,9 +36,14 @@ from simulator.config.scenario import (
     WalletBudget,
     plausible_range,
 )
+from simulator.errors import ResultsError
 from simulator.experiments import stats
+from simulator.experiments.break_even import break_even as break_even_answer
+from simulator.experiments.break_even import number, study_mismatch
+from simulator.experiments.frontier import Sweep
 from simulator.experiments.store import write_text_atomic
 from simulator.experiments.study import Study
+from simulator.report import sweep as sweep_report
 from simulator.report.page import (
     REPORT_DIR,
     Block,
@@ -541,22 +546,23 @@ def _grant_basis(kind: str, basic: int, plus: int) -> str:
     return "this study's choice"
 
 
-def _assumption_blocks(study: Study) -> list[Block]:
+def _assumption_blocks(study: Study, break_even: Sweep | None = None) -> list[Block]:
     kinds = {spec.kind for spec in study.scenario.arms.values()}
-    break_even = (
+    pointer = (
         " For paid against free Connects, scenarios/break_even.yaml finds the free "
         "allowance at which the two give the same proposals per post, at half, the "
-        "default and double the freelancers' own cash."
-        if {"paid", "free"} <= kinds
+        "default and double the freelancers' own cash (`make break-even`; `connectsim "
+        "report DIR --break-even SWEEP_DIR` puts its answer here)."
+        if {"paid", "free"} <= kinds and break_even is None
         else ""
     )
-    return [
+    blocks: list[Block] = [
         Heading(2, "What these results rest on"),
         Paragraph(
             "Each difference above holds for the figures below, most of them assumptions "
             "without a published source. A difference whose sign changes when one of them "
             "moves within its plausible range is a result conditional on that figure, not a "
-            "finding." + break_even
+            "finding." + pointer
         ),
         TableBlock(
             ["assumed figure", "in this study", "basis"],
@@ -564,15 +570,46 @@ def _assumption_blocks(study: Study) -> list[Block]:
             "Assumptions of the headline",
         ),
     ]
+    if break_even is not None:
+        blocks += break_even_blocks(break_even)
+    return blocks
 
 
-def report_blocks(study: Study, figures: list[FigureBlock], command: str) -> list[Block]:
-    """The report's content, in order, for both the page and the Markdown."""
+def break_even_blocks(sweep: Sweep) -> list[Block]:
+    """Where the study's answer changes sign: the break-even sweep's table, introduced.
+
+    ``sweep`` must answer for the study (:func:`~simulator.experiments.break_even.study_mismatch`
+    is None); its ``sweep.break_even`` question names the arm, metric and parameter.
+    """
+    question = sweep.plan.break_even
+    assert question is not None
+    others = [p for p in sweep.parameters if p != question.along]
+    levels = sorted({float(v) for v in sweep.points()[question.along]})
+    across = f", at each {', '.join(f'`{p}`' for p in others)} swept" if others else ""
+    return [
+        Heading(3, "Where the answer changes sign"),
+        Paragraph(
+            f"The value of `{question.along}` at which `{question.arm}` minus "
+            f"`{sweep.baseline}` in {metric_label(question.metric)} crosses zero{across}: "
+            f"a sweep of this study's scenario over {', '.join(number(v) for v in levels)} "
+            f"({sweep.replications} replications a point), interpolated between the levels; "
+            "the interval is the stretch where the difference's 95% confidence interval "
+            "holds zero. Its own report is in the sweep's directory."
+        ),
+        sweep_report.break_even_table(sweep, break_even_answer(sweep)),
+    ]
+
+
+def report_blocks(
+    study: Study, figures: list[FigureBlock], command: str, break_even: Sweep | None = None
+) -> list[Block]:
+    """The report's content, in order, for both the page and the Markdown (with the
+    break-even sweep's answer among the assumptions, when one is given)."""
     sc = study.scenario
     blocks: list[Block] = [
         Heading(1, f"{sc.name}: what the study found"),
         Paragraph(_opening(study), "lede"),
-        *_assumption_blocks(study),
+        *_assumption_blocks(study, break_even),
         *_scenario_blocks(study),
         Heading(2, "Charts"),
         Paragraph("Each chart is also in `charts/` beside this report, as PNG and SVG."),
@@ -584,14 +621,32 @@ def report_blocks(study: Study, figures: list[FigureBlock], command: str) -> lis
 
 
 # ---------------------------------------------------------------- writing
-def write_report(study: Study, out: str | Path, command: str | None = None) -> Path:
+def write_report(
+    study: Study,
+    out: str | Path,
+    command: str | None = None,
+    break_even: Sweep | None = None,
+) -> Path:
     """Write the report of ``study`` into ``out/report/``; return the path of index.html.
 
     ``out`` is the study directory. ``command`` is the command that made the
     study, shown under "Reproduce"; without it the report shows the command the
     study's manifest recorded, or else a command that reruns the study from the
-    resolved ``scenario.yaml`` it writes beside itself.
+    resolved ``scenario.yaml`` it writes beside itself. ``break_even``, a finished
+    sweep of the study's scenario with a break-even question, adds its answer to
+    "What these results rest on".
+
+    Raises
+    ------
+    ResultsError
+        When ``break_even`` does not answer for the study (another world, other
+        arms or another run length; see
+        :func:`~simulator.experiments.break_even.study_mismatch`).
     """
+    if break_even is not None:
+        mismatch = study_mismatch(break_even, study.scenario)
+        if mismatch is not None:
+            raise ResultsError(f"{break_even.path}: cannot give the study's break-even: {mismatch}")
     report_dir = Path(out) / REPORT_DIR
     figures = [
         figure_block(spec.draw(study), report_dir, spec.slug, spec.caption, number)
@@ -601,6 +656,8 @@ def write_report(study: Study, out: str | Path, command: str | None = None) -> P
     if command is None:
         record = read_record(study.path)
         command = record.get("command") if record else None
-    blocks = report_blocks(study, figures, command or _default_command(study, report_dir))
+    blocks = report_blocks(
+        study, figures, command or _default_command(study, report_dir), break_even
+    )
     title = f"{study.scenario.name}: what the study found"
     return write_page(report_dir, blocks, title, "report.md").index

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from simulator.experiments.break_even import RESULT_COLUMNS, break_even
+from simulator.experiments.break_even import RESULT_COLUMNS, break_even, number
 from simulator.experiments.sweep import load_sweep
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +132,44 @@ def test_a_bad_axis_in_the_block_is_one_line_naming_the_files_field(
     assert f"{path}: sweep.vary, point p001 ({GRANT}=-5)" in lines[0]
     assert "got -5" in lines[0] and "--vary" not in lines[0]
     assert stdout.strip() == "" and not out.exists()
+
+
+def test_a_studys_report_gives_the_break_even_of_a_sweep_of_its_scenario(
+    tiny_break_even: Path, tmp_path: Path, run_main: RunMain, small_overrides: list[str]
+) -> None:
+    study, sweep, other = tmp_path / "study", tmp_path / "sweep", tmp_path / "other"
+    sets = [arg for text in small_overrides for arg in ("--set", text)]
+    code, _, stderr = run_main(
+        ["run", str(tiny_break_even), "-n", "2", "--workers", "1", "--out", str(study), *sets]
+    )
+    assert code == 0, stderr
+    code, _, stderr = run_main(sweep_args(tiny_break_even, sweep, small_overrides, "--no-report"))
+    assert code == 0, stderr
+
+    code, stdout, stderr = run_main(["report", str(study), "--break-even", str(sweep)])
+    assert code == 0, stderr
+    page = (study / "report" / "report.md").read_text(encoding="utf-8")
+    section = page[page.index("### Where the answer changes sign") : page.index("## The scenario")]
+    answer = break_even(load_sweep(sweep)).iloc[0]
+    at = float(answer["break_even"])
+    shown = "-" if math.isnan(at) else number(at)
+    assert f"| 0.01 | {shown} | {answer['interval']} | {answer['status']} |" in section
+    # without --break-even the section is not there, only where to find it
+    code, _, stderr = run_main(["report", str(study)])
+    assert code == 0, stderr
+    page = (study / "report" / "report.md").read_text(encoding="utf-8")
+    assert "Where the answer changes sign" not in page and "--break-even" in page
+
+    # a sweep of another world does not answer for the study: exit 2, one line, naming
+    # the field, and the study's report is left as it was
+    changed = [*small_overrides, "world.jobs.ghost_share=0.3"]
+    code, _, stderr = run_main(sweep_args(tiny_break_even, other, changed, "--no-report"))
+    assert code == 0, stderr
+    before = (study / "report" / "report.md").read_bytes()
+    code, _, stderr = run_main(["report", str(study), "--break-even", str(other)])
+    assert code == 2
+    assert "world.jobs.ghost_share" in stderr and len(stderr.strip().splitlines()) == 1
+    assert (study / "report" / "report.md").read_bytes() == before
+    # and a study is not a sweep
+    code, _, stderr = run_main(["report", str(study), "--break-even", str(study)])
+    assert code == 2 and "not a sweep" in stderr
