@@ -180,10 +180,16 @@ def headline_sentences(study: Study) -> list[str]:
                 sentences.append(
                     f"{subject} {verb} {noun} from {b} to {a} ({_interval(metric, d)})."
                 )
+            elif math.isnan(d["ci_low"]):
+                mean = fmt(metric, d["mean"], signed=True, difference=True)
+                why = ": one replication gives none" if d["n"] < 2 else ""
+                sentences.append(
+                    f"{subject} moved {noun} from {b} to {a} ({mean}; no interval{why})."
+                )
             else:
                 sentences.append(
-                    f"{subject} left {noun} at {a} against {b} ({_interval(metric, d)}; no "
-                    "difference established)."
+                    f"{subject} moved {noun} from {b} to {a} ({_interval(metric, d)}): the "
+                    "interval includes zero, so no difference is established."
                 )
     return sentences
 

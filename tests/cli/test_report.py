@@ -157,7 +157,11 @@ def test_trade_offs_list_what_moved_beyond_the_threshold_under_its_group(study: 
     diff = _with_difference(diff, "new_hired_within_60_days", 0.9, -over, over / 4)  # listed
     diff = _with_difference(diff, "days_to_hire", 5.0, under, under / 4)  # too small
     diff = _with_difference(diff, "connects_revenue_usd_per_month", 900.0, over, 2 * over)
+    diff = _with_difference(diff, "fill_rate", 0.8, -over, 2 * over)  # an answer, not shown
     doctored = dataclasses.replace(study, _differences=diff)
+    fill = headline_sentences(doctored)[-1]
+    assert "fill rate" in fill and "(-16.0 pp, 95% CI -48.0 pp to 16.0 pp)" in fill
+    assert fill.endswith("the interval includes zero, so no difference is established.")
     markdown = render_markdown(report_blocks(doctored, [], COMMAND))
     assert METRIC_GROUPS["gini_earnings"] == "freelancers"
     assert METRIC_GROUPS["new_hired_within_60_days"] == "newcomers"
@@ -171,7 +175,7 @@ def test_trade_offs_list_what_moved_beyond_the_threshold_under_its_group(study: 
     assert "- New freelancers hired within 60 days: from " in newcomers
     assert "(-18.0 pp, 95% CI -22.5 pp to -13.5 pp; -20%)" in newcomers
     trade_offs_md = markdown.split("## Trade-offs", 1)[1].split("## What these", 1)[0]
-    for absent in ("Days to hire", "Connects revenue"):
+    for absent in ("Days to hire", "Connects revenue", "Fill rate:"):
         assert absent not in trade_offs_md
     # the threshold is stated on the page
     assert f"more than {TRADE_OFF_RELATIVE_CHANGE:.0%} of the baseline's level" in markdown
@@ -257,6 +261,10 @@ def test_in_memory_study(small_scenario: Scenario, tmp_path: Path) -> None:
     text = index.read_text(encoding="utf-8")
     assert "not recorded" in text
     assert "connectsim run" in text
+    # one replication: each answer gives the difference but no interval, and says why
+    for sentence in headline_sentences(study):
+        assert sentence.endswith("; no interval: one replication gives none).")
+        assert html.escape(sentence) in text
 
 
 # ------------------------------------------------------------ connectsim report
