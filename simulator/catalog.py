@@ -596,6 +596,72 @@ METRICS: dict[str, Metric] = {
 METRIC_DESCRIPTIONS: dict[str, str] = {name: m.description for name, m in METRICS.items()}
 """What each metric measures, by name (from :data:`METRICS`)."""
 
+GROUPS: tuple[str, ...] = ("freelancers", "clients", "newcomers", "platform")
+"""Whom a metric concerns, in the order a report lists them."""
+
+_F, _C, _N, _P = GROUPS
+
+METRIC_GROUPS: dict[str, str | None] = {
+    # sizes of the run and shares of a segment: they describe the world, not an outcome
+    "freelancers": None,
+    "freelancer_months": None,
+    "entries": None,
+    "jobs_closed": None,
+    "share_of_hires": None,
+    "share_of_earnings": None,
+    "population_share": None,
+    # a check of the recorder's bookkeeping (Little's law), equal to contracts in progress
+    "hires_per_day_x_contract_days": None,
+    "proposals_per_freelancer_month": _F,
+    "hires_per_proposal": _F,
+    "share_with_hire": _F,
+    "connects_spent_per_freelancer_month": _F,
+    "connects_bought_per_freelancer_month": _F,
+    "connects_granted_per_freelancer_month": _F,
+    "connects_earned_per_freelancer_month": _F,
+    "connects_wasted_on_ghosts_per_freelancer_month": _F,
+    "connects_spend_usd_per_freelancer_month": _F,
+    "fee_usd_per_freelancer_month": _F,
+    "total_spend_usd_per_freelancer_month": _F,
+    "earnings_usd_per_freelancer_month": _F,
+    "connects_spend_share_of_income": _F,
+    "fee_share_of_income": _F,
+    "total_spend_share_of_income": _F,
+    "spend_share_of_earnings": _F,
+    "share_spend_exceeds_earnings": _F,
+    "boost_bids_per_freelancer_month": _F,
+    "boost_connects_per_freelancer_month": _F,
+    "boosted_share_of_proposals": _F,
+    "boost_outbid_share": _F,
+    "hires_per_boosted_proposal": _F,
+    "hires_per_unboosted_proposal": _F,
+    "reduced_effort_share_of_proposals": _F,
+    "gini_earnings": _F,
+    "exits": _F,
+    "days_to_first_hire": _N,
+    "new_hired_within_60_days": _N,
+    "proposals_per_job": _C,
+    "share_jobs_50plus": _C,
+    "fill_rate": _C,
+    "fill_rate_genuine": _C,
+    "days_to_hire": _C,
+    "proposals_reviewed_per_hire": _C,
+    "proposals_read_per_post": _C,
+    "screening_hours_per_hire": _C,
+    "unfilled_by_screening_share": _C,
+    "hired_skill": _C,
+    "hired_proposal_quality": _C,
+    "busy_share_of_reviewed": _C,
+    "client_surplus_per_post": _C,
+    "connects_revenue_usd_per_month": _P,
+    "membership_revenue_usd_per_month": _P,
+    "service_fee_revenue_usd_per_month": _P,
+    "mean_active_contracts": _P,
+}
+"""Whom each metric of :data:`METRICS` concerns: one of :data:`GROUPS`, or ``None`` for the
+sizes of the run, a segment's shares and bookkeeping checks, which a report does not
+weigh as trade-offs. Every metric has an entry (the catalogue's tests check it)."""
+
 
 def metric_scale(metric: str) -> tuple[float, str]:
     """How a Morris effect on ``metric`` is shown: the scale and unit (shares in points)."""

@@ -430,15 +430,16 @@ class ChartSpec:
 
 
 CHARTS: tuple[ChartSpec, ...] = (
-    ChartSpec(
-        "region_comparison",
-        "Proposal volume, win rate and Connects cost burden by region",
-        region_comparison,
-    ),
+    # the scorecard first: a study's report opens with it
     ChartSpec(
         "scorecard",
         "Headline metrics per arm, all freelancers and posts",
         scorecard,
+    ),
+    ChartSpec(
+        "region_comparison",
+        "Proposal volume, win rate and Connects cost burden by region",
+        region_comparison,
     ),
     ChartSpec(
         "forest_plot",

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel
 
 from simulator import charts
-from simulator.catalog import HEADLINE_METRICS, METRIC_DESCRIPTIONS, METRICS
+from simulator.catalog import GROUPS, HEADLINE_METRICS, METRIC_DESCRIPTIONS, METRIC_GROUPS, METRICS
 
 # how a metric is named and formatted is the catalogue's; both stay importable from here
 from simulator.catalog import fmt as fmt
@@ -47,6 +47,7 @@ from simulator.report import sweep as sweep_report
 from simulator.report.page import (
     REPORT_DIR,
     Block,
+    BulletList,
     CodeBlock,
     Details,
     FigureBlock,
@@ -67,6 +68,26 @@ from simulator.report.page import render_markdown as render_markdown
 METRIC_LABELS: dict[str, str] = {name: m.label for name, m in METRICS.items()}
 """Short names of the metrics (the glossary at the end gives their meaning), from
 :data:`simulator.catalog.METRICS`."""
+
+ANSWER_METRICS: tuple[str, ...] = (*HEADLINE_METRICS, "fill_rate")
+"""The metrics the report's answer gives a sentence each: the headline metrics and the
+fill rate, which tells what clients get from the proposals."""
+
+TRADE_OFF_RELATIVE_CHANGE = 0.10
+"""A metric outside :data:`ANSWER_METRICS` is a trade-off when its paired difference is
+more than this share of the baseline's level (any change from a level of zero counts)
+and its 95% interval excludes zero."""
+
+GROUP_TITLES: dict[str, str] = {
+    "freelancers": "For freelancers",
+    "clients": "For clients",
+    "newcomers": "For newcomers (freelancers who joined during the run)",
+    "platform": "For the platform",
+}
+"""Headings of the trade-offs, one per group of :data:`simulator.catalog.GROUPS`."""
+
+OPENING_CHART = "scorecard"
+"""The chart the report opens with, before the answer (the others follow under Charts)."""
 
 OVERALL_METRICS: tuple[str, ...] = (
     "proposals_per_job",
@@ -121,8 +142,31 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _excludes_zero(difference: dict[str, float]) -> bool:
+    return difference["ci_low"] > 0 or difference["ci_high"] < 0
+
+
+def _interval(metric: str, difference: dict[str, float]) -> str:
+    """'+1.20 pp, 95% CI 0.90 pp to 1.50 pp': a paired difference and its interval."""
+    mean = fmt(metric, difference["mean"], signed=True, difference=True)
+    low = fmt(metric, difference["ci_low"], difference=True)
+    high = fmt(metric, difference["ci_high"], difference=True)
+    return f"{mean}, 95% CI {low} to {high}"
+
+
+def _sentence_noun(metric: str) -> str:
+    """A metric named as the object of a sentence: 'proposals per post', 'the fill rate'."""
+    known = METRICS[metric]
+    # a label with a comma ('Connects spend, share of income') is a table's name
+    noun = known.description if ", " in known.label else known.label
+    first = noun.split(" ", 1)[0]
+    # counts read without an article ('hires per proposal'), single things with one
+    return noun if first.endswith("s") else f"the {noun}"
+
+
 def headline_sentences(study: Study) -> list[str]:
-    """The headline differences, one plain sentence per arm and metric."""
+    """The answer: one short sentence per arm and metric of :data:`ANSWER_METRICS`, with
+    the paired difference from the baseline and its 95% interval."""
     lv = study.levels()
     diff = study.differences()
     base = study.baseline
@@ -130,25 +174,112 @@ def headline_sentences(study: Study) -> list[str]:
     for arm in study.arms:
         if arm == base:
             continue
-        for metric in HEADLINE_METRICS:
-            a = stats.row(lv, arm, metric)
-            b = stats.row(lv, base, metric)
+        subject = _sentence_case(study.label(arm))
+        for metric in ANSWER_METRICS:
+            a = fmt(metric, stats.row(lv, arm, metric)["mean"])
+            b = fmt(metric, stats.row(lv, base, metric)["mean"])
             d = stats.row(diff, arm, metric)
-            verdict = (
-                "the interval excludes zero"
-                if d["ci_low"] > 0 or d["ci_high"] < 0
-                else "the interval includes zero, so no difference is established"
-            )
-            rel = "" if math.isnan(d["relative"]) else f", {d['relative'] * 100:+.0f}%"
-            sentences.append(
-                f"{_sentence_case(METRIC_DESCRIPTIONS[metric])}: {fmt(metric, a['mean'])} under "
-                f"{study.label(arm)} against {fmt(metric, b['mean'])} under "
-                f"{study.label(base)}, a paired difference of "
-                f"{fmt(metric, d['mean'], signed=True, difference=True)} (95% CI "
-                f"{fmt(metric, d['ci_low'], difference=True)} to "
-                f"{fmt(metric, d['ci_high'], difference=True)}{rel}); {verdict}."
-            )
+            noun = _sentence_noun(metric)
+            if _excludes_zero(d):
+                verb = "raised" if d["mean"] > 0 else "cut"
+                sentences.append(
+                    f"{subject} {verb} {noun} from {b} to {a} ({_interval(metric, d)})."
+                )
+            elif math.isnan(d["ci_low"]):
+                mean = fmt(metric, d["mean"], signed=True, difference=True)
+                why = ": one replication gives none" if d["n"] < 2 else ""
+                sentences.append(
+                    f"{subject} moved {noun} from {b} to {a} ({mean}; no interval{why})."
+                )
+            else:
+                sentences.append(
+                    f"{subject} moved {noun} from {b} to {a} ({_interval(metric, d)}): the "
+                    "interval includes zero, so no difference is established."
+                )
     return sentences
+
+
+def is_trade_off(difference: dict[str, float]) -> bool:
+    """Whether a paired difference moved by more than :data:`TRADE_OFF_RELATIVE_CHANGE`
+    of the baseline's level, with a 95% interval that excludes zero.
+
+    ``difference`` is a row of :meth:`Study.differences` (:func:`stats.row`).
+    """
+    if not _excludes_zero(difference):
+        return False
+    if difference["baseline_mean"] == 0:
+        # from nothing to something: larger than any share of nothing
+        return True
+    return abs(difference["relative"]) > TRADE_OFF_RELATIVE_CHANGE
+
+
+def trade_offs(study: Study) -> dict[str, list[str]]:
+    """The metrics outside the answer that moved (:func:`is_trade_off`), by group of
+    :data:`simulator.catalog.GROUPS`: one line each, with its levels, paired difference,
+    95% interval and relative change. Every group is a key, in order, possibly empty."""
+    lv = study.levels()
+    diff = study.differences()
+    base = study.baseline
+    others = [arm for arm in study.arms if arm != base]
+    # without boosts, the unboosted proposals' win rate is every proposal's, already said
+    skipped = {*ANSWER_METRICS, *([] if _any_boosts(study) else BOOST_METRICS)}
+    found: dict[str, list[str]] = {group: [] for group in GROUPS}
+    for metric, group in METRIC_GROUPS.items():
+        if group is None or metric in skipped:
+            continue
+        for arm in others:
+            try:
+                d = stats.row(diff, arm, metric)
+            except KeyError:
+                continue
+            if not is_trade_off(d):
+                continue
+            a = fmt(metric, stats.row(lv, arm, metric)["mean"])
+            b = fmt(metric, stats.row(lv, base, metric)["mean"])
+            rel = "" if math.isnan(d["relative"]) else f"; {d['relative'] * 100:+.0f}%"
+            # with several arms, each line says which one it is about
+            name = (
+                f"{study.label(arm)}, {metric_label(metric)}"
+                if len(others) > 1
+                else (metric_label(metric))
+            )
+            found[group].append(
+                f"{_sentence_case(name)}: from {b} to {a} ({_interval(metric, d)}{rel})."
+            )
+    return found
+
+
+def _trade_off_blocks(study: Study) -> list[Block]:
+    others = [arm for arm in study.arms if arm != study.baseline]
+    if not others:
+        return []
+    base = study.label(study.baseline)
+    against = (
+        f"{study.label(others[0])} against {base}"
+        if len(others) == 1
+        else f"each arm against {base}"
+    )
+    blocks: list[Block] = [
+        Heading(2, "Trade-offs"),
+        Paragraph(
+            f"Every other metric that moved, {against}: those whose paired difference is "
+            f"more than {TRADE_OFF_RELATIVE_CHANGE:.0%} of the baseline's level (or moved "
+            "from a level of zero) and whose 95% interval excludes zero; the rest are in "
+            "the tables below. Each line gives the baseline's level, then the arm's, the "
+            "paired difference with its interval and the change relative to the baseline."
+        ),
+    ]
+    for group, lines in trade_offs(study).items():
+        blocks.append(Heading(3, GROUP_TITLES[group]))
+        blocks.append(
+            BulletList(lines)
+            if lines
+            else Paragraph(
+                f"Nothing moved by more than {TRADE_OFF_RELATIVE_CHANGE:.0%} with an interval "
+                "that excludes zero."
+            )
+        )
+    return blocks
 
 
 def _interval_cell(
@@ -600,20 +731,43 @@ def break_even_blocks(sweep: Sweep) -> list[Block]:
     ]
 
 
+def _condition(break_even: Sweep | None) -> str:
+    """The sentence that ties the answer to what it rests on."""
+    text = (
+        " Each of these differences holds under the assumed figures listed under "
+        '"What these results rest on", and is conditional on them'
+    )
+    if break_even is None or break_even.plan.break_even is None:
+        return text + "."
+    question = break_even.plan.break_even
+    return (
+        text + f"; there too is the value of `{question.along}` at which "
+        f"{metric_label(question.metric)} under `{question.arm}` and `{break_even.baseline}` "
+        "would be the same."
+    )
+
+
 def report_blocks(
     study: Study, figures: list[FigureBlock], command: str, break_even: Sweep | None = None
 ) -> list[Block]:
     """The report's content, in order, for both the page and the Markdown (with the
     break-even sweep's answer among the assumptions, when one is given)."""
     sc = study.scenario
+    opening = [f for f in figures if f.slug == OPENING_CHART]
+    rest = [f for f in figures if f.slug != OPENING_CHART]
     blocks: list[Block] = [
         Heading(1, f"{sc.name}: what the study found"),
-        Paragraph(_opening(study), "lede"),
+        *opening,
+        Paragraph(_opening(study) + _condition(break_even), "lede"),
+        *_trade_off_blocks(study),
         *_assumption_blocks(study, break_even),
         *_scenario_blocks(study),
         Heading(2, "Charts"),
-        Paragraph("Each chart is also in `charts/` beside this report, as PNG and SVG."),
-        *figures,
+        Paragraph(
+            "Each chart is also in `charts/` beside this report, as PNG and SVG"
+            + (f" (Figure {opening[0].number} opens the report)." if opening else ".")
+        ),
+        *rest,
         *_table_blocks(study),
         *_reproduce_blocks(study, command),
     ]

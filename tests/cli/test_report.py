@@ -2,8 +2,9 @@
 ``connectsim report DIR``.
 
 The page must be one self-contained file (nothing it refers to lives
-anywhere else), lead with the headline sentences, show one figure per entry
-of the chart registry and say how to reproduce the study. Its rendering in a
+anywhere else), open with the scorecard, the headline sentences and the
+trade-offs, show one figure per entry of the chart registry and say how to
+reproduce the study. Its rendering in a
 real browser is checked in ``tests/browser``.
 """
 
@@ -23,9 +24,20 @@ from typer.testing import CliRunner
 
 import simulator
 from simulator import charts, cli
+from simulator.catalog import HEADLINE_METRICS, METRIC_GROUPS, fmt
 from simulator.config.scenario import Scenario
+from simulator.experiments import stats
 from simulator.experiments.study import Study
-from simulator.report.study import headline_sentences, write_report
+from simulator.report.page import render_markdown
+from simulator.report.study import (
+    ANSWER_METRICS,
+    GROUP_TITLES,
+    TRADE_OFF_RELATIVE_CHANGE,
+    headline_sentences,
+    report_blocks,
+    trade_offs,
+    write_report,
+)
 
 COMMAND = "connectsim run scenarios/paid_vs_free.yaml --replications 2 --seed 20190501"
 
@@ -70,19 +82,116 @@ def test_index_is_self_contained(page: tuple[Path, str, str]) -> None:
     assert "<style>" in text
 
 
-def test_index_leads_with_the_headline_sentences(study: Study, page: tuple[Path, str, str]) -> None:
+def test_report_opens_with_the_scorecard_and_the_answer(
+    study: Study, page: tuple[Path, str, str]
+) -> None:
+    """The scorecard, then one sentence per headline metric and the fill rate, each with
+    both levels and the paired difference's interval, then the trade-offs and the
+    assumptions, before anything else."""
     _, text, markdown = page
+    lv, diff = study.levels(), study.differences()
     sentences = headline_sentences(study)
-    assert len(sentences) == 3  # one arm against the baseline, three headline metrics
+    assert [*HEADLINE_METRICS, "fill_rate"] == list(ANSWER_METRICS)
+    assert len(sentences) == len(ANSWER_METRICS)  # one arm against the baseline
     lede = re.search(r'<p class="lede">(.*?)</p>', text, flags=re.DOTALL)
     assert lede is not None
-    for sentence in sentences:
+    opening_md = markdown.split("## Trade-offs", 1)[0]
+    for sentence, metric in zip(sentences, ANSWER_METRICS, strict=True):
         assert html.escape(sentence) in lede.group(1)
-        assert sentence in markdown.split("## The scenario", 1)[0]
-    order = ["<h1>", '<p class="lede">', "<h2>The scenario", "<h2>Charts"]
+        assert sentence in opening_md
+        d = stats.row(diff, "free", metric)
+        for value in (
+            fmt(metric, stats.row(lv, "paid", metric)["mean"]),
+            fmt(metric, stats.row(lv, "free", metric)["mean"]),
+            fmt(metric, d["mean"], signed=True, difference=True),
+            f"95% CI {fmt(metric, d['ci_low'], difference=True)} to "
+            f"{fmt(metric, d['ci_high'], difference=True)}",
+        ):
+            assert value in sentence, (value, sentence)
+    assert "fill rate" in sentences[-1]
+    # the scorecard is the first thing under the title, in the page and the Markdown
+    first_figure = re.search(r'<figure [^>]*data-chart="([^"]+)"', text)
+    assert first_figure is not None and first_figure.group(1) == "scorecard"
+    assert markdown.split("\n\n")[1].startswith("![") and "charts/scorecard.png" in opening_md
+    order = ["<h1>", 'data-chart="scorecard"', '<p class="lede">', "<h2>Trade-offs"]
+    order += ["<h2>What these results rest on", "<h2>The scenario", "<h2>Charts"]
     order += ["<h2>Tables", "<h2>Reproduce"]
     positions = [text.index(marker) for marker in order]
     assert positions == sorted(positions), "sections out of order"
+    assert text.count('data-chart="scorecard"') == 1
+
+
+def _section(markdown: str, heading: str) -> str:
+    """The Markdown under ``heading`` up to the next heading of any level."""
+    after = markdown.split(heading + "\n", 1)[1]
+    return re.split(r"^#+ ", after, maxsplit=1, flags=re.MULTILINE)[0]
+
+
+def _with_difference(
+    frame: pd.DataFrame, metric: str, baseline: float, relative: float, ci_halfwidth: float
+) -> pd.DataFrame:
+    """``frame`` with free's overall difference in ``metric`` set to ``relative`` times
+    ``baseline``, plus or minus ``ci_halfwidth`` times ``baseline``."""
+    out = frame.copy()
+    hit = (out["arm"] == "free") & (out["metric"] == metric) & (out["segment_kind"] == "overall")
+    assert hit.sum() == 1
+    mean = relative * baseline
+    out.loc[hit, ["mean", "ci_low", "ci_high", "baseline_mean", "relative"]] = [
+        mean,
+        mean - ci_halfwidth * baseline,
+        mean + ci_halfwidth * baseline,
+        baseline,
+        relative,
+    ]
+    return out
+
+
+def test_trade_offs_list_what_moved_beyond_the_threshold_under_its_group(study: Study) -> None:
+    """A metric that moved by more than the threshold, with an interval excluding zero,
+    is listed under its group with its interval; one under the threshold, or whose
+    interval includes zero, is not listed anywhere."""
+    over = 2 * TRADE_OFF_RELATIVE_CHANGE
+    under = TRADE_OFF_RELATIVE_CHANGE / 2
+    diff = study.differences()
+    diff = _with_difference(diff, "gini_earnings", 0.6, over, over / 4)  # listed
+    diff = _with_difference(diff, "new_hired_within_60_days", 0.9, -over, over / 4)  # listed
+    diff = _with_difference(diff, "days_to_hire", 5.0, under, under / 4)  # too small
+    diff = _with_difference(diff, "connects_revenue_usd_per_month", 900.0, over, 2 * over)
+    diff = _with_difference(diff, "fill_rate", 0.8, -over, 2 * over)  # an answer, not shown
+    doctored = dataclasses.replace(study, _differences=diff)
+    fill = headline_sentences(doctored)[-1]
+    assert "fill rate" in fill and "(-16.0 pp, 95% CI -48.0 pp to 16.0 pp)" in fill
+    assert fill.endswith("the interval includes zero, so no difference is established.")
+    markdown = render_markdown(report_blocks(doctored, [], COMMAND))
+    assert METRIC_GROUPS["gini_earnings"] == "freelancers"
+    assert METRIC_GROUPS["new_hired_within_60_days"] == "newcomers"
+    assert METRIC_GROUPS["days_to_hire"] == "clients"
+    freelancers = _section(markdown, "### " + GROUP_TITLES["freelancers"])
+    newcomers = _section(markdown, "### " + GROUP_TITLES["newcomers"])
+    paid_gini = fmt("gini_earnings", stats.row(study.levels(), "paid", "gini_earnings")["mean"])
+    assert f"- Gini of earnings: from {paid_gini} to " in freelancers
+    # 0.6 x 20% = 0.12, plus or minus 0.6 x 5% = 0.03
+    assert "(+0.120, 95% CI 0.090 to 0.150; +20%)" in freelancers
+    assert "- New freelancers hired within 60 days: from " in newcomers
+    assert "(-18.0 pp, 95% CI -22.5 pp to -13.5 pp; -20%)" in newcomers
+    trade_offs_md = markdown.split("## Trade-offs", 1)[1].split("## What these", 1)[0]
+    for absent in ("Days to hire", "Connects revenue", "Fill rate:"):
+        assert absent not in trade_offs_md
+    # the threshold is stated on the page
+    assert f"more than {TRADE_OFF_RELATIVE_CHANGE:.0%} of the baseline's level" in markdown
+
+
+def test_trade_offs_include_what_only_one_arm_has(study: Study) -> None:
+    """Paid Connects earn no Connects; the free program does: a move from a level of zero
+    is listed, without a relative change."""
+    lv = study.levels()
+    assert stats.row(lv, "paid", "connects_earned_per_freelancer_month")["mean"] == 0
+    lines = trade_offs(study)["freelancers"]
+    earned = [line for line in lines if line.startswith("Connects earned per freelancer-month")]
+    assert len(earned) == 1 and earned[0].startswith(
+        "Connects earned per freelancer-month: from 0.00 to "
+    )
+    assert "%)" not in earned[0]
 
 
 def test_one_figure_per_registered_chart(page: tuple[Path, str, str]) -> None:
@@ -152,6 +261,10 @@ def test_in_memory_study(small_scenario: Scenario, tmp_path: Path) -> None:
     text = index.read_text(encoding="utf-8")
     assert "not recorded" in text
     assert "connectsim run" in text
+    # one replication: each answer gives the difference but no interval, and says why
+    for sentence in headline_sentences(study):
+        assert sentence.endswith("; no interval: one replication gives none).")
+        assert html.escape(sentence) in text
 
 
 # ------------------------------------------------------------ connectsim report

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from simulator.catalog import (
+    GROUPS,
     HEADLINE_METRICS,
     METRIC_DESCRIPTIONS,
+    METRIC_GROUPS,
     METRICS,
     SHARE_TEXT_CAP,
     fmt,
@@ -34,6 +36,13 @@ def test_share_text(share: float, text: str) -> None:
 
 def test_every_headline_metric_is_described() -> None:
     assert all(m in METRIC_DESCRIPTIONS for m in HEADLINE_METRICS)
+
+
+def test_every_metric_is_assigned_to_a_group() -> None:
+    """A metric added to the catalogue without a group would silently never be a
+    trade-off in a report."""
+    assert set(METRIC_GROUPS) == set(METRICS)
+    assert set(METRIC_GROUPS.values()) == {*GROUPS, None}
 
 
 def test_shares_are_shown_in_points_and_counts_as_they_are() -> None:
