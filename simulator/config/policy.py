@@ -405,11 +405,7 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
             for key in dict.fromkeys([*new, *old]):
                 if not prefix and key == "label":
                     continue
-                walk(
-                    old.get(key),
-                    new.get(key),
-                    f"{prefix}{key}" if not prefix else f"{prefix}.{key}",
-                )
+                walk(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else key)
         elif old != new:
             changes[prefix] = new
 
