@@ -289,19 +289,20 @@ def check_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
 def default_arm(scenario: Scenario, paths: Sequence[str] = ()) -> str:
     """The arm an analysis of ``paths`` studies when none is named: one they vary.
 
-    The first arm other than the baseline whose fields a path varies; else the
-    baseline, if the paths vary its fields only (an arm they leave alone would
-    give indices of exactly zero: with common random numbers it is the same at
-    every point, and its difference from the baseline has the baseline's
-    indices, so the baseline alone says it all); else, when the paths vary
-    only the world or the run, the first arm other than the baseline (the
-    baseline if it is the only arm).
+    The first arm other than the baseline that a path reaches (a path of the
+    world or the run reaches every arm); else the baseline, when the paths vary
+    its fields only: an arm they leave alone would give indices of exactly
+    zero (with common random numbers it is the same at every point), and its
+    difference from the baseline has the baseline's indices, so the baseline
+    alone says it all, in half the runs.
     """
     touched = set()
     for path in paths:
         parts = path.split(".")
-        if parts[0] == "arms" and len(parts) > 1:
-            touched |= set(scenario.arms) if parts[1] == "*" else {parts[1]}
+        if parts[0] == "arms" and len(parts) > 1 and parts[1] != "*":
+            touched.add(parts[1])
+        else:  # the world, the run, or every arm's field: it reaches every arm
+            touched |= set(scenario.arms)
     others = [a for a in scenario.arms if a != scenario.baseline]
     for arm in others:
         if arm in touched:

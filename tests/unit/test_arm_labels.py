@@ -67,6 +67,10 @@ def test_default_arm_is_one_the_parameters_vary() -> None:
     assert default_arm(scenario, ["arms.free.monthly_grant.basic"]) == "free"
     assert default_arm(scenario, ["arms.paid.price_usd_per_connect", "arms.free.x"]) == "free"
     assert default_arm(scenario, ["world.jobs.ghost_share"]) == "free"
+    # a world parameter reaches every arm: the free arm is not all zeros
+    assert default_arm(scenario, ["arms.paid.price_usd_per_connect", "world.jobs.ghost_share"]) == (
+        "free"
+    )
     assert default_arm(scenario, ["arms.*.price_usd_per_connect"]) == "free"
 
 
