@@ -188,7 +188,9 @@ def print_indices(result: Sensitivity) -> None:
 
     for output in dict.fromkeys(o for o, _ in result.outputs):
         headings, rows = index_table(result, output, sep="\n")
-        table = Table(title=f"{output_label(result, output)}: {result.method} indices, 95% CIs")
+        # a label is text, not markup: "[modified: ...]" would vanish as a style tag
+        title = f"{escape(output_label(result, output))}: {result.method} indices, 95% CIs"
+        table = Table(title=title)
         # the metric heads its rows (with its noise share) instead of taking a
         # column, so that the table fits 80 columns; long paths fold, not cut
         for j, heading in enumerate(headings[1:]):

@@ -41,3 +41,19 @@ def test_sweep_names_the_arm_folded_into_the_baseline(run_main: RunMain, tmp_pat
     report = (out / "report" / "sweep.md").read_text(encoding="utf-8")
     assert "[modified: monthly_grant.basic=0/10]" in report
     assert "allowance at p000 is the policy of paid" in report
+
+
+def test_sensitivity_of_the_baselines_price_analyses_it_and_marks_its_label(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    out = tmp_path / "sensitivity"
+    args = ["sensitivity", str(PAID_VS_FREE), *SMALL]
+    args += ["--param", "arms.paid.price_usd_per_connect=0.1:0.3", "--method", "morris"]
+    code, stdout, _ = run_main(
+        [*args, "--samples", "2", "-n", "1", "--workers", "1", "--out", str(out)]
+    )
+    assert code == 0
+    text = " ".join(stdout.split())
+    assert "morris sensitivity of paid," in text
+    assert "Paid Connects ($0.15) [modified: price_usd_per_connect=0.1 to 0.3]: morris" in text
+    assert "Free Connects program" not in text
