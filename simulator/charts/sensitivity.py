@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -24,6 +25,7 @@ from matplotlib.patches import Patch
 
 from simulator.catalog import metric_scale, share_text
 from simulator.charts.style import METRIC_AXES, OKABE_ITO, save
+from simulator.config.policy import modified_label
 from simulator.experiments.sensitivity import DUMMY, Sensitivity
 
 _SERIES = {
@@ -33,16 +35,26 @@ _SERIES = {
 
 DUMMY_LABEL = "dummy (changes nothing)"
 
+XLABEL_CHARS = 40
+"""Longest line of an x-axis label, characters: narrower than the narrowest panel."""
+
 
 def _parameter_label(name: str) -> str:
     return DUMMY_LABEL if name == DUMMY else name
 
 
 def output_label(result: Sensitivity, output: str) -> str:
-    """How an output is named in titles: the arm's label, or the paired difference."""
+    """How an output is named in titles: the arm's label, marked
+    ``[modified: field=LOW to HIGH]`` with the fields of it the analysis varies,
+    or the paired difference."""
     scenario = result.scenario
     if scenario is not None and output in scenario.arms:
-        return scenario.arms[output].label or output
+        changes = {}
+        for p in result.parameters:
+            parts = p.path.split(".")
+            if parts[0] == "arms" and len(parts) > 2 and parts[1] in (output, "*"):
+                changes[".".join(parts[2:])] = f"{p.low:.4g} to {p.high:.4g}"
+        return modified_label(scenario.arms[output].label or output, changes)
     if (
         result.arm is not None
         and result.baseline is not None
@@ -120,12 +132,17 @@ def _panel(
     ax.set_ylim(len(names) - 0.5, -0.5)
     ax.set_ylabel("Parameter")
     if result.method == "sobol":
-        ax.set_xlabel("Sobol' index (share of the variance of the mean output)")
+        xlabel = "Sobol' index (share of the variance of the mean output)"
     else:
         # "Difference (percentage points)" -> "percentage points"
         found = re.search(r"\((.*)\)", axis.difference_unit) if axis is not None else None
         units = found.group(1) if found else (unit.strip() or "metric's units")
-        ax.set_xlabel(f"Change per whole range of the parameter ({units})")
+        xlabel = f"Change per whole range of the parameter ({units})"
+    # a label wider than its panel overhangs the figure's right edge and is cut off:
+    # two short lines stay inside it
+    ax.set_xlabel(textwrap.fill(xlabel, XLABEL_CHARS))
+    # room right of the largest value, so its dot and whisker are not cut at the frame
+    ax.margins(x=0.06)
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -174,7 +191,8 @@ def index_chart(result: Sensitivity, output: str) -> Figure:
         handles.append(
             Line2D([], [], color="0.35", linestyle="--", label="Monte Carlo noise share")
         )
-    handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="//", label=DUMMY_LABEL))
+    # no legend entry for the dummy: its bars are hatched in each series' colour,
+    # which no one patch matches, and its tick label already names it
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
     name = result.scenario.name if result.scenario is not None else "model"
     method = "Sobol'" if result.method == "sobol" else "Morris"

@@ -120,8 +120,7 @@ def _overall(sweep: Sweep, metrics: Sequence[str]) -> pd.DataFrame:
 
 
 def _label(sweep: Sweep, arm: str) -> str:
-    spec = sweep.scenario.arms.get(arm)
-    return (spec.label if spec is not None else "") or arm
+    return sweep.label(arm) if arm in sweep.scenario.arms else arm
 
 
 # ------------------------------------------------------------------ response curves

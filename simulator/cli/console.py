@@ -188,7 +188,9 @@ def print_indices(result: Sensitivity) -> None:
 
     for output in dict.fromkeys(o for o, _ in result.outputs):
         headings, rows = index_table(result, output, sep="\n")
-        table = Table(title=f"{output_label(result, output)}: {result.method} indices, 95% CIs")
+        # a label is text, not markup: "[modified: ...]" would vanish as a style tag
+        title = f"{escape(output_label(result, output))}: {result.method} indices, 95% CIs"
+        table = Table(title=title)
         # the metric heads its rows (with its noise share) instead of taking a
         # column, so that the table fits 80 columns; long paths fold, not cut
         for j, heading in enumerate(headings[1:]):
@@ -230,23 +232,64 @@ class SweepBar:
 
 def frontier_table(result: Sweep) -> Table:
     """The trade-off frontier, each interval under its mean to fit a narrow terminal."""
-    from simulator.report.sweep import frontier_table
+    from simulator.report.sweep import frontier_table, policy_count
 
     block = frontier_table(result, terse=True)
-    every = result.policies()
     table = Table(
-        title=f"trade-off frontier: {int(every['on_frontier'].sum())} of {len(every)} "
-        f"policies, {result.replications} replications, 95% CIs"
+        title=f"trade-off frontier: {policy_count(result)}, {result.replications} "
+        "replications, 95% CIs",
+        # no outer edge or padding: two more columns of text in a narrow terminal
+        show_edge=False,
+        pad_edge=False,
     )
     for j, heading in enumerate(block.headers):
         table.add_column(
             heading, justify="left" if j < 2 else "right", overflow="fold", no_wrap=j == 1
         )
     table.caption = block.caption
-    for row in block.rows:
-        cells = (c.replace(" [", "\n[").replace("%, ", ", ").replace("%]", "]") for c in row)
-        table.add_row(*(escape(c) for c in cells))
+    rows = [
+        [c.replace(" [", "\n[").replace("%, ", ", ").replace("%]", "]") for c in row]
+        for row in block.rows
+    ]
+    for row in rows:
+        table.add_row(*(escape(c) for c in row))
+    fit_words(table, [block.headers, *rows], out().width)
     return table
+
+
+def fit_words(table: Table, texts: list[list[str]], width: int) -> None:
+    """Fix the widths of ``table``'s columns so that no word is cut, when they fit.
+
+    rich narrows the widest columns first, whatever their words, so a long
+    name breaks mid-word while a short one keeps spare room. Each column gets
+    its longest word, then the room left in proportion to what more its text
+    would take. Nothing is fixed when the longest words alone do not fit.
+
+    Parameters
+    ----------
+    table
+        The table, its columns added.
+    texts
+        Its header row and cells, as plain text, row by row.
+    width
+        The terminal's width, characters.
+    """
+    columns = list(zip(*texts, strict=True))
+    words = [max((len(w) for t in col for w in t.split()), default=1) for col in columns]
+    natural = [
+        max((len(line) for t in col for line in t.splitlines()), default=1) for col in columns
+    ]
+    # each column's padding and one rule between columns (and at the edges, if drawn)
+    padding = sum(table._get_padding_width(j) for j in range(len(columns)))
+    rules = len(columns) - 1 + (2 if table.show_edge else 0)
+    room = width - padding - rules
+    if sum(natural) <= room or sum(words) > room:
+        return
+    spare = room - sum(words)
+    wants = [n - w for n, w in zip(natural, words, strict=True)]
+    total = sum(wants) or 1
+    for column, word, want in zip(table.columns, words, wants, strict=True):
+        column.width = word + spare * want // total
 
 
 def break_even_table(result: Sweep) -> Table:

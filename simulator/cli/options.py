@@ -128,7 +128,13 @@ SensitivityOutOption = Annotated[Path | None, _out_option("<name>_sensitivity")]
 SensitivityOverwriteOption = Annotated[bool, _overwrite_option("another sensitivity analysis")]
 ArmOption = Annotated[
     str | None,
-    typer.Option("--arm", help="The arm analysed (default: the first non-baseline arm)."),
+    typer.Option(
+        "--arm",
+        help=(
+            "The arm analysed (default: the first non-baseline arm the --param paths "
+            "vary; the baseline if they vary only its fields)."
+        ),
+    ),
 ]
 ArmOnlyOption = Annotated[
     bool,

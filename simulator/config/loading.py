@@ -35,6 +35,7 @@ from simulator.config.migration import (
     notice,
     schema_version_of,
 )
+from simulator.config.policy import changed_fields, modified_label, show_value
 from simulator.config.scenario import SCHEMA_VERSION, Scenario
 from simulator.errors import PlanError, ScenarioError
 
@@ -408,13 +409,49 @@ def scenario_from_record(data: Any, source: str) -> Scenario:
     return Scenario.model_validate(migrated)
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Read, merge (``extends:``), override (``--set``) and validate a scenario file."""
-    path = Path(path)
-    data = _resolve(path, ())
+def mark_modified_arms(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """``after`` with the label of every arm whose policy differs from ``before`` marked.
+
+    A label is written for the policy in the file (``Paid Connects ($0.15)``);
+    once ``--set`` changes the arm's fields, the label would state what the
+    policy no longer is. Each such arm's label gets
+    ``[modified: field=value, ...]`` (:func:`~simulator.config.policy.modified_label`),
+    so that tables, reports and charts show the change wherever they name the
+    arm. An arm whose label is itself set anew, or that the file lacks, keeps
+    the label it was given: that label was written for the policy as it is.
+    """
+    old_arms, new_arms = before.get("arms"), after.get("arms")
+    if not isinstance(old_arms, Mapping) or not isinstance(new_arms, Mapping):
+        return dict(after)
+    arms = dict(new_arms)
+    for name, spec in new_arms.items():
+        old = old_arms.get(name)
+        if not isinstance(old, Mapping) or not isinstance(spec, Mapping):
+            continue
+        if spec.get("label", "") != old.get("label", ""):
+            continue
+        changes = {path: show_value(v) for path, v in changed_fields(old, spec).items()}
+        if changes:
+            label = str(spec.get("label") or name)
+            arms[name] = {**spec, "label": modified_label(label, changes)}
+    return {**after, "arms": arms}
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """``data`` with each ``--set`` text applied in order, and the labels of the arms
+    they change marked as modified (:func:`mark_modified_arms`)."""
+    changed = data
     for text in overrides:
         keys, value = parse_override(text)
-        data = apply_override(data, keys, value, text)
+        changed = apply_override(changed, keys, value, text)
+    return mark_modified_arms(data, changed) if overrides else changed
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read, merge (``extends:``), override (``--set``, marking the arms it changes) and
+    validate a scenario file."""
+    path = Path(path)
+    data = apply_overrides(_resolve(path, ()), overrides)
     source = str(path) + (" (with --set)" if overrides else "")
     return scenario_from_dict(data, source)
 

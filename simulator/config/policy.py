@@ -14,8 +14,10 @@ scenario switches them on.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numba
 import numpy as np
@@ -367,6 +369,71 @@ POLICY_KINDS: dict[str, type[CreditPolicy]] = {"paid": PaidPolicy, "free": FreeP
 
 PolicySpec = Annotated[PaidPolicy | FreePolicy, Field(discriminator="kind")]
 """A policy as written in a scenario file, selected by its ``kind``."""
+
+
+MODIFIED_MARK = "modified"
+"""The word that opens the mark of an arm whose fields were changed after its label was
+written: ``Paid Connects ($0.15) [modified: price_usd_per_connect=0.3]``."""
+
+
+def show_value(value: object) -> str:
+    """A field's value as a label shows it: strings bare, the rest as JSON (``0.3``,
+    ``true``, ``null``, ``[2, 4, 6]``)."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a policy that differ between two plain-data forms of it.
+
+    Parameters
+    ----------
+    before, after
+        The policy as written (or dumped) before and after a change; nested
+        mappings are compared field by field.
+
+    Returns
+    -------
+    dict[str, Any]
+        Each changed field's dotted path (``monthly_grant.basic``) and its value
+        in ``after``, in ``after``'s order; the label is left out (it is the name
+        being checked, not a rule).
+    """
+    changes: dict[str, Any] = {}
+
+    def walk(old: Any, new: Any, prefix: str) -> None:
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            for key in dict.fromkeys([*new, *old]):
+                if not prefix and key == "label":
+                    continue
+                walk(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else key)
+        elif old != new:
+            changes[prefix] = new
+
+    walk(before, after, "")
+    return changes
+
+
+def modified_label(label: str, changes: Mapping[str, str]) -> str:
+    """``label`` marked with the fields that were changed after it was written.
+
+    Parameters
+    ----------
+    label
+        The arm's label (or its name, when it has no label).
+    changes
+        Each changed field's path and its value as shown (already text: a
+        single value, or a sweep's range of them).
+
+    Returns
+    -------
+    str
+        ``label`` unchanged when nothing changed, else
+        ``"label [modified: field=value, ...]"``.
+    """
+    if not changes:
+        return label
+    shown = ", ".join(f"{path}={value}" for path, value in changes.items())
+    return f"{label} [{MODIFIED_MARK}: {shown}]"
 
 
 @numba.njit(cache=True)

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from simulator.catalog import METRICS
+from simulator.config.policy import changed_fields, modified_label, show_value
 from simulator.config.scenario import Scenario
 from simulator.experiments import stats
 from simulator.experiments.study import (
@@ -135,6 +136,24 @@ def _policy_key(scenario: Scenario, arm: str) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
+def show_number(value: Any) -> str:
+    """A parameter's value as labels and tables show it: a float to four significant
+    digits (enough to tell a Latin hypercube's points apart), anything else as in a
+    scenario file."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return show_value(value)
+
+
+def shown_values(values: Sequence[Any]) -> str:
+    """The values a sweep gives one field, for a label: ``0.15/0.3`` for a few, the
+    range (``0.05 to 0.6``) for more numbers."""
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(values) > 4 and len(numbers) == len(values):
+        return f"{show_number(min(numbers))} to {show_number(max(numbers))}"
+    return "/".join(show_number(v) for v in values)
+
+
 def poorest_region(scenario: Scenario) -> str:
     """The region with the lowest monthly income (the first of equals)."""
     regions = scenario.world.regions
@@ -190,6 +209,33 @@ class Sweep:
         """Arm names of the base scenario, in order."""
         return list(self.plan.base.arms)
 
+    def label(self, arm: str) -> str:
+        """How tables, charts and titles name ``arm``: its label (or name), marked
+        ``[modified: field=values]`` with the fields of it that the sweep varies.
+
+        A label is written for the base scenario's policy; where the sweep varies
+        the arm's price, say, the price in its label holds at no more than one
+        point, so the mark names the field and the values it takes.
+        """
+        spec = self.scenario.arms[arm]
+        changes = {}
+        for path in self.parameters:
+            parts = path.split(".")
+            if parts[0] != "arms" or len(parts) < 3 or not applies_to_arm(path, arm):
+                continue
+            values = list(dict.fromkeys(p.values[path] for p in self.plan.points))
+            changes[".".join(parts[2:])] = shown_values(values)
+        return modified_label(spec.label or arm, changes)
+
+    def point_label(self, point_id: str, arm: str) -> str:
+        """How ``arm`` is named at one point: its label, marked ``[modified: ...]`` with
+        the fields whose value there differs from the base scenario's."""
+        spec = self.scenario.arms[arm]
+        at = self.plan.point(point_id).scenario.arms[arm]
+        changes = changed_fields(spec.model_dump(mode="json"), at.model_dump(mode="json"))
+        shown = {path: show_number(v) for path, v in changes.items()}
+        return modified_label(spec.label or arm, shown)
+
     def points(self) -> pd.DataFrame:
         """One row per point: ``point`` and one column per varied parameter."""
         rows = [{"point": p.id, **p.values} for p in self.plan.points]
@@ -240,10 +286,12 @@ class Sweep:
         touches (the baseline of a sweep over another arm's fields) is the same
         policy at every point: it is listed once, at its first point, with the
         other points in ``points``. Parameters that do not apply to an arm are
-        left empty.
+        left empty. An arm that is, at some point, the same policy as another
+        arm (the sweep sets its fields to the other's) is listed once, under the
+        arm seen first, whose ``also`` names it as ``arm@point``.
 
         Columns: ``point``, ``arm``, ``label``, one per parameter, ``points``,
-        ``poorest_region``, then for each objective ``<name>_mean``,
+        ``also``, ``poorest_region``, then for each objective ``<name>_mean``,
         ``<name>_ci_low``, ``<name>_ci_high``, and ``on_frontier``.
         """
         if self._policies is not None and objectives is OBJECTIVES:
@@ -260,16 +308,26 @@ class Sweep:
         seen: dict[str, dict[str, Any]] = {}
         for p in self.plan.points:
             poorest = poorest_region(p.scenario)
-            for arm, spec in p.scenario.arms.items():
+            for arm in p.scenario.arms:
                 key = _policy_key(p.scenario, arm)
                 if key in seen:
-                    if not seen[key]["points"].endswith(p.id):  # two arms of one point
-                        seen[key]["points"] += f" {p.id}"
+                    first = seen[key]
+                    if arm != first["arm"]:
+                        # another arm that is this policy here: said, or the count of
+                        # policies would not add up to the arms at the points
+                        first["also"] = f"{first['also']} {arm}@{p.id}".strip()
+                    elif not first["points"].endswith(p.id):
+                        first["points"] += f" {p.id}"
                     continue
-                row: dict[str, Any] = {"point": p.id, "arm": arm, "label": spec.label or arm}
+                row: dict[str, Any] = {
+                    "point": p.id,
+                    "arm": arm,
+                    "label": self.point_label(p.id, arm),
+                }
                 for path in self.parameters:
                     row[path] = p.values[path] if applies_to_arm(path, arm) else None
                 row["points"] = p.id
+                row["also"] = ""
                 row["poorest_region"] = poorest
                 for o in objectives:
                     kind, segment = (
@@ -294,6 +352,16 @@ class Sweep:
         if objectives is OBJECTIVES:
             self._policies = frame
         return frame
+
+    def folded(self) -> list[tuple[str, str, str]]:
+        """Every arm at a point that is listed as another arm's policy:
+        ``(arm, point, listed_as_arm)``, in design order."""
+        found = []
+        for row in self.policies().to_dict("records"):
+            for entry in str(row["also"]).split():
+                arm, _, point = entry.partition("@")
+                found.append((arm, point, str(row["arm"])))
+        return found
 
     def frontier(self, objectives: Sequence[Objective] = OBJECTIVES) -> pd.DataFrame:
         """The policies no other policy of the sweep beats on every objective (on the means).

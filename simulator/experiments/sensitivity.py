@@ -286,9 +286,36 @@ def check_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(metrics))
 
 
-def default_arm(scenario: Scenario) -> str:
-    """The first arm that is not the baseline (the baseline if it is the only one)."""
-    return next((a for a in scenario.arms if a != scenario.baseline), scenario.baseline)
+def default_arm(scenario: Scenario, paths: Sequence[str] = ()) -> str:
+    """The arm an analysis of ``paths`` studies when none is named: one they vary.
+
+    The first arm other than the baseline that a path reaches (a path of the
+    world or the run reaches every arm); else the baseline, when the paths vary
+    its fields only: an arm they leave alone would give indices of exactly
+    zero (with common random numbers it is the same at every point), and its
+    difference from the baseline has the baseline's indices, so the baseline
+    alone says it all, in half the runs.
+    """
+    touched = set()
+    for path in paths:
+        parts = path.split(".")
+        if parts[0] == "arms" and len(parts) > 1 and parts[1] != "*":
+            touched.add(parts[1])
+        else:  # the world, the run, or every arm's field: it reaches every arm
+            touched |= set(scenario.arms)
+    others = [a for a in scenario.arms if a != scenario.baseline]
+    for arm in others:
+        if arm in touched:
+            return arm
+    if scenario.baseline in touched:
+        return scenario.baseline
+    return others[0] if others else scenario.baseline
+
+
+def _paths(params: Mapping[str, tuple[float, float]] | Sequence[str]) -> list[str]:
+    if isinstance(params, Mapping):
+        return [str(path) for path in params]
+    return [parse_param(text)[0] for text in params]
 
 
 def plan(
@@ -326,7 +353,7 @@ def plan(
         raise PlanError("{method} must be sobol or morris (got {got!r})", got=method)
     check_count("replications", replications, 1)
     outputs = check_metrics(metrics)
-    chosen = default_arm(scenario) if arm is None else arm
+    chosen = default_arm(scenario, _paths(params)) if arm is None else arm
     if chosen not in scenario.arms:
         raise PlanError.about(
             "arm", f" {chosen!r}: not an arm of {scenario.name} (arms: {', '.join(scenario.arms)})"
@@ -590,7 +617,8 @@ def sensitivity(
     progress
         Called as ``progress(done, total)`` after reused runs and each run.
     arm
-        The arm analysed (default: the first arm that is not the baseline).
+        The arm analysed (default: one whose fields the parameters vary; see
+        :func:`default_arm`).
     paired
         Also run the baseline at every point and analyse its levels and the
         paired difference ``arm - baseline`` (twice the runs; what a policy

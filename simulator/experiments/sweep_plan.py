@@ -31,7 +31,7 @@ import yaml
 
 from simulator.config.loading import (
     apply_override,
-    parse_override,
+    apply_overrides,
     resolve_file,
     scenario_from_dict,
     scenario_hash,
@@ -450,9 +450,7 @@ def _base_data(
     else:
         data = resolve_file(scenario_or_path)
         source = str(scenario_or_path)
-    for text in overrides:
-        keys, value = parse_override(text)
-        data = apply_override(data, keys, value, text)
+    data = apply_overrides(data, overrides)
     return data, source + (" (with --set)" if overrides else "")
 
 

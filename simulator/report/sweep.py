@@ -36,6 +36,7 @@ from simulator.charts.sweep import (
     short_names,
 )
 from simulator.experiments.break_even import break_even, number
+from simulator.experiments.frontier import show_number
 from simulator.experiments.sweep import OBJECTIVES, Sweep, design_words
 from simulator.report.page import (
     REPORT_DIR,
@@ -99,7 +100,7 @@ def _value(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
-        return f"{value:g}"
+        return show_number(value)
     text = str(value)
     return "-" if text == "<NA>" else text
 
@@ -129,7 +130,13 @@ def frontier_table(sweep: Sweep, terse: bool = False) -> TableBlock:
     frame = sweep.frontier()
     regions = sorted(set(frame["poorest_region"]))
     poorest = ", ".join(r.replace("_", " ").title() for r in regions) or "-"
-    headers = ["points", "arm", *[names[p] for p in sweep.parameters]]
+    # a terminal wraps a column name only at spaces: a path's underscores and dots
+    # would have it cut mid-word ("price_u sd_per_ connect")
+    shown = {
+        p: names[p].replace("_", " ").replace(".", " ") if terse else names[p]
+        for p in sweep.parameters
+    }
+    headers = ["points", "arm", *[shown[p] for p in sweep.parameters]]
     for o in OBJECTIVES:
         label = SHORT_LABELS.get(o.name, o.name) if terse else o.label
         if o.segment != "overall":
@@ -154,7 +161,25 @@ def frontier_table(sweep: Sweep, terse: bool = False) -> TableBlock:
         if terse
         else "Policies on the trade-off frontier (means, 95% CIs)"
     )
+    if folded_note(sweep):
+        caption += f". {folded_note(sweep)}"
     return TableBlock(headers, rows, caption)
+
+
+def policy_count(sweep: Sweep) -> str:
+    """``"4 of 5 distinct policies"``: how many are on the frontier, of how many."""
+    every = sweep.policies()
+    return f"{int(every['on_frontier'].sum())} of {len(every)} distinct policies"
+
+
+def folded_note(sweep: Sweep) -> str:
+    """Which arms at which points are listed as another arm's policy (the sweep set
+    their fields to that arm's), or ``""``."""
+    folded = sweep.folded()
+    if not folded:
+        return ""
+    said = [f"{arm} at {point} is the policy of {other}" for arm, point, other in folded]
+    return f"Listed once: {'; '.join(said)}"
 
 
 def _design_sentence(sweep: Sweep) -> str:
@@ -168,7 +193,7 @@ def _design_sentence(sweep: Sweep) -> str:
             f"a Latin hypercube of {len(plan.points)} points, drawn from the root seed's "
             "`SeedSequence`"
         )
-    arms = ", ".join(f"{sweep.scenario.arms[a].label or a} (`{a}`)" for a in sweep.arms)
+    arms = ", ".join(f"{sweep.label(a)} (`{a}`)" for a in sweep.arms)
     return (
         f"This sweep varies {varied} ({', '.join(names.values())} below) over {design}. "
         f"At every point each arm, {arms}, runs {sweep.replications} replications on the same "
@@ -186,11 +211,13 @@ def _frontier_blocks(sweep: Sweep) -> list[Block]:
     return [
         Paragraph(
             f"A policy is an arm at a point; an arm no parameter touches is one policy, "
-            f"whatever the point. {on} of the sweep's {len(every)} policies are on the "
+            f"whatever the point. {on} of the sweep's {len(every)} distinct policies are on the "
             "trade-off frontier: no other policy is at least as good on every criterion and "
             "better on one, comparing means. With few replications the intervals overlap "
             "often: a policy off the frontier may be worse by no more than chance "
-            "(`summary/levels.csv` has every interval). The criteria:"
+            "(`summary/levels.csv` has every interval)."
+            + (f" {folded_note(sweep)}." if folded_note(sweep) else "")
+            + " The criteria:"
         ),
         BulletList(criteria),
     ]
@@ -216,7 +243,7 @@ def break_even_table(sweep: Sweep, table: pd.DataFrame) -> TableBlock:
         cells = [_value(record[p]) for p in by]
         cells += [number(at) if math.isfinite(at) else "-", str(record["interval"])]
         rows.append([*cells, str(record["status"])])
-    arm = sweep.scenario.arms[question.arm].label or question.arm
+    arm = sweep.label(question.arm)
     caption = (
         f"Where {arm} minus the baseline in {metric_label(question.metric)} crosses zero "
         f"along {names[question.along]}"
@@ -229,9 +256,8 @@ def _break_even_blocks(sweep: Sweep, table: pd.DataFrame, figure: FigureBlock) -
     assert question is not None
     names = short_names(sweep.parameters)
     along = names[question.along]
-    arms = sweep.scenario.arms
-    arm = f"{arms[question.arm].label or question.arm} (`{question.arm}`)"
-    base = f"{arms[sweep.baseline].label or sweep.baseline} (`{sweep.baseline}`)"
+    arm = f"{sweep.label(question.arm)} (`{question.arm}`)"
+    base = f"{sweep.label(sweep.baseline)} (`{sweep.baseline}`)"
     levels = sorted({float(v) for v in sweep.points()[question.along]})
     by = [names[p] for p in sweep.parameters if p != question.along]
     each = f"For each {', '.join(by)} the" if by else "The"
