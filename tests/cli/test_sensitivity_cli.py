@@ -24,7 +24,7 @@ PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
         (["--param", "world.jobs.ghosts=0:1"], ("world.jobs.ghosts", "not a field")),
         (["--param", "world.jobs.ghost_share=0:2"], ("world.jobs.ghost_share", "got 2")),
         (
-            ["--param", "arms.paid.price_usd_per_connect=0.1:0.2", "--arm-only"],
+            ["--param", "arms.paid.price_usd_per_connect=0.1:0.2", "--arm", "free", "--arm-only"],
             ("arm 'paid' is not run",),
         ),
         (["--param", "world.jobs.ghost_share=0:0.3", "--arm", "nope"], ("--arm 'nope'",)),
