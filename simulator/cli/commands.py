@@ -166,22 +166,33 @@ def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
     overrides: SetOption = None,
 ) -> None:
-    """Check scenario files without running them."""
+    """Check scenario files without running them.
+
+    A file without arms is a base that scenarios extend (``extends:``): what it
+    has (its world, run settings) is checked, and the line says it is a base.
+    Every problem of every file is shown, one line each.
+    """
+    from simulator.config.loading import check_file
+
     failed = 0
     for path in scenarios:
         try:
-            sc = load_scenario(path, overrides or [])
+            checked = check_file(path, overrides or [])
         except ScenarioError as exc:
             if _state["debug"]:
                 raise
-            err().print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            lines = [_error_line(exc)] if isinstance(exc, PlanError) else exc.problems
+            for line in lines:
+                err().print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
             failed += 1
             continue
-        out().print(
-            f"[green]ok[/] {escape(f'{path}: {sc.name} ({len(sc.arms)} arms)')}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        if isinstance(checked, list):
+            sections = " and ".join(checked) or "nothing"
+            what = f"a base file to extend (no arms): {sections} valid"
+        else:
+            arms = len(checked.arms)
+            what = f"{checked.name} ({arms} arm{'s' if arms != 1 else ''})"
+        out().print(f"[green]ok[/] {escape(f'{path}: {what}')}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 
