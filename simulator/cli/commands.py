@@ -81,7 +81,7 @@ from simulator.cli.options import (
     usage_error,
 )
 from simulator.config.loading import load_scenario
-from simulator.errors import ConnectsimError, PlanError, ScenarioError
+from simulator.errors import ConnectsimError, PlanError, ScenarioError, did_you_mean
 from simulator.experiments.store import write_text_atomic
 
 if TYPE_CHECKING:
@@ -266,6 +266,7 @@ def check_model(
     if unknown:
         usage_error(
             f"--check {unknown[0]}: no such group (groups: {', '.join(validation.CHECK_GROUPS)})"
+            f"{did_you_mean(unknown[0], validation.CHECK_GROUPS)}"
         )
     sizes = validation.QUICK if quick else validation.FULL
     with out().status("checking") as status:

@@ -506,10 +506,15 @@ def _problem_line(source: str, error: Mapping[str, Any], data: Mapping[str, Any]
         message = f"{str(ctx.get('discriminator', '')).strip(chr(39))} missing" + (
             f" ({tags})" if tags else ""
         )
+    elif error["type"] == "value_error":
+        # a validator's own sentence names its fields; pydantic's prefix adds nothing
+        message = message.removeprefix("Value error, ")
+        loc = loc if parts else ""
     message = _cut(" ".join(message.split()), 240)
     bad = error.get("input")
     shown = "" if isinstance(bad, dict) else f" (got {excerpt(bad)})"
-    return f"{source}: {loc}: {message}{shown}{_suggestion(error, parent, data)}"
+    where = f"{loc}: " if loc else ""
+    return f"{source}: {where}{message}{shown}{_suggestion(error, parent, data)}"
 
 
 def _format_validation(

@@ -37,7 +37,7 @@ def assert_one_line(stdout: str, stderr: str, expected: tuple[str, ...]) -> None
         (["--vary", f"{PRICE}=0.1:0.3"], ("--vary", "a grid needs levels")),
         (["--vary", f"{PRICE}=0.1,zero"], ("--vary", "p001", "price_usd_per_connect", "zero")),
         (["--vary", f"{PRICE}=0.1,-1"], ("--vary", "p001", "got -1")),
-        (["--vary", "arms.allowance.prize=1,2"], ("--vary", "prize", "Extra inputs")),
+        (["--vary", "arms.allowance.prize=1,2"], ("--vary", "prize", "no such field")),
         (["--vary", "run.seed=1,2"], ("--vary 'run.seed=1,2'", "--seed")),
         (["--vary", f"{PRICE}=0.1,0.1"], ("--vary", "given twice")),
         (["--vary", f"{PRICE}=0.1:0.3", "--design", "lhs"], ("--design lhs needs --points",)),
