@@ -151,7 +151,7 @@ def run(
     study = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
     print_reused(study.reused, study.replications * len(sc.arms), "replication", target)
     if study.precision is not None:
-        out().print(precision_line(study), highlight=False, soft_wrap=True)
+        out().print(escape(precision_line(study)), highlight=False, soft_wrap=True)
     out().print(summary_table(study))
     if not no_report:
         headless_charts()
@@ -271,7 +271,7 @@ def check_model(
     sizes = validation.QUICK if quick else validation.FULL
     with out().status("checking") as status:
         results = validation.run_checks(
-            sizes, groups, progress=lambda name: status.update(f"checking: {name}")
+            sizes, groups, progress=lambda name: status.update(escape(f"checking: {name}"))
         )
     out().print(_checks_table(results, quick))
     if markdown is not None:
@@ -279,7 +279,7 @@ def check_model(
     failed = [r.name for r in results if not r.passed]
     if failed:
         out().print(
-            f"{len(failed)} of {len(results)} checks failed: {'; '.join(failed)}",
+            escape(f"{len(failed)} of {len(results)} checks failed: {'; '.join(failed)}"),
             highlight=False,
             soft_wrap=True,
         )
@@ -294,10 +294,12 @@ def _checks_table(results: list[Any], quick: bool) -> Table:
         table.add_column(column, overflow="fold")
     for r in results:
         table.add_row(
-            f"{r.name}\n[dim]{r.source}[/]",
-            r.expected,
-            f"{r.measured}: {r.value:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), "
-            f"{r.replications} replications",
+            f"{escape(r.name)}\n[dim]{escape(r.source)}[/]",
+            escape(r.expected),
+            escape(
+                f"{r.measured}: {r.value:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), "
+                f"{r.replications} replications"
+            ),
             "[green]pass[/]" if r.passed else "[red]FAIL[/]",
         )
     return table

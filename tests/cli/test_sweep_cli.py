@@ -42,6 +42,14 @@ def assert_one_line(stdout: str, stderr: str, expected: tuple[str, ...]) -> None
         (["--vary", f"{PRICE}=0.1,0.1"], ("--vary", "given twice")),
         (["--vary", f"{PRICE}=0.1:0.3", "--design", "lhs"], ("--design lhs needs --points",)),
         (["--vary", f"{PRICE}=0.1,0.3", "--design", "cube"], ("--design must be grid or lhs",)),
+        (["--vary", f"{PRICE}=0.1,0.3", "--design", "gird"], ("did you mean grid?",)),
+        (
+            ["--vary", "arms.allowance.price_usd_per_conect=0.1,0.3"],
+            (
+                "arms.allowance.price_usd_per_conect: no such field",
+                "did you mean price_usd_per_connect?",
+            ),
+        ),
         (
             ["--vary", f"{PRICE}=0.1,0.3", "--scheduler", "tcp://h:1", "--workers", "2"],
             ("--scheduler and --workers exclude each other",),
