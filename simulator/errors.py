@@ -7,7 +7,41 @@ traceback.
 
 from __future__ import annotations
 
+import difflib
 import string
+from collections.abc import Iterable, Sequence
+
+SUGGESTION_CUTOFF = 0.6
+"""Least similarity (:class:`difflib.SequenceMatcher` ratio) of a name suggested for a
+misspelt one: ``fillrate`` finds ``fill_rate``, an unrelated word finds nothing."""
+
+
+def nearest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word`` (at least :data:`SUGGESTION_CUTOFF` alike), else None.
+
+    Parameters
+    ----------
+    word
+        A name a user gave that is not one of ``choices``.
+    choices
+        The valid names.
+
+    Returns
+    -------
+    str or None
+        The nearest valid name, or None when none is near enough to be the one meant.
+    """
+    found = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=SUGGESTION_CUTOFF)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean NAME?"`` for the valid name nearest ``word``, else ``""``.
+
+    Appended to an error message that refuses ``word``.
+    """
+    found = nearest(word, choices)
+    return "" if found is None else f"; did you mean {found}?"
 
 
 class ConnectsimError(Exception):
@@ -15,7 +49,21 @@ class ConnectsimError(Exception):
 
 
 class ScenarioError(ConnectsimError):
-    """A scenario file or override is missing, malformed or invalid."""
+    """A scenario file or override is missing, malformed or invalid.
+
+    Parameters
+    ----------
+    message
+        One line: the first problem (and how many more there are).
+    problems
+        Every problem, one line each, when there are several (a scenario file
+        with three invalid fields); ``connectsim validate`` shows them all.
+        Default: the message alone.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[str, ...] = tuple(problems) or (message,)
 
 
 class PolicyError(ConnectsimError):

@@ -81,7 +81,7 @@ from simulator.cli.options import (
     usage_error,
 )
 from simulator.config.loading import load_scenario
-from simulator.errors import ConnectsimError, PlanError, ScenarioError
+from simulator.errors import ConnectsimError, PlanError, ScenarioError, did_you_mean
 from simulator.experiments.store import write_text_atomic
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def run(
     study = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
     print_reused(study.reused, study.replications * len(sc.arms), "replication", target)
     if study.precision is not None:
-        out().print(precision_line(study), highlight=False, soft_wrap=True)
+        out().print(escape(precision_line(study)), highlight=False, soft_wrap=True)
     out().print(summary_table(study))
     if not no_report:
         headless_charts()
@@ -166,22 +166,33 @@ def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
     overrides: SetOption = None,
 ) -> None:
-    """Check scenario files without running them."""
+    """Check scenario files without running them.
+
+    A file without arms is a base that scenarios extend (``extends:``): what it
+    has (its world, run settings) is checked, and the line says it is a base.
+    Every problem of every file is shown, one line each.
+    """
+    from simulator.config.loading import check_file
+
     failed = 0
     for path in scenarios:
         try:
-            sc = load_scenario(path, overrides or [])
+            checked = check_file(path, overrides or [])
         except ScenarioError as exc:
             if _state["debug"]:
                 raise
-            err().print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            lines = [_error_line(exc)] if isinstance(exc, PlanError) else exc.problems
+            for line in lines:
+                err().print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
             failed += 1
             continue
-        out().print(
-            f"[green]ok[/] {escape(f'{path}: {sc.name} ({len(sc.arms)} arms)')}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        if isinstance(checked, list):
+            sections = " and ".join(checked) or "nothing"
+            what = f"a base file to extend (no arms): {sections} valid"
+        else:
+            arms = len(checked.arms)
+            what = f"{checked.name} ({arms} arm{'s' if arms != 1 else ''})"
+        out().print(f"[green]ok[/] {escape(f'{path}: {what}')}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 
@@ -264,11 +275,12 @@ def check_model(
     if unknown:
         usage_error(
             f"--check {unknown[0]}: no such group (groups: {', '.join(validation.CHECK_GROUPS)})"
+            f"{did_you_mean(unknown[0], validation.CHECK_GROUPS)}"
         )
     sizes = validation.QUICK if quick else validation.FULL
     with out().status("checking") as status:
         results = validation.run_checks(
-            sizes, groups, progress=lambda name: status.update(f"checking: {name}")
+            sizes, groups, progress=lambda name: status.update(escape(f"checking: {name}"))
         )
     out().print(_checks_table(results, quick))
     if markdown is not None:
@@ -276,7 +288,7 @@ def check_model(
     failed = [r.name for r in results if not r.passed]
     if failed:
         out().print(
-            f"{len(failed)} of {len(results)} checks failed: {'; '.join(failed)}",
+            escape(f"{len(failed)} of {len(results)} checks failed: {'; '.join(failed)}"),
             highlight=False,
             soft_wrap=True,
         )
@@ -291,10 +303,12 @@ def _checks_table(results: list[Any], quick: bool) -> Table:
         table.add_column(column, overflow="fold")
     for r in results:
         table.add_row(
-            f"{r.name}\n[dim]{r.source}[/]",
-            r.expected,
-            f"{r.measured}: {r.value:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), "
-            f"{r.replications} replications",
+            f"{escape(r.name)}\n[dim]{escape(r.source)}[/]",
+            escape(r.expected),
+            escape(
+                f"{r.measured}: {r.value:.4f} ({r.ci_low:.4f} to {r.ci_high:.4f}), "
+                f"{r.replications} replications"
+            ),
             "[green]pass[/]" if r.passed else "[red]FAIL[/]",
         )
     return table

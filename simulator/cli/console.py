@@ -2,7 +2,10 @@
 
 Everything is printed with rich on a console made per use, so that the
 terminal's width (or ``COLUMNS``) is read when printing; errors and warnings
-go to stderr, results to stdout.
+go to stderr, results to stdout. Every text that comes from a user or a file
+(names, paths, values, and the tables made from them) is escaped
+(:func:`rich.markup.escape`), so that rich shows ``[and 2 more problems]``
+instead of reading it as markup.
 """
 
 from __future__ import annotations
@@ -43,13 +46,15 @@ def err() -> Console:
 
 
 def summary_table(study: Study) -> Table:
-    table = Table(title=f"{study.scenario.name}: {study.replications} replications, 95% CIs")
+    table = Table(
+        title=escape(f"{study.scenario.name}: {study.replications} replications, 95% CIs")
+    )
     # the metric column may wrap: names in words read at any terminal width
     table.add_column("metric", overflow="fold")
     for arm in study.arms:
         table.add_column(escape(study.label(arm)), justify="right")
         if arm != study.baseline:
-            table.add_column(f"{arm} - {study.baseline}", justify="right")
+            table.add_column(escape(f"{arm} - {study.baseline}"), justify="right")
             table.add_column("variance\nreduction", justify="right")
     lv = study.levels()
     diff = study.differences()
@@ -70,7 +75,7 @@ def summary_table(study: Study) -> Table:
                 # how many times fewer replications the paired comparison needs
                 reduction = d["variance_reduction"]
                 cells.append("n/a" if reduction != reduction else f"{reduction:.1f}x")
-        table.add_row(*cells)
+        table.add_row(*(escape(c) for c in cells))
     return table
 
 
@@ -131,7 +136,9 @@ class StudyBar:
         self.bar = Progress(*progress_columns(), console=out(), transient=False)
         self.arms = arms
         self.overall = self.bar.add_task("all arms", total=replications * len(arms))
-        self.per_arm = {arm: self.bar.add_task(f"  {arm}", total=replications) for arm in arms}
+        self.per_arm = {
+            arm: self.bar.add_task(escape(f"  {arm}"), total=replications) for arm in arms
+        }
 
     def __enter__(self) -> StudyBar:
         self.bar.__enter__()
@@ -156,7 +163,7 @@ def header(name: str, what: str, executor: Executor, target: Path) -> None:
     """The line that says what is about to run, where, and into which directory."""
     out().print(
         f"[bold]{escape(name)}[/]: {escape(what)}, "
-        f"executor {executor.describe()} -> {escape(str(target))}",
+        f"executor {escape(executor.describe())} -> {escape(str(target))}",
         highlight=False,
         soft_wrap=True,
     )
@@ -167,7 +174,7 @@ class CountBar:
 
     def __init__(self, label: str, total: int) -> None:
         self.bar = Progress(*progress_columns(), console=out(), transient=False)
-        self.task = self.bar.add_task(label, total=total)
+        self.task = self.bar.add_task(escape(label), total=total)
 
     def __enter__(self) -> CountBar:
         self.bar.__enter__()
@@ -189,19 +196,21 @@ def print_indices(result: Sensitivity) -> None:
     for output in dict.fromkeys(o for o, _ in result.outputs):
         headings, rows = index_table(result, output, sep="\n")
         # a label is text, not markup: "[modified: ...]" would vanish as a style tag
-        title = f"{escape(output_label(result, output))}: {result.method} indices, 95% CIs"
-        table = Table(title=title)
+        title = f"{output_label(result, output)}: {result.method} indices, 95% CIs"
+        table = Table(title=escape(title))
         # the metric heads its rows (with its noise share) instead of taking a
         # column, so that the table fits 80 columns; long paths fold, not cut
         for j, heading in enumerate(headings[1:]):
-            table.add_column(heading, justify="left" if j == 0 else "right", overflow="fold")
+            table.add_column(
+                escape(heading), justify="left" if j == 0 else "right", overflow="fold"
+            )
         for j, row in enumerate(rows):
             if row[0]:
                 blank = [""] * (len(row) - 3)
-                table.add_row(f"[bold]{row[0]}[/]", *blank, row[-1])
+                table.add_row(f"[bold]{escape(row[0])}[/]", *blank, escape(row[-1]))
             # a rule under each metric's rows
             last = j + 1 == len(rows) or bool(rows[j + 1][0])
-            table.add_row(*row[1:-1], "", end_section=last)
+            table.add_row(*(escape(c) for c in row[1:-1]), "", end_section=last)
         out().print(table)
 
 
@@ -244,9 +253,9 @@ def frontier_table(result: Sweep) -> Table:
     )
     for j, heading in enumerate(block.headers):
         table.add_column(
-            heading, justify="left" if j < 2 else "right", overflow="fold", no_wrap=j == 1
+            escape(heading), justify="left" if j < 2 else "right", overflow="fold", no_wrap=j == 1
         )
-    table.caption = block.caption
+    table.caption = escape(block.caption)
     rows = [
         [c.replace(" [", "\n[").replace("%, ", ", ").replace("%]", "]") for c in row]
         for row in block.rows
@@ -302,9 +311,11 @@ def break_even_table(result: Sweep) -> Table:
     table = Table(title=f"break-even, {result.replications} replications, 95% CIs")
     for j, heading in enumerate(block.headers):
         table.add_column(
-            heading, justify="left" if j == len(block.headers) - 1 else "right", overflow="fold"
+            escape(heading),
+            justify="left" if j == len(block.headers) - 1 else "right",
+            overflow="fold",
         )
-    table.caption = block.caption
+    table.caption = escape(block.caption)
     for row in block.rows:
         table.add_row(*(escape(c) for c in row))
     return table

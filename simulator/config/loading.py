@@ -17,16 +17,20 @@ import hashlib
 import io
 import json
 import os
+import re
 import reprlib
 import shutil
 import tempfile
+import types
+import typing
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, Discriminator, Field, Tag, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from simulator.config.migration import (
     MIGRATIONS,
@@ -37,7 +41,7 @@ from simulator.config.migration import (
 )
 from simulator.config.policy import changed_fields, modified_label, show_value
 from simulator.config.scenario import SCHEMA_VERSION, Scenario
-from simulator.errors import PlanError, ScenarioError
+from simulator.errors import PlanError, ScenarioError, did_you_mean
 
 EXTENDS_KEY = "extends"
 
@@ -359,17 +363,175 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any, text: str)
     return {**data, head: apply_override(child, rest, value, text)}
 
 
-def _format_validation(source: str, exc: ValidationError) -> str:
-    """One line: the source, the first error's field path, its message and an excerpt of
-    the bad value (long paths, messages and values are cut)."""
-    first = exc.errors(include_url=False)[0]
-    loc = ".".join(_cut(str(part), 40) for part in first["loc"]) or "(top level)"
-    message = _cut(" ".join(first["msg"].split()), 240)
-    bad = first.get("input")
+def _unwrap(annotation: Any) -> Any:
+    """``annotation`` without ``Optional`` and ``Annotated`` (the type it holds)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _tagged_members(annotation: Any, discriminator: Any = None) -> dict[str, Any]:
+    """A discriminated union's members by tag (empty for any other type).
+
+    The tags are those of ``Tag(...)`` metadata, or the ``Literal`` values of the
+    field a ``Field(discriminator=...)`` names.
+    """
+    if typing.get_origin(annotation) is typing.Annotated:
+        inner, *metadata = typing.get_args(annotation)
+        for meta in metadata:
+            if isinstance(meta, Discriminator | FieldInfo):
+                chosen = meta.discriminator if isinstance(meta, FieldInfo) else meta
+                if chosen is not None:
+                    return _tagged_members(inner, chosen)
+        return _tagged_members(inner, discriminator)
+    if discriminator is None or typing.get_origin(annotation) not in (
+        typing.Union,
+        types.UnionType,
+    ):
+        return {}
+    members: dict[str, Any] = {}
+    for member in typing.get_args(annotation):
+        tags = [m.tag for m in typing.get_args(member)[1:] if isinstance(m, Tag)]
+        model = _unwrap(member)
+        if not tags and isinstance(discriminator, str) and _is_model(model):
+            tags = [str(v) for v in typing.get_args(model.model_fields[discriminator].annotation)]
+        members.update(dict.fromkeys(tags, model))
+    return members
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _child_type(annotation: Any, part: object) -> Any:
+    """The type found at ``part`` (a field, a key or an index) of a value of ``annotation``;
+    None when the schema does not say."""
+    annotation = _unwrap(annotation)
+    if _is_model(annotation):
+        field = annotation.model_fields.get(str(part))
+        if field is None:
+            return None
+        if field.metadata or field.discriminator is not None:
+            extra = [*field.metadata, Field(discriminator=field.discriminator)]
+            return typing.Annotated[(field.annotation, *extra)]
+        return field.annotation
+    if typing.get_origin(annotation) in (dict, list, tuple, Mapping, Sequence):
+        args = typing.get_args(annotation)
+        return args[-1] if args else None
+    return None
+
+
+def field_path(loc: Sequence[int | str], root: Any = Scenario) -> tuple[list[str], Any, Any]:
+    """The path a user writes for pydantic's error location, and the type holding its end.
+
+    Pydantic's location names the tag of each discriminated union it went
+    through (``arms.paid.paid.price``: the arm, then its ``kind``); those tags
+    are no field of the user's and are left out (``arms.paid.price``).
+
+    Parameters
+    ----------
+    loc
+        An error's ``loc``, from the model ``root``.
+    root
+        The model validated (default :class:`~simulator.config.scenario.Scenario`).
+
+    Returns
+    -------
+    (parts, parent, annotation)
+        The path's parts, the type of the section its last part is in, and the
+        type at the path (each None where the schema does not say), to suggest
+        the field or choice meant.
+    """
+    parts: list[str] = []
+    annotation, parent = root, None
+    for part in loc:
+        members = _tagged_members(annotation)
+        if isinstance(part, str) and part in members:
+            annotation = members[part]
+            continue
+        parts.append(str(part))
+        parent = annotation
+        annotation = _child_type(annotation, part) if annotation is not None else None
+    return parts, parent, annotation
+
+
+def _quoted(text: str) -> list[str]:
+    """The values pydantic quotes in a context (``"'grid' or 'lhs'"``)."""
+    return re.findall(r"'([^']*)'", text)
+
+
+def _suggestion(error: Mapping[str, Any], parent: Any, data: Mapping[str, Any]) -> str:
+    """``"; did you mean X?"`` for a misspelt field, choice or arm, else ``""``."""
+    kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
+    if kind == "extra_forbidden" and loc and _is_model(_unwrap(parent)):
+        return did_you_mean(str(loc[-1]), _unwrap(parent).model_fields)
+    if kind == "union_tag_invalid":
+        return did_you_mean(str(ctx.get("tag", "")), _quoted(str(ctx.get("expected_tags", ""))))
+    if kind in ("literal_error", "enum") and isinstance(error.get("input"), str):
+        return did_you_mean(error["input"], _quoted(str(ctx.get("expected", ""))))
+    if kind == "union_tag_not_found" and len(loc) == 2 and loc[0] == "arms":
+        # an arm --set made by misspelling one (arms.pade.price=...) has no kind
+        arms = data.get("arms")
+        others = [a for a in arms if a != loc[1]] if isinstance(arms, Mapping) else []
+        return did_you_mean(str(loc[1]), others)
+    return ""
+
+
+def _problem_line(source: str, error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """One line for one of pydantic's errors: the source, the field path as the user
+    writes it, the message, an excerpt of the bad value and the name perhaps meant."""
+    parts, parent, annotation = field_path(error["loc"])
+    loc = ".".join(_cut(part, 40) for part in parts) or "(top level)"
+    message, ctx = error["msg"], error.get("ctx") or {}
+    # pydantic's words for these name its machinery (tags, pick()), not the file's fields
+    if error["type"] == "extra_forbidden":
+        message = "no such field"
+    elif error["type"] == "union_tag_invalid":
+        expected = ", ".join(_quoted(str(ctx.get("expected_tags", ""))))
+        message = f"{_cut(str(ctx.get('tag')), 40)!r} is not one of {expected}"
+        # the field that named the choice (kind, rule) holds the error
+        given = error.get("input")
+        given = given if isinstance(given, dict) else {}
+        named = [k for k, v in given.items() if v == ctx.get("tag")]
+        loc += f".{_cut(str(named[0]), 40)}" if len(named) == 1 else ""
+    elif error["type"] == "union_tag_not_found":
+        tags = " or ".join(_tagged_members(annotation))
+        message = f"{str(ctx.get('discriminator', '')).strip(chr(39))} missing" + (
+            f" ({tags})" if tags else ""
+        )
+    elif error["type"] == "value_error":
+        # a validator's own sentence names its fields; pydantic's prefix adds nothing
+        message = message.removeprefix("Value error, ")
+        loc = loc if parts else ""
+    message = _cut(" ".join(message.split()), 240)
+    bad = error.get("input")
     shown = "" if isinstance(bad, dict) else f" (got {excerpt(bad)})"
-    more = exc.error_count() - 1
+    where = f"{loc}: " if loc else ""
+    return f"{source}: {where}{message}{shown}{_suggestion(error, parent, data)}"
+
+
+def _format_validation(
+    source: str, exc: ValidationError, data: Mapping[str, Any] | None = None
+) -> ScenarioError:
+    """The error for a scenario pydantic refused: one line for the first problem (and
+    how many more there are), and a line for each problem (long paths, messages and
+    values cut)."""
+    return _several([_problem_line(source, e, data or {}) for e in exc.errors(include_url=False)])
+
+
+def _several(problems: list[str]) -> ScenarioError:
+    """The error for one or more problems: the first one's line, saying how many more."""
+    more = len(problems) - 1
     extra = f" [and {more} more problem{'s' if more > 1 else ''}]" if more else ""
-    return f"{source}: {loc}: {message}{shown}{extra}"
+    return ScenarioError(problems[0] + extra, problems)
 
 
 def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
@@ -382,7 +544,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> S
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_validation(source, exc)) from None
+        raise _format_validation(source, exc, data) from None
 
 
 def scenario_from_record(data: Any, source: str) -> Scenario:
@@ -447,12 +609,93 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
     return mark_modified_arms(data, changed) if overrides else changed
 
 
+def _overridden(path: Path, overrides: Sequence[str]) -> tuple[dict[str, Any], str]:
+    """A file's data with ``extends:`` merged and ``--set`` applied, and its source name."""
+    data = apply_overrides(_resolve(path, ()), overrides)
+    return data, str(path) + (" (with --set)" if overrides else "")
+
+
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Read, merge (``extends:``), override (``--set``, marking the arms it changes) and
     validate a scenario file."""
-    path = Path(path)
-    data = apply_overrides(_resolve(path, ()), overrides)
-    source = str(path) + (" (with --set)" if overrides else "")
+    data, source = _overridden(Path(path), overrides)
+    return scenario_from_dict(data, source)
+
+
+def check_base(data: Mapping[str, Any], source: str = "<base>") -> list[str]:
+    """Validate a file meant only to be extended (no ``arms``) as far as it goes.
+
+    Each field it has is checked against its schema on its own (``world`` as a
+    scenario's world, ``run`` as its run settings, ...); what needs the arms
+    (the baseline, the arms' rules against the world) is left to the scenarios
+    that extend it.
+
+    Parameters
+    ----------
+    data
+        The file's data, ``extends:`` merged (older schema versions are migrated
+        in memory, with a one-line warning).
+    source
+        Where it comes from, for messages.
+
+    Returns
+    -------
+    list of str
+        The fields checked, in the file's order.
+
+    Raises
+    ------
+    ScenarioError
+        One line per problem (:attr:`~simulator.errors.ScenarioError.problems`):
+        a field that does not validate, or one a scenario does not have.
+    """
+    version = schema_version_of(data, source)
+    data, changes = migrate(data, source, whole=False)
+    if version < SCHEMA_VERSION:
+        warnings.warn(notice(source, version, changes), SchemaMigrationWarning, stacklevel=2)
+    problems: list[str] = []
+    checked: list[str] = []
+    for key, value in data.items():
+        if key == "schema_version":
+            continue
+        if key not in Scenario.model_fields:
+            problems.append(
+                f"{source}: {_cut(str(key), 40)}: no such field"
+                f"{did_you_mean(str(key), Scenario.model_fields)}"
+            )
+            continue
+        try:
+            TypeAdapter(_child_type(Scenario, key)).validate_python(value)
+        except ValidationError as exc:
+            problems += [
+                _problem_line(source, {**e, "loc": (key, *e["loc"])}, data)
+                for e in exc.errors(include_url=False)
+            ]
+        checked.append(key)
+    if problems:
+        raise _several(problems)
+    return checked
+
+
+def check_file(path: str | Path, overrides: Sequence[str] = ()) -> Scenario | list[str]:
+    """Validate a scenario file, or a file meant only to be extended.
+
+    A file whose data (``extends:`` merged, ``--set`` applied) has no ``arms`` is
+    a base that scenarios extend: :func:`check_base` checks what it has.
+
+    Returns
+    -------
+    Scenario or list of str
+        The scenario, or for a base file the sections checked.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`load_scenario` and :func:`check_base` do.
+    """
+    data, source = _overridden(Path(path), overrides)
+    if "arms" not in data:
+        return check_base(data, source)
     return scenario_from_dict(data, source)
 
 

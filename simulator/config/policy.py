@@ -25,6 +25,8 @@ import numpy.typing as npt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from simulator.errors import did_you_mean
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -259,6 +261,7 @@ class CreditPolicy(_Rule):
                 raise ValueError(
                     f"arms.{arm}.{field} names unknown membership {unknown[0]!r} "
                     f"(memberships: {', '.join(sorted(memberships))})"
+                    f"{did_you_mean(unknown[0], memberships)}"
                 )
 
     def compile(

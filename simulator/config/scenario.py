@@ -25,6 +25,7 @@ from pydantic import (
 
 from simulator.catalog import METRICS
 from simulator.config.policy import Integer, PolicySpec, Real
+from simulator.errors import did_you_mean
 
 SCHEMA_VERSION = 2
 """The scenario format this version of connectsim reads and writes (older versions are
@@ -552,7 +553,7 @@ class BreakEvenSpec(Frozen):
             shown = metric if len(metric) <= 40 else metric[:40] + "..."
             raise ValueError(
                 f"{shown!r} is not a metric (e.g. proposals_per_job, fill_rate; every name is "
-                "a row of a study's summary/levels.csv)"
+                f"a row of a study's summary/levels.csv){did_you_mean(metric, METRICS)}"
             )
         return metric
 
@@ -652,7 +653,10 @@ class Scenario(Frozen):
             raise ValueError("arms must define at least one policy")
         if self.baseline not in self.arms:
             shown = self.baseline if len(self.baseline) <= 40 else self.baseline[:40] + "..."
-            raise ValueError(f"baseline {shown!r} is not an arm (arms: {', '.join(self.arms)})")
+            raise ValueError(
+                f"baseline {shown!r} is not an arm (arms: {', '.join(self.arms)})"
+                f"{did_you_mean(self.baseline, self.arms)}"
+            )
         for arm_name, spec in self.arms.items():
             spec.check_against(arm_name, set(self.world.memberships), set(self.world.regions))
         question = self.sweep.break_even if self.sweep is not None else None
@@ -664,5 +668,6 @@ class Scenario(Frozen):
             raise ValueError(
                 f"sweep.break_even.arm {shown!r} is not an arm other than the baseline "
                 f"{self.baseline!r} (arms: {others or 'none'})"
+                f"{did_you_mean(question.arm, [a for a in self.arms if a != self.baseline])}"
             )
         return self

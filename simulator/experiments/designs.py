@@ -26,7 +26,7 @@ from simulator.config.loading import (
     scenario_from_dict,
 )
 from simulator.config.scenario import Scenario
-from simulator.errors import PlanError, ScenarioError
+from simulator.errors import PlanError, ScenarioError, did_you_mean
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -146,17 +146,18 @@ def _field_kind(scenario: Scenario, path: str, text: str) -> str:
         if isinstance(node, BaseModel):
             fields = type(node).model_fields
             if part not in fields:
-                known = ", ".join(fields)
-                raise PlanError.about(
-                    "params", f" {text!r}: {where} is not a field (fields: {known})"
-                )
+                # the field meant, else the section's fields
+                hint = did_you_mean(part, fields) or f" (fields: {', '.join(fields)})"
+                raise PlanError.about("params", f" {text!r}: {where} is not a field{hint}")
             annotation = fields[part].annotation
             node = getattr(node, part)
         elif isinstance(node, dict):
             if part not in node:
                 known = ", ".join(map(str, node))
                 raise PlanError.about(
-                    "params", f" {text!r}: {where} is not in the scenario ({known})"
+                    "params",
+                    f" {text!r}: {where} is not in the scenario ({known})"
+                    f"{did_you_mean(part, map(str, node))}",
                 )
             annotation = None
             node = node[part]
@@ -362,7 +363,11 @@ def make_design(
     from SALib.sample import sobol as sobol_sample
 
     if method not in METHODS:
-        raise PlanError("{method} must be sobol or morris (got {got!r})", got=method)
+        raise PlanError(
+            "{method} must be sobol or morris (got {got!r}){hint}",
+            got=method,
+            hint=did_you_mean(str(method), METHODS),
+        )
     if samples < 2:
         raise PlanError("{samples} must be at least 2 (got {got})", got=samples)
     rng = np.random.Generator(np.random.PCG64(seed))

@@ -56,7 +56,7 @@ from simulator.config.loading import (
 )
 from simulator.config.scenario import Scenario
 from simulator.engine.rng import replication_seed
-from simulator.errors import PlanError, ResultsError, ScenarioError
+from simulator.errors import PlanError, ResultsError, ScenarioError, did_you_mean
 from simulator.experiments.design_runs import (
     DesignExecution,
     Model,
@@ -280,9 +280,12 @@ def check_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
         return SENSITIVITY_METRICS
     unknown = [m for m in metrics if m not in METRIC_DESCRIPTIONS]
     if unknown:
-        raise PlanError.about(
-            "metrics", f" {unknown[0]!r}: not a metric (metrics: {', '.join(METRIC_DESCRIPTIONS)})"
+        # the names are dozens: the one meant, else where they are listed
+        hint = did_you_mean(unknown[0], METRIC_DESCRIPTIONS) or (
+            " (e.g. fill_rate, proposals_per_job; every name is a row of a study's "
+            "summary/levels.csv)"
         )
+        raise PlanError.about("metrics", f" {unknown[0]!r}: not a metric{hint}")
     return tuple(dict.fromkeys(metrics))
 
 
@@ -350,13 +353,19 @@ def plan(
         else load_scenario(scenario_or_path, overrides)
     )
     if method not in METHODS:
-        raise PlanError("{method} must be sobol or morris (got {got!r})", got=method)
+        raise PlanError(
+            "{method} must be sobol or morris (got {got!r}){hint}",
+            got=method,
+            hint=did_you_mean(str(method), METHODS),
+        )
     check_count("replications", replications, 1)
     outputs = check_metrics(metrics)
     chosen = default_arm(scenario, _paths(params)) if arm is None else arm
     if chosen not in scenario.arms:
         raise PlanError.about(
-            "arm", f" {chosen!r}: not an arm of {scenario.name} (arms: {', '.join(scenario.arms)})"
+            "arm",
+            f" {chosen!r}: not an arm of {scenario.name} (arms: {', '.join(scenario.arms)})"
+            f"{did_you_mean(chosen, scenario.arms)}",
         )
     baseline = scenario.baseline if paired and chosen != scenario.baseline else None
     arms = (chosen,) if baseline is None else (chosen, baseline)

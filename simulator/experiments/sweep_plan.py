@@ -37,7 +37,7 @@ from simulator.config.loading import (
     scenario_hash,
 )
 from simulator.config.scenario import BreakEvenSpec, Scenario, SweepSpec, vary_path
-from simulator.errors import PlanError, ScenarioError
+from simulator.errors import PlanError, ScenarioError, did_you_mean
 from simulator.experiments import stats
 
 BoolArray = npt.NDArray[np.bool_]
@@ -571,7 +571,11 @@ def _plan(
 ) -> SweepPlan:
     design, points = choice.design, choice.points
     if design not in DESIGNS:
-        raise PlanError("{design} must be grid or lhs (got {got!r})", got=design)
+        raise PlanError(
+            "{design} must be grid or lhs (got {got!r}){hint}",
+            got=design,
+            hint=did_you_mean(str(design), ("grid", "lhs")),
+        )
     axes = parse_axes(choice.vary)
     root_seed = base.run.seed if seed is None else seed
     # the full dump finds every field's current value, defaults included

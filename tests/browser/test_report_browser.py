@@ -32,28 +32,42 @@ from simulator.report.sweep import sweep_charts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+"""What Chromium's executable is called on PATH (Debian names it chromium, Ubuntu
+and Fedora chromium-browser)."""
+CHROMEDRIVER_NAMES = ("chromedriver",)
 INSTALL = "install with: apt-get install chromium chromium-driver"
 
 pytestmark = pytest.mark.browser
 
 
-def _require_browser() -> None:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not found; {INSTALL}")
+def _on_path(names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` found on PATH, as a full path, else None."""
+    return next((found for name in names if (found := shutil.which(name))), None)
+
+
+def _require_browser() -> tuple[str, str]:
+    """Chromium's and chromedriver's paths, found on PATH; skip the test without them."""
+    chromium, chromedriver = _on_path(CHROMIUM_NAMES), _on_path(CHROMEDRIVER_NAMES)
+    if chromium is None or chromedriver is None:
+        missing = [
+            " or ".join(names)
+            for names, found in ((CHROMIUM_NAMES, chromium), (CHROMEDRIVER_NAMES, chromedriver))
+            if found is None
+        ]
+        pytest.skip(f"{' and '.join(missing)} not found on PATH; {INSTALL}")
+    return chromium, chromedriver
 
 
 @pytest.fixture
 def driver(tmp_path: Path) -> Iterator[Any]:
     """Headless Chromium with the performance (network) and browser (console) logs."""
-    _require_browser()
+    chromium, chromedriver = _require_browser()
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = chromium
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -68,7 +82,7 @@ def driver(tmp_path: Path) -> Iterator[Any]:
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "driver.log"))
+    service = Service(executable_path=chromedriver, log_output=str(tmp_path / "driver.log"))
     browser = webdriver.Chrome(service=service, options=options)
     try:
         yield browser

@@ -148,6 +148,7 @@ def test_a_studys_report_gives_the_break_even_of_a_sweep_of_its_scenario(
 
     code, stdout, stderr = run_main(["report", str(study), "--break-even", str(sweep)])
     assert code == 0, stderr
+    assert stdout.strip() == str(study / "report" / "index.html")
     page = (study / "report" / "report.md").read_text(encoding="utf-8")
     section = page[page.index("### Where the answer changes sign") : page.index("## The scenario")]
     answer = break_even(load_sweep(sweep)).iloc[0]

@@ -132,7 +132,7 @@ BAD_INPUTS: dict[str, BadInput] = {
     "unknown_field": BadInput(
         files={"typo.yaml": _spoil(_unknown_field)},
         scenario="typo.yaml",
-        expected=("typo.yaml", "world.population.freelancer:", "Extra inputs", "10"),
+        expected=("typo.yaml", "world.population.freelancer:", "no such field", "10"),
     ),
     "wrong_type": BadInput(
         files={"many.yaml": _spoil(_wrong_type)},
@@ -157,7 +157,7 @@ BAD_INPUTS: dict[str, BadInput] = {
     "unknown_policy_kind": BadInput(
         files={"barter.yaml": _spoil(_barter)},
         scenario="barter.yaml",
-        expected=("barter.yaml", "arms.free", "kind", "'barter'", "'paid', 'free'"),
+        expected=("barter.yaml", "arms.free.kind:", "'barter' is not one of paid, free"),
     ),
     "extends_cycle": BadInput(
         files={
@@ -171,7 +171,7 @@ BAD_INPUTS: dict[str, BadInput] = {
         files={"good.yaml": scenario_data()},
         scenario="good.yaml",
         extra_args=("--set", "world.population.nonexistent=3"),
-        expected=("good.yaml", "--set", "world.population.nonexistent", "Extra inputs", "3"),
+        expected=("good.yaml", "--set", "world.population.nonexistent", "no such field", "3"),
     ),
     "set_bad_value": BadInput(
         files={"good.yaml": scenario_data()},
@@ -303,13 +303,19 @@ def test_validate_every_shipped_scenario(path: Path) -> None:
     assert result.stderr == ""
 
 
-def test_validate_all_scenarios_real_script(tmp_path: Path) -> None:
-    assert len(SCENARIO_FILES) >= 2
-    proc = run_script(["validate", *map(str, SCENARIO_FILES)], cwd=tmp_path)
+def test_validate_all_shipped_files_real_script(tmp_path: Path) -> None:
+    """Every shipped YAML file passes, the base files that scenarios extend included,
+    each said to be a base in its ok line."""
+    shipped = sorted((REPO_ROOT / "scenarios").rglob("*.yaml"))
+    bases = [p for p in shipped if p not in SCENARIO_FILES]
+    assert len(SCENARIO_FILES) >= 2 and bases
+    proc = run_script(["validate", *map(str, shipped)], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     ok_lines = [line for line in proc.stdout.splitlines() if line.startswith("ok ")]
-    assert len(ok_lines) == len(SCENARIO_FILES), proc.stdout
+    assert len(ok_lines) == len(shipped), proc.stdout
     assert proc.stderr == ""
+    for base in bases:
+        assert f"ok {base}: a base file to extend (no arms): world and run valid" in ok_lines
 
 
 def test_validate_ok_line_is_one_line_for_a_long_path(tmp_path: Path) -> None:
@@ -347,6 +353,79 @@ def test_validate_applies_set_overrides() -> None:
     assert result.exit_code == 2
     assert "run.horizon_days" in result.stderr
     assert "-1" in result.stderr
+
+
+def test_validate_shows_every_problem_once(tiny_yaml: YamlWriter, tmp_path: Path) -> None:
+    """Three problems, three error lines (none swallowed as markup), each once."""
+    proc = run_script(
+        [
+            "validate",
+            str(PAID_VS_FREE),
+            "--set",
+            "arms.paid.price_usd_per_conect=0.3",
+            "--set",
+            "arms.free.kind=fre",
+            "--set",
+            "run.horizon_days=-1",
+        ],
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    source = f"{PAID_VS_FREE} (with --set)"
+    lines = proc.stderr.strip().splitlines()
+    assert sorted(lines) == sorted(
+        [
+            f"error: {source}: arms.paid.price_usd_per_conect: no such field (got 0.3); "
+            "did you mean price_usd_per_connect?",
+            f"error: {source}: arms.free.kind: 'fre' is not one of paid, free; did you mean free?",
+            f"error: {source}: run.horizon_days: Input should be greater than 0 (got -1)",
+        ]
+    ), proc.stderr
+    assert proc.stdout == ""
+
+
+def test_validate_a_base_file_with_problems_names_them_all(tmp_path: Path) -> None:
+    base = REPO_ROOT / "scenarios" / "base" / "default_world.yaml"
+    result = CliRunner().invoke(
+        cli.app,
+        ["validate", str(base), "--set", "world.regions.south_asia.shar=3", "--set", "nme=x"],
+    )
+    assert result.exit_code == 2
+    source = f"{base} (with --set)"
+    assert result.stderr.strip().splitlines() == [
+        f"error: {source}: world.regions.south_asia.shar: no such field (got 3); "
+        "did you mean share?",
+        f"error: {source}: nme: no such field; did you mean name?",
+    ]
+
+
+def test_validate_shows_user_text_that_looks_like_markup(tmp_path: Path) -> None:
+    """A value in square brackets is printed as written, not read as rich markup."""
+    result = CliRunner().invoke(
+        cli.app, ["validate", str(PAID_VS_FREE), "--set", "name='[bold]x[/bold]'"]
+    )
+    assert result.exit_code == 2
+    assert "(got '[bold]x[/bold]')" in result.stderr, result.stderr
+
+
+def test_validate_set_error_names_the_option(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli.app, ["validate", str(PAID_VS_FREE), "--set", "oops"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --set 'oops': expected PATH=VALUE, e.g. run.horizon_days=90"
+    ]
+
+
+def test_run_on_a_base_file_says_how_many_more_problems(
+    run_main: Callable[[list[str]], tuple[int, str, str]], tmp_path: Path
+) -> None:
+    """One line, its count of further problems shown (rich once ate it as markup)."""
+    base = REPO_ROOT / "scenarios" / "base" / "default_world.yaml"
+    code, stdout, stderr = run_main(["run", str(base), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert_one_line_error(stdout, stderr, (str(base), "name: Field required"))
+    assert stderr.strip().endswith("[and 2 more problems]"), stderr
+    assert not (tmp_path / "out").exists()
 
 
 # ----------------------------------------------------------------- happy path

@@ -34,6 +34,23 @@ PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
             ["--param", "world.jobs.ghost_share=0:0.3", "--metric", "nope"],
             ("--metric 'nope'", "not a metric", "fill_rate"),
         ),
+        # a misspelt name gets the name meant
+        (
+            ["--param", "world.jobs.ghost_share=0:0.3", "--metric", "fillrate"],
+            ("--metric 'fillrate': not a metric; did you mean fill_rate?",),
+        ),
+        (
+            ["--param", "world.jobs.ghost_share=0:0.3", "--arm", "fre"],
+            ("--arm 'fre'", "did you mean free?"),
+        ),
+        (
+            ["--param", "world.jobs.ghost_share=0:0.3", "--method", "sobl"],
+            ("--method must be sobol or morris (got 'sobl'); did you mean sobol?",),
+        ),
+        (
+            ["--param", "world.jobs.ghost_shar=0:0.3"],
+            ("world.jobs.ghost_shar is not a field; did you mean ghost_share?",),
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -55,6 +72,40 @@ def test_bad_input_is_one_line_and_exit_2(
         assert text in lines[0], (text, lines[0])
     assert stdout.strip() == ""
     assert not out.exists()
+
+
+def test_a_misspelt_metric_is_not_answered_with_every_metric(
+    run_main: Callable[[list[str]], tuple[int, str, str]], tmp_path: Path
+) -> None:
+    from simulator.catalog import METRIC_DESCRIPTIONS
+
+    args = ["--param", "world.jobs.ghost_share=0:0.3", "--metric", "fillrate"]
+    code, _, stderr = run_main(["sensitivity", str(PAID_VS_FREE), *args])
+    assert code == 2
+    named = [m for m in METRIC_DESCRIPTIONS if m in stderr]
+    assert named == ["fill_rate"], stderr
+
+
+def test_the_indices_table_shows_an_arm_label_as_written(
+    tiny_sensitivity_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An arm's label in square brackets is printed, not read as rich markup."""
+    import dataclasses
+
+    from simulator.cli.console import print_indices
+    from simulator.experiments.sensitivity import load_sensitivity
+
+    monkeypatch.setenv("COLUMNS", "120")
+    result = load_sensitivity(tiny_sensitivity_dir)
+    assert result.scenario is not None
+    arm = next(o for o, _ in result.outputs)
+    arms = dict(result.scenario.arms)
+    arms[arm] = arms[arm].model_copy(update={"label": "[bold]Free[/bold]"})
+    labelled = dataclasses.replace(
+        result, scenario=result.scenario.model_copy(update={"arms": arms})
+    )
+    print_indices(labelled)
+    assert "[bold]Free[/bold]" in capsys.readouterr().out
 
 
 def test_a_tiny_analysis_writes_indices_charts_and_report(

@@ -37,11 +37,19 @@ def assert_one_line(stdout: str, stderr: str, expected: tuple[str, ...]) -> None
         (["--vary", f"{PRICE}=0.1:0.3"], ("--vary", "a grid needs levels")),
         (["--vary", f"{PRICE}=0.1,zero"], ("--vary", "p001", "price_usd_per_connect", "zero")),
         (["--vary", f"{PRICE}=0.1,-1"], ("--vary", "p001", "got -1")),
-        (["--vary", "arms.allowance.prize=1,2"], ("--vary", "prize", "Extra inputs")),
+        (["--vary", "arms.allowance.prize=1,2"], ("--vary", "prize", "no such field")),
         (["--vary", "run.seed=1,2"], ("--vary 'run.seed=1,2'", "--seed")),
         (["--vary", f"{PRICE}=0.1,0.1"], ("--vary", "given twice")),
         (["--vary", f"{PRICE}=0.1:0.3", "--design", "lhs"], ("--design lhs needs --points",)),
         (["--vary", f"{PRICE}=0.1,0.3", "--design", "cube"], ("--design must be grid or lhs",)),
+        (["--vary", f"{PRICE}=0.1,0.3", "--design", "gird"], ("did you mean grid?",)),
+        (
+            ["--vary", "arms.allowance.price_usd_per_conect=0.1,0.3"],
+            (
+                "arms.allowance.price_usd_per_conect: no such field",
+                "did you mean price_usd_per_connect?",
+            ),
+        ),
         (
             ["--vary", f"{PRICE}=0.1,0.3", "--scheduler", "tcp://h:1", "--workers", "2"],
             ("--scheduler and --workers exclude each other",),

@@ -300,7 +300,7 @@ def test_an_absolute_name_writes_nothing_outside_reports(
     line = one_error_line(
         *run_main(["run", str(PAID_VS_FREE), "--set", f"name={outside}", "-n", "1"])
     )
-    assert "name: Value error, the name is not a safe file name: use letters, digits" in line
+    assert "name: the name is not a safe file name: use letters, digits" in line
     # the value is cut to an excerpt (its start and its end) in the message
     assert "(got '/" in line and "outside')" in line
     assert not outside.exists()
@@ -309,7 +309,7 @@ def test_an_absolute_name_writes_nothing_outside_reports(
 
 def test_arm_names_name_directories_too() -> None:
     message = refused(["arms.x/y={kind: paid}"])
-    assert "arms: Value error, arm name 'x/y' is not a safe file name: use letters" in message
+    assert "arms: arm name 'x/y' is not a safe file name: use letters" in message
 
 
 # ---------------------------------------------------- 3. YAML that cannot hurt
