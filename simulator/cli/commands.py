@@ -47,6 +47,8 @@ from simulator.cli.options import (
     CheckOption,
     DaskLocalOption,
     DesignOption,
+    HelpfulCommand,
+    HelpfulGroup,
     MarkdownOption,
     MaxReplicationsOption,
     MethodOption,
@@ -93,6 +95,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=HelpfulGroup,
 )
 
 _state = {"debug": False}
@@ -119,7 +122,7 @@ def _execute(experiment: Any, executor: Executor, bar: Any, target: Path, **sett
         return run_experiment(experiment, executor=executor, out=target, **settings)
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def run(
     scenario: ScenarioArgument,
     replications: StudyReplicationsOption = None,
@@ -161,9 +164,11 @@ def run(
     print_path("results", target)
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def validate(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(metavar="SCENARIO", help="Scenario YAML files to check.")
+    ],
     overrides: SetOption = None,
 ) -> None:
     """Check scenario files without running them."""
@@ -186,7 +191,7 @@ def validate(
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def schema() -> None:
     """Print the JSON Schema of scenario files (every field, type, default and meaning)."""
     import json
@@ -196,9 +201,11 @@ def schema() -> None:
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def migrate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to rewrite.")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Scenario YAML files to rewrite.")
+    ],
 ) -> None:
     """Rewrite scenario files in the current schema version, keeping each as FILE.bak.
 
@@ -222,11 +229,13 @@ def migrate(
         )
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def report(
     directory: Annotated[
         Path,
-        typer.Argument(help="A finished study, sweep or sensitivity directory (its --out)."),
+        typer.Argument(
+            metavar="DIR", help="A finished study, sweep or sensitivity directory (its --out)."
+        ),
     ],
 ) -> None:
     """Write the report of a finished experiment into DIR/report/ and print index.html's path."""
@@ -240,7 +249,7 @@ def report(
     out().print(str(path), markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command("check-model")
+@app.command("check-model", cls=HelpfulCommand)
 def check_model(
     quick: QuickOption = False, groups: CheckOption = None, markdown: MarkdownOption = None
 ) -> None:
@@ -291,7 +300,7 @@ def _checks_table(results: list[Any], quick: bool) -> Table:
     return table
 
 
-@app.command("sensitivity")
+@app.command("sensitivity", cls=HelpfulCommand)
 def sensitivity_command(
     scenario: ScenarioArgument,
     params: ParamOption,
@@ -336,7 +345,7 @@ def sensitivity_command(
     print_path("results", target)
 
 
-@app.command("sweep")
+@app.command("sweep", cls=HelpfulCommand)
 def sweep_command(
     scenario: SweepScenarioArgument,
     vary: VaryOption = None,

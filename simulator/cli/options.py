@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED
 
@@ -20,15 +21,68 @@ if TYPE_CHECKING:
     from simulator.experiments.executors import Executor
     from simulator.experiments.study import StudyPlan
 
-ScenarioArgument = Annotated[Path, typer.Argument(help="Scenario YAML file.")]
+
+
+def _hide_flag_types(params: list[Any]) -> None:
+    """Show placeholders only where a value is typed, and only as a word.
+
+    On/off flags take no value, so they get an empty placeholder (typer would
+    show ``<bool>``); an argument is already named by its metavar (SCENARIO,
+    FILE, DIR), so its type column (``<path>``, ``<list[Path]>``) is dropped.
+    """
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_bool_flag and param.metavar is None:
+            param.metavar = ""
+        elif isinstance(param, TyperArgument) and param.metavar is not None:
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+class HelpfulCommand(TyperCommand):
+    """A command whose help shows no value placeholder for flags, ``--help`` included."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _hide_flag_types(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _hide_flag_types([option])
+        return option
+
+
+class HelpfulGroup(TyperGroup):
+    """The ``connectsim`` group, with the flag placeholders of :class:`HelpfulCommand`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _hide_flag_types(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _hide_flag_types([option])
+        return option
+
+
+ScenarioArgument = Annotated[
+    Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.", show_default=False)
+]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Override a field, e.g. run.horizon_days=90; repeatable.",
+    ),
 ]
 SeedOption = Annotated[
     int | None,
     typer.Option(
         "--seed",
+        metavar="N",
         min=0,
         max=MAX_SEED,
         help="Root seed (the same for every arm, point and sample), below 2**63.",
@@ -38,6 +92,7 @@ WorkersOption = Annotated[
     int | None,
     typer.Option(
         "--workers",
+        metavar="N",
         min=1,
         help="Processes, or local Dask workers with --dask-local (default: all cores; "
         "more than the cores this process may use gets the cores).",
@@ -60,7 +115,9 @@ DaskLocalOption = Annotated[
 
 
 def _out_option(default: str) -> Any:
-    return typer.Option("--out", help=f"Results directory (default reports/{default}).")
+    return typer.Option(
+        "--out", metavar="DIR", help=f"Results directory (default reports/{default})."
+    )
 
 
 def _overwrite_option(what: str) -> Any:
@@ -69,7 +126,12 @@ def _overwrite_option(what: str) -> Any:
 
 def _replications_option(per: str) -> Any:
     return typer.Option(
-        "--replications", "-n", min=1, max=MAX_REPLICATIONS, help=f"Replications per {per}."
+        "--replications",
+        "-n",
+        metavar="N",
+        min=1,
+        max=MAX_REPLICATIONS,
+        help=f"Replications per {per}.",
     )
 
 
@@ -95,6 +157,7 @@ MaxReplicationsOption = Annotated[
     int | None,
     typer.Option(
         "--max-replications",
+        metavar="N",
         min=2,
         max=MAX_REPLICATIONS,
         help="With --precision: the most replications per arm (default 200).",
@@ -118,6 +181,7 @@ SamplesOption = Annotated[
     int | None,
     typer.Option(
         "--samples",
+        metavar="N",
         min=2,
         help="Sobol' base samples N, a power of 2 (default 64), or Morris trajectories "
         "(default 10).",
@@ -128,7 +192,9 @@ SensitivityOutOption = Annotated[Path | None, _out_option("<name>_sensitivity")]
 SensitivityOverwriteOption = Annotated[bool, _overwrite_option("another sensitivity analysis")]
 ArmOption = Annotated[
     str | None,
-    typer.Option("--arm", help="The arm analysed (default: the first non-baseline arm)."),
+    typer.Option(
+        "--arm", metavar="NAME", help="The arm analysed (default: the first non-baseline arm)."
+    ),
 ]
 ArmOnlyOption = Annotated[
     bool,
@@ -153,6 +219,7 @@ MetricOption = Annotated[
 SweepScenarioArgument = Annotated[
     Path,
     typer.Argument(
+        metavar="SCENARIO",
         help="Scenario YAML file (the base of every point; its sweep: block gives the axes "
         "when no --vary is given)."
     ),
@@ -180,6 +247,7 @@ PointsOption = Annotated[
     int | None,
     typer.Option(
         "--points",
+        metavar="N",
         min=1,
         help="Design points of a Latin hypercube (--design lhs; default: the sweep: block's).",
     ),
@@ -201,13 +269,16 @@ CheckOption = Annotated[
     list[str] | None,
     typer.Option(
         "--check",
+        metavar="GROUP",
         help="Run only this group (repeatable): urn-ball, multiple-applications, "
         "interior-peak, littles-law, bunching, applicant-cap, congestion.",
     ),
 ]
 MarkdownOption = Annotated[
     Path | None,
-    typer.Option("--markdown", help="Also write the table as Markdown to this file."),
+    typer.Option(
+        "--markdown", metavar="FILE", help="Also write the table as Markdown to this file."
+    ),
 ]
 
 OPTION_NAMES = {
