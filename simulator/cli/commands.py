@@ -33,11 +33,14 @@ from simulator.cli.console import (
     frontier_table,
     header,
     headless_charts,
+    metrics_side_by_side,
     out,
     precision_line,
+    print_differences,
     print_indices,
     print_path,
     print_reused,
+    show_origins,
     summary_table,
 )
 from simulator.cli.options import (
@@ -189,6 +192,101 @@ def validate(
         )
     if failed:
         raise typer.Exit(2)
+
+
+@app.command(cls=HelpfulCommand)
+def show(scenario: ScenarioArgument, overrides: SetOption = None) -> None:
+    """Print the resolved scenario as YAML, then what it does not take from the file as written.
+
+    The resolved scenario has extends: merged, --set applied and every default
+    written out; the differences follow as YAML comments, grouped by where each
+    value comes from (--set, extends FILE, default), so the output is itself a
+    scenario file.
+    """
+    import yaml
+
+    from simulator.config.compare import field_origins
+
+    sc = load_scenario(scenario, overrides or [])
+    origins = field_origins(scenario, overrides or [])
+    how = "".join(f" --set {text}" for text in overrides or [])
+    typer.echo(f"# connectsim show {scenario}{how}: the resolved scenario")
+    typer.echo(
+        yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=1000),
+        nl=False,
+    )
+    typer.echo(show_origins(scenario, origins))
+
+
+@app.command(cls=HelpfulCommand)
+def diff(
+    first: Annotated[
+        Path, typer.Argument(metavar="A", help="A scenario YAML file or a study directory.")
+    ],
+    second: Annotated[
+        Path, typer.Argument(metavar="B", help="Another of the same kind, compared with A.")
+    ],
+) -> None:
+    """Compare two scenarios (their resolved fields) or two studies (their scenarios'
+    fields and seeds, then the headline metrics side by side)."""
+    from simulator.config.compare import field_differences, scenario_data
+
+    kinds = ["a directory" if p.is_dir() else "a file" for p in (first, second)]
+    if kinds[0] != kinds[1]:
+        usage_error(
+            f"diff {first} {second}: compare two scenario files or two study directories; "
+            f"{first} is {kinds[0]} and {second} {kinds[1]}"
+        )
+    if kinds[0] == "a file":
+        left, right = load_scenario(first), load_scenario(second)
+        differences = field_differences(scenario_data(left), scenario_data(right))
+        print_differences(first, second, differences)
+        return
+    from simulator.experiments.study import load_study
+
+    studies = load_study(first), load_study(second)
+    fields = [
+        {
+            **scenario_data(study.scenario),
+            "study": {"root_seed": study.root_seed, "replications": study.replications},
+        }
+        for study in studies
+    ]
+    print_differences(first, second, field_differences(fields[0], fields[1]))
+    out().print(metrics_side_by_side(first, second, *studies))
+
+
+@app.command(cls=HelpfulCommand)
+def init(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The scenario's name (it names reports/NAME).")
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Where to write it (default NAME.yaml)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace FILE if it exists.")
+    ] = False,
+) -> None:
+    """Write a commented starter scenario, ready for validate, show and run."""
+    from simulator.config.starter import starter_scenario
+
+    target = out_file or Path(f"{name}.yaml")
+    try:
+        text = starter_scenario(name, str(target))
+    except ValueError as exc:
+        usage_error(f"init {name}: {exc}")
+    if target.exists() and not overwrite:
+        usage_error(f"{target}: already exists (--overwrite replaces it)")
+    write_text_atomic(target, text)
+    print_path("scenario", target)
+    out().print(
+        f"next: connectsim validate {target}; connectsim run {target} --dry-run",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command(cls=HelpfulCommand)

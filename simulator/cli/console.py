@@ -27,6 +27,7 @@ from simulator.catalog import HEADLINE_METRICS, fmt, metric_label
 from simulator.experiments import stats
 
 if TYPE_CHECKING:
+    from simulator.config.compare import FieldDifference, FieldOrigin
     from simulator.experiments.executors import Executor
     from simulator.experiments.sensitivity import Sensitivity
     from simulator.experiments.study import Study
@@ -270,3 +271,88 @@ def break_even_table(result: Sweep) -> Table:
 def print_path(what: str, path: Path) -> None:
     """Say where something was written: ``what: path``, never wrapped or marked up."""
     out().print(f"{what}: {path}", markup=False, highlight=False, soft_wrap=True)
+
+
+def show_origins(scenario: Path, origins: list[FieldOrigin]) -> str:
+    """What ``connectsim show`` prints after the YAML: the fields the file does not
+    state as they are, as YAML comments grouped by where each comes from."""
+    from simulator.config.compare import ABSENT, show_value
+
+    if not origins:
+        return f"# differences from {scenario}: none, the file states every field"
+    lines = [
+        f"# differences from {scenario}: {len(origins)} field"
+        f"{'s' if len(origins) > 1 else ''} the file does not state as resolved"
+    ]
+    groups: dict[str, list[FieldOrigin]] = {}
+    for origin in origins:
+        groups.setdefault(origin.source, []).append(origin)
+    # what the user asked for first, then what the file inherits, then defaults
+    order = sorted(groups, key=lambda source: (not source.startswith("--set"), source == "default"))
+    for source in order:
+        members = groups[source]
+        lines.append(f"# {source} ({len(members)} field{'s' if len(members) > 1 else ''}):")
+        for origin in members:
+            line = f"#   {origin.path}: {show_value(origin.value)}"
+            if origin.before is not ABSENT:
+                before = "without it" if source.startswith("--set") else "the file says"
+                line += f" ({before}: {show_value(origin.before)})"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def print_differences(first: Path, second: Path, differences: list[FieldDifference]) -> None:
+    """The fields two scenarios (or studies) differ in, one row each, or one line
+    saying they differ in none."""
+    if not differences:
+        out().print(
+            f"{first} and {second}: no field differs", markup=False, highlight=False, soft_wrap=True
+        )
+        return
+    out().print(diff_table(first, second, differences))
+
+
+def diff_table(first: Path, second: Path, differences: list[FieldDifference]) -> Table:
+    """The fields two scenarios (or studies) differ in, one row each."""
+    from simulator.config.compare import show_value
+
+    count = f"{len(differences)} field{'s' if len(differences) != 1 else ''} differ"
+    table = Table(title=f"{escape(str(first))} vs {escape(str(second))}: {count}")
+    # paths whole, values folded: a path cut in two reads as two fields
+    table.add_column("field", no_wrap=True)
+    table.add_column(escape(str(first)), overflow="fold")
+    table.add_column(escape(str(second)), overflow="fold")
+    for difference in differences:
+        table.add_row(
+            escape(difference.path),
+            escape(show_value(difference.left)),
+            escape(show_value(difference.right)),
+        )
+    return table
+
+
+def metrics_side_by_side(first: Path, second: Path, left: Study, right: Study) -> Table:
+    """Two studies' headline metrics, overall: each arm's mean and 95% CI in each
+    study, and the second's mean minus the first's (arms in both studies only)."""
+    table = Table(title="headline metrics (all freelancers and posts), 95% CIs")
+    table.add_column("metric", overflow="fold")
+    table.add_column("arm")
+    table.add_column(escape(str(first)), justify="right", overflow="fold")
+    table.add_column(escape(str(second)), justify="right", overflow="fold")
+    table.add_column("B - A", justify="right")
+    levels = left.levels(), right.levels()
+    arms = [arm for arm in left.arms if arm in right.arms]
+    for metric in HEADLINE_METRICS:
+        for arm in arms:
+            a, b = (stats.row(frame, arm, metric) for frame in levels)
+            cells = [
+                f"{fmt(metric, r['mean'])} "
+                f"[{fmt(metric, r['ci_low'])}, {fmt(metric, r['ci_high'])}]"
+                for r in (a, b)
+            ]
+            change = fmt(metric, b["mean"] - a["mean"], signed=True, difference=True)
+            table.add_row(metric_label(metric), escape(arm), *cells, change)
+    only = sorted(set(left.arms) ^ set(right.arms))
+    if only:
+        table.caption = f"arms in one study only, not compared: {', '.join(only)}"
+    return table

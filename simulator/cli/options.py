@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from simulator.experiments.study import StudyPlan
 
 
-
 def _hide_flag_types(params: list[Any]) -> None:
     """Show placeholders only where a value is typed, and only as a word.
 
@@ -221,7 +220,7 @@ SweepScenarioArgument = Annotated[
     typer.Argument(
         metavar="SCENARIO",
         help="Scenario YAML file (the base of every point; its sweep: block gives the axes "
-        "when no --vary is given)."
+        "when no --vary is given).",
     ),
 ]
 VaryOption = Annotated[

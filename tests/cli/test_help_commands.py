@@ -12,6 +12,10 @@ import typer
 from typer.testing import CliRunner
 
 from simulator import cli
+from simulator.catalog import fmt
+from simulator.config.loading import load_scenario
+from simulator.experiments import stats
+from tests.conftest import PAID_VS_FREE, RunMain, YamlWriter
 
 COMMANDS = sorted(typer.main.get_command(cli.app).commands)  # type: ignore[attr-defined]
 TYPE_PLACEHOLDER = re.compile(r"<(bool|str|int|float|path|list\[[^\]]*\]|[a-z]+ range)>")
@@ -38,3 +42,117 @@ def test_help_names_what_each_option_takes() -> None:
     # a flag takes no value: nothing between its name and its help
     assert re.search(r"--overwrite\s+Replace", rows["--overwrite"])
     assert "{SCENARIO}" in text
+
+
+# ------------------------------------------------------------------ init
+
+
+def test_init_writes_a_commented_scenario_that_validates(
+    run_main: RunMain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(["init", "my_market"])
+    assert (code, err) == (0, "")
+    written = tmp_path / "my_market.yaml"
+    assert f"scenario: {written.name}" in out
+    text = written.read_text(encoding="utf-8")
+    assert sum(line.lstrip().startswith("#") for line in text.splitlines()) >= 5
+    code, out, err = run_main(["validate", str(written)])
+    assert (code, err) == (0, "")
+    assert "my_market (2 arms)" in out
+    assert load_scenario(written).name == "my_market"
+
+
+def test_init_refuses_an_existing_file_and_an_unsafe_name(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    target = tmp_path / "mine.yaml"
+    target.write_text("keep me", encoding="utf-8")
+    code, _, err = run_main(["init", "mine", "--out", str(target)])
+    assert code == 2 and "already exists" in err and len(err.splitlines()) == 1
+    assert target.read_text(encoding="utf-8") == "keep me"
+    code, _, err = run_main(["init", "mine", "--out", str(target), "--overwrite"])
+    assert code == 0 and load_scenario(target).name == "mine"
+    code, _, err = run_main(["init", "../escape", "--out", str(tmp_path / "x.yaml")])
+    assert code == 2 and "not a safe file name" in err
+    assert not (tmp_path / "x.yaml").exists()
+
+
+# ------------------------------------------------------------------ show
+
+
+def test_show_prints_the_resolved_scenario_and_where_each_value_comes_from(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    code, out, err = run_main(["show", str(PAID_VS_FREE), "--set", "run.horizon_days=45"])
+    assert (code, err) == (0, "")
+    # the output is itself the resolved scenario, --set applied and defaults written out
+    shown = tmp_path / "shown.yaml"
+    shown.write_text(out, encoding="utf-8")
+    assert load_scenario(shown) == load_scenario(PAID_VS_FREE, ["run.horizon_days=45"])
+    comments = out[out.index("# differences from") :].splitlines()
+    set_at = comments.index("# --set run.horizon_days=45 (1 field):")
+    assert comments[set_at + 1] == "#   run.horizon_days: 45.0 (without it: 180.0)"
+    # paid_vs_free.yaml does not write its regions: base/default_world.yaml does
+    assert any(line.startswith("# extends base/default_world.yaml (") for line in comments)
+    assert "#   world.regions.africa.monthly_income_usd: 120.0" in comments
+    # nor the clients' noise: the schema's default
+    default_at = comments.index(next(c for c in comments if c.startswith("# default (")))
+    assert "#   world.clients.noise_sd: 0.25" in comments[default_at:]
+    # a field the file writes itself is not a difference
+    assert not any(line.startswith("#   arms.paid.price_usd_per_connect") for line in comments)
+
+
+def test_show_refuses_a_bad_override(run_main: RunMain) -> None:
+    code, out, err = run_main(["show", str(PAID_VS_FREE), "--set", "run.horizon_days=-1"])
+    assert code == 2 and out == "" and "run.horizon_days" in err
+
+
+# ------------------------------------------------------------------ diff
+
+
+def test_diff_of_two_scenarios_lists_the_fields_that_differ(
+    run_main: RunMain, tiny_yaml: YamlWriter
+) -> None:
+    other = tiny_yaml(
+        "other.yaml",
+        {
+            "extends": str(PAID_VS_FREE),
+            "world": {"jobs": {"ghost_share": 0.25}},
+            "arms": {"paid": {"price_usd_per_connect": 0.3}},
+        },
+    )
+    code, out, err = run_main(["diff", str(PAID_VS_FREE), str(other)])
+    assert (code, err) == (0, "")
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert set(rows) == {"world.jobs.ghost_share", "arms.paid.price_usd_per_connect"}
+    assert "0.25" in rows["world.jobs.ghost_share"] and "0.1" in rows["world.jobs.ghost_share"]
+    assert "2 fields differ" in out
+    code, out, _ = run_main(["diff", str(PAID_VS_FREE), str(PAID_VS_FREE)])
+    assert code == 0 and out.strip().endswith("no field differs") and "│" not in out
+
+
+def test_diff_refuses_a_file_against_a_directory(run_main: RunMain, tmp_path: Path) -> None:
+    code, out, err = run_main(["diff", str(PAID_VS_FREE), str(tmp_path)])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "two scenario files or two study directories" in err
+
+
+def test_diff_of_two_studies_shows_fields_then_metrics_side_by_side(
+    run_main: RunMain, tiny_study_dir: Path, tmp_path: Path, small_overrides: list[str]
+) -> None:
+    from simulator.experiments.study import load_study, run_study
+
+    other = tmp_path / "other"
+    cheaper = load_scenario(PAID_VS_FREE, [*small_overrides, "arms.paid.price_usd_per_connect=0.3"])
+    run_study(cheaper, replications=2, seed=5, workers=1, out=other)
+    code, out, err = run_main(["diff", str(tiny_study_dir), str(other)])
+    assert (code, err) == (0, "")
+    fields, metrics = out.split("headline metrics")
+    rows = [line.split("│")[1].strip() for line in fields.splitlines() if "│" in line]
+    assert rows == ["arms.paid.price_usd_per_connect", "study.root_seed"]
+    a, b = load_study(tiny_study_dir), load_study(other)
+    for study, column in ((a, 3), (b, 4)):
+        mean = stats.row(study.levels(), "paid", "proposals_per_job")["mean"]
+        row = next(line for line in metrics.splitlines() if "proposals per post" in line)
+        assert row.split("│")[column].strip().startswith(fmt("proposals_per_job", mean))
