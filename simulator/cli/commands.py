@@ -153,7 +153,9 @@ def run(
     check_study_directory(target, sc, plan.root_seed, overwrite)
     header(sc.name, f"{len(sc.arms)} arms x {plan.describe()}", executor, target)
     bar = StudyBar(list(sc.arms), plan.replications)
-    tracked = dataclasses.replace(plan, progress=bar.progress, planned=bar.planned)
+    tracked = dataclasses.replace(
+        plan, progress=bar.progress, planned=bar.planned, checked=bar.checked
+    )
     study = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
     print_reused(study.reused, study.replications * len(sc.arms), "replication", target)
     if study.precision is not None:

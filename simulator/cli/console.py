@@ -27,6 +27,8 @@ from simulator.catalog import HEADLINE_METRICS, fmt, metric_label
 from simulator.experiments import stats
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from simulator.config.compare import FieldDifference, FieldOrigin
     from simulator.experiments.executors import Executor
     from simulator.experiments.sensitivity import Sensitivity
@@ -115,6 +117,23 @@ def precision_line(study: Study) -> str:
     )
 
 
+def batch_line(batch: int, replications: int, check: pd.DataFrame, following: int | None) -> str:
+    """One batch of a study with a precision target: how far the widest headline
+    difference is from its target, and what happens next."""
+    met = int(check["met"].sum())
+    worst = check.iloc[int(check["ratio"].to_numpy().argmax())]
+    ratio = float(worst["ratio"])
+    shown = f"{ratio:.2f}" if ratio == ratio and ratio != float("inf") else "unknown"
+    line = (
+        f"batch {batch}: {replications} replications per arm, {met} of {len(check)} "
+        f"headline differences within target; widest {worst['metric']} ({worst['arm']}) "
+        f"at {shown} of its target"
+    )
+    if following is not None:
+        return f"{line}; next batch to {following} per arm"
+    return f"{line}; {'done' if met == len(check) else '--max-replications reached'}"
+
+
 def headless_charts() -> None:
     """Draw charts off-screen: the CLI writes them to files and never shows a window.
 
@@ -133,6 +152,7 @@ class StudyBar:
         self.arms = arms
         self.overall = self.bar.add_task("all arms", total=replications * len(arms))
         self.per_arm = {arm: self.bar.add_task(f"  {arm}", total=replications) for arm in arms}
+        self.batches = 0
 
     def __enter__(self) -> StudyBar:
         self.bar.__enter__()
@@ -151,6 +171,17 @@ class StudyBar:
         self.bar.update(self.overall, total=per_arm_total * len(self.arms))
         for task in self.per_arm.values():
             self.bar.update(task, total=per_arm_total)
+
+    def checked(self, replications: int, check: pd.DataFrame, following: int | None) -> None:
+        """A batch of a study with a precision target finished: print where it stands,
+        above the bars."""
+        self.batches += 1
+        self.bar.console.print(
+            batch_line(self.batches, replications, check, following),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def header(name: str, what: str, executor: Executor, target: Path) -> None:

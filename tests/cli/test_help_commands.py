@@ -4,6 +4,7 @@ the per-batch lines of ``--precision``."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -156,3 +157,31 @@ def test_diff_of_two_studies_shows_fields_then_metrics_side_by_side(
         mean = stats.row(study.levels(), "paid", "proposals_per_job")["mean"]
         row = next(line for line in metrics.splitlines() if "proposals per post" in line)
         assert row.split("│")[column].strip().startswith(fmt("proposals_per_job", mean))
+
+
+# ------------------------------------------------------------------ --precision
+
+
+def test_precision_prints_a_line_per_batch(
+    run_main: RunMain, tmp_path: Path, small_overrides: list[str]
+) -> None:
+    out_dir = tmp_path / "study"
+    sets = [word for text in small_overrides for word in ("--set", text)]
+    args = ["run", str(PAID_VS_FREE), *sets, "-n", "2", "--precision", "0.001"]
+    args += ["--max-replications", "4", "--workers", "1", "--no-report", "--out", str(out_dir)]
+    code, out, err = run_main(args)
+    assert code == 0, err
+    batches = [line for line in out.splitlines() if line.startswith("batch ")]
+    pattern = re.compile(
+        r"batch (\d+): (\d+) replications per arm, (\d) of (\d) headline differences within "
+        r"target; widest \w+ \(free\) at [\d.]+ of its target; (?:next batch to (\d+) per arm"
+        r"|done|--max-replications reached)$"
+    )
+    found = [pattern.match(line) for line in batches]
+    assert all(found), batches
+    numbers = [m.groups() for m in found if m is not None]
+    # a 0.1% target is out of reach in 4 replications: two batches, then the cap
+    assert [(n[0], n[1], n[4]) for n in numbers] == [("1", "2", "4"), ("2", "4", None)]
+    assert batches[-1].endswith("--max-replications reached")
+    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["replications"] == 4
