@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
@@ -37,6 +38,7 @@ from simulator.cli.console import (
     out,
     precision_line,
     print_differences,
+    print_dry_run,
     print_indices,
     print_path,
     print_reused,
@@ -50,6 +52,7 @@ from simulator.cli.options import (
     CheckOption,
     DaskLocalOption,
     DesignOption,
+    DryRunOption,
     HelpfulCommand,
     HelpfulGroup,
     MarkdownOption,
@@ -81,6 +84,7 @@ from simulator.cli.options import (
     WorkersOption,
     check_executor_options,
     executor_for,
+    local_workers,
     study_workers,
     task_workers,
     usage_error,
@@ -113,6 +117,23 @@ def _options(
     _state["debug"] = debug
 
 
+def _print_estimate(
+    scenario: Any,
+    runs: int,
+    workers: int | None,
+    most_runs: int | None,
+    root_seed: int,
+    arms: Sequence[str] | None = None,
+) -> None:
+    """--dry-run: time one short replication of each arm here, then print the runs,
+    their time and memory (see :mod:`simulator.experiments.dry_run`)."""
+    from simulator.experiments.dry_run import dry_run  # the engine loads here
+
+    with err().status("timing one short replication of each arm"):
+        estimate = dry_run(scenario, runs, workers, most_runs, root_seed, arms)
+    print_dry_run(estimate)
+
+
 def _execute(experiment: Any, executor: Executor, bar: Any, target: Path, **settings: Any) -> Any:
     """Run an experiment through the one runner, under its progress bar.
 
@@ -139,6 +160,7 @@ def run(
     overwrite: StudyOverwriteOption = False,
     precision: PrecisionOption = None,
     max_replications: MaxReplicationsOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
     check_executor_options(scheduler, dask_local, workers)
@@ -152,6 +174,16 @@ def run(
     # refuse another study's directory before printing or starting anything
     check_study_directory(target, sc, plan.root_seed, overwrite)
     header(sc.name, f"{len(sc.arms)} arms x {plan.describe()}", executor, target)
+    if dry_run:
+        most = (plan.max_replications or plan.replications) * len(sc.arms)
+        _print_estimate(
+            sc,
+            plan.replications * len(sc.arms),
+            local_workers(scheduler, study_workers(workers, plan)),
+            most,
+            plan.root_seed,
+        )
+        return
     bar = StudyBar(list(sc.arms), plan.replications)
     tracked = dataclasses.replace(
         plan, progress=bar.progress, planned=bar.planned, checked=bar.checked
@@ -417,6 +449,7 @@ def sensitivity_command(
     arm_only: ArmOnlyOption = False,
     overwrite: SensitivityOverwriteOption = False,
     metrics: MetricOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Global sensitivity analysis: which parameters drive the headline metrics (SALib)."""
     check_executor_options(scheduler, dask_local, workers)
@@ -433,6 +466,12 @@ def sensitivity_command(
     # refuse another analysis' directory before printing or starting anything
     sa.SensitivityStore(target).check_design(plan.design_hash, overwrite)
     header(sc.name, plan.describe(), executor, target)
+    if dry_run:
+        arms_per_point = len(plan.model.arms)
+        n = plan.runs * arms_per_point
+        workers_at_once = local_workers(scheduler, task_workers(workers, plan.runs))
+        _print_estimate(sc, n, workers_at_once, None, plan.root_seed, plan.model.arms)
+        return
     bar = CountBar("points x replications", plan.runs)
     experiment = sa.SensitivityRun(plan, bar.progress)
     result = _execute(experiment, executor, bar, target, overwrite=overwrite, command=command)
@@ -460,6 +499,7 @@ def sweep_command(
     dask_local: DaskLocalOption = False,
     no_report: SweepNoReportOption = False,
     overwrite: SweepOverwriteOption = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Run every arm of SCENARIO at every point of a parameter grid or Latin hypercube.
 
@@ -479,6 +519,11 @@ def sweep_command(
     # refuse another sweep's or a study's directory before printing or starting anything
     sw.check_sweep_directory(target, the_plan, overwrite)
     header(the_plan.base.name, experiment.describe(), executor, target)
+    if dry_run:
+        workers_at_once = local_workers(scheduler, task_workers(workers, experiment.runs))
+        n = experiment.distinct_runs
+        _print_estimate(the_plan.base, n, workers_at_once, None, the_plan.root_seed)
+        return
     bar = SweepBar(experiment)
     tracked = dataclasses.replace(experiment, progress=bar.progress)
     result = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)

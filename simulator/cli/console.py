@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from simulator.config.compare import FieldDifference, FieldOrigin
+    from simulator.experiments.dry_run import DryRun
     from simulator.experiments.executors import Executor
     from simulator.experiments.sensitivity import Sensitivity
     from simulator.experiments.study import Study
@@ -387,3 +388,46 @@ def metrics_side_by_side(first: Path, second: Path, left: Study, right: Study) -
     if only:
         table.caption = f"arms in one study only, not compared: {', '.join(only)}"
     return table
+
+
+def duration(seconds: float) -> str:
+    """Seconds in the largest unit that keeps them readable."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def dry_run_lines(estimate: DryRun) -> list[str]:
+    """What ``--dry-run`` prints: the runs, the time they take and their memory."""
+    from simulator.experiments.dry_run import memory_available
+
+    low, high = estimate.runs, estimate.most_runs
+    runs = f"{low} runs" if low == high else f"{low} to {high} runs"
+    span = [low] if low == high else [low, high]
+    cpu = " to ".join(duration(estimate.cpu_seconds(n)) for n in span)
+    if estimate.workers is None:
+        when = f"{cpu} of one core; divide by the cluster's workers"
+    else:
+        walls = [estimate.wall_seconds(n) or 0.0 for n in span]
+        when = (
+            f"about {' to '.join(duration(w) for w in walls)} on {estimate.workers} "
+            f"worker{'s' if estimate.workers > 1 else ''} ({cpu} of one core)"
+        )
+    each = estimate.memory_bytes_per_run / 1024**2
+    at_once = estimate.workers or 1
+    memory = f"about {each:.0f} MiB a run (the engine's estimate, on the high side)"
+    if at_once > 1:
+        memory += f", {each * at_once:.0f} MiB for {at_once} at once"
+    return [
+        f"dry run, nothing run or written: {runs} (arm x replication)",
+        f"time: {runs}: {when}; {estimate.timing.describe()}",
+        f"memory: {memory}; available {memory_available()}",
+    ]
+
+
+def print_dry_run(estimate: DryRun) -> None:
+    """Print :func:`dry_run_lines`."""
+    for line in dry_run_lines(estimate):
+        out().print(line, markup=False, highlight=False, soft_wrap=True)

@@ -110,7 +110,25 @@ DaskLocalOption = Annotated[
     bool,
     typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
 ]
-"""The options every command that runs the engine shares: overrides, seed, where it runs."""
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the number of replication runs and an estimate of their time and "
+        "memory (one short replication of each arm timed here), then stop: nothing "
+        "is written.",
+    ),
+]
+"""The options every command that runs the engine shares: overrides, seed, where it
+runs, and a dry run."""
+
+
+def local_workers(scheduler: str | None, workers: int) -> int | None:
+    """The runs at once an executor of these options makes: the local processes
+    (capped at the cores, as :func:`executor_for` caps them), None on a cluster."""
+    from simulator.experiments.executors import default_workers
+
+    return None if scheduler is not None else min(workers, default_workers())
 
 
 def _out_option(default: str) -> Any:

@@ -185,3 +185,86 @@ def test_precision_prints_a_line_per_batch(
     assert batches[-1].endswith("--max-replications reached")
     manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["replications"] == 4
+
+
+# ------------------------------------------------------------------ --dry-run
+
+DRY_TIME = re.compile(
+    r"^time: (?P<runs>[\d to]+) runs: (?:about )?.*; about (?P<each>[\d.]+) s a run: one "
+    r"replication of each arm timed here over (?P<timed>[\d.]+) of its (?P<total>[\d.]+) "
+    r"simulated days \((?P<arms>[^)]*)\), scaled to the whole run$"
+)
+
+
+def _dry_lines(out: str) -> dict[str, str]:
+    return {line.split(":")[0]: line for line in out.splitlines() if ":" in line}
+
+
+def test_run_dry_run_counts_the_runs_and_writes_nothing(
+    run_main: RunMain, tmp_path: Path, small_overrides: list[str]
+) -> None:
+    from simulator.engine.resources import estimate_replication_bytes
+
+    target = tmp_path / "study"
+    sets = [word for text in small_overrides for word in ("--set", text)]
+    args = ["run", str(PAID_VS_FREE), *sets, "-n", "3", "--out", str(target), "--workers", "1"]
+    code, out, err = run_main([*args, "--dry-run"])
+    assert code == 0, err
+    assert not target.exists()
+    lines = _dry_lines(out)
+    assert lines["dry run, nothing run or written"].endswith(": 6 runs (arm x replication)")
+    timed = DRY_TIME.match(lines["time"])
+    assert timed is not None, lines["time"]
+    assert timed["runs"] == "6"
+    # the small world runs 15 + 45 days, timed over the first 30
+    assert (timed["timed"], timed["total"]) == ("30", "60")
+    assert [part.split()[0] for part in timed["arms"].split(", ")] == ["paid", "free"]
+    mib = estimate_replication_bytes(load_scenario(PAID_VS_FREE, small_overrides)) / 1024**2
+    assert lines["memory"].startswith(f"memory: about {mib:.0f} MiB a run")
+
+
+def test_run_dry_run_with_a_precision_target_gives_the_range(
+    run_main: RunMain, small_overrides: list[str], tmp_path: Path
+) -> None:
+    sets = [word for text in small_overrides for word in ("--set", text)]
+    args = ["run", str(PAID_VS_FREE), *sets, "-n", "2", "--precision", "0.05"]
+    args += ["--max-replications", "5", "--dry-run", "--out", str(tmp_path / "s")]
+    code, out, err = run_main(args)
+    assert code == 0, err
+    timed = DRY_TIME.match(_dry_lines(out)["time"])
+    assert timed is not None and timed["runs"] == "4 to 10"
+
+
+def test_sweep_dry_run_counts_a_shared_arm_once(
+    run_main: RunMain, small_overrides: list[str], tmp_path: Path
+) -> None:
+    from tests.conftest import SWEEP_SCENARIO
+
+    target = tmp_path / "sweep"
+    sets = [word for text in small_overrides for word in ("--set", text)]
+    args = ["sweep", str(SWEEP_SCENARIO), *sets, "-n", "2", "--out", str(target), "--dry-run"]
+    code, out, err = run_main([*args, "--vary", "arms.allowance.price_usd_per_connect=0.15,0.3"])
+    assert code == 0, err
+    # 2 points x 2 arms x 2 replications, the baseline's 2 shared by both points
+    assert "= 8 runs" in out
+    assert _dry_lines(out)["dry run, nothing run or written"].endswith(
+        ": 6 runs (arm x replication)"
+    )
+    assert not target.exists()
+
+
+def test_sensitivity_dry_run_times_only_the_arms_it_runs(
+    run_main: RunMain, small_overrides: list[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "sa"
+    sets = [word for text in small_overrides for word in ("--set", text)]
+    args = ["sensitivity", str(PAID_VS_FREE), *sets, "--param", "world.jobs.ghost_share=0:0.3"]
+    args += ["--method", "morris", "--samples", "2", "--arm-only", "--dry-run"]
+    code, out, err = run_main([*args, "--out", str(target), "--workers", "1"])
+    assert code == 0, err
+    timed = DRY_TIME.match(_dry_lines(out)["time"])
+    assert timed is not None
+    # 2 distinct points x 2 replications, the free arm only
+    assert timed["runs"] == "4"
+    assert [part.split()[0] for part in timed["arms"].split(", ")] == ["free"]
+    assert not target.exists()
