@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
@@ -33,11 +34,15 @@ from simulator.cli.console import (
     frontier_table,
     header,
     headless_charts,
+    metrics_side_by_side,
     out,
     precision_line,
+    print_differences,
+    print_dry_run,
     print_indices,
     print_path,
     print_reused,
+    show_origins,
     summary_table,
 )
 from simulator.cli.options import (
@@ -47,6 +52,9 @@ from simulator.cli.options import (
     CheckOption,
     DaskLocalOption,
     DesignOption,
+    DryRunOption,
+    HelpfulCommand,
+    HelpfulGroup,
     MarkdownOption,
     MaxReplicationsOption,
     MethodOption,
@@ -76,6 +84,7 @@ from simulator.cli.options import (
     WorkersOption,
     check_executor_options,
     executor_for,
+    local_workers,
     study_workers,
     task_workers,
     usage_error,
@@ -93,6 +102,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=HelpfulGroup,
 )
 
 _state = {"debug": False}
@@ -107,6 +117,23 @@ def _options(
     _state["debug"] = debug
 
 
+def _print_estimate(
+    scenario: Any,
+    runs: int,
+    workers: int | None,
+    most_runs: int | None,
+    root_seed: int,
+    arms: Sequence[str] | None = None,
+) -> None:
+    """--dry-run: time one short replication of each arm here, then print the runs,
+    their time and memory (see :mod:`simulator.experiments.dry_run`)."""
+    from simulator.experiments.dry_run import dry_run  # the engine loads here
+
+    with err().status("timing one short replication of each arm"):
+        estimate = dry_run(scenario, runs, workers, most_runs, root_seed, arms)
+    print_dry_run(estimate)
+
+
 def _execute(experiment: Any, executor: Executor, bar: Any, target: Path, **settings: Any) -> Any:
     """Run an experiment through the one runner, under its progress bar.
 
@@ -119,7 +146,7 @@ def _execute(experiment: Any, executor: Executor, bar: Any, target: Path, **sett
         return run_experiment(experiment, executor=executor, out=target, **settings)
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def run(
     scenario: ScenarioArgument,
     replications: StudyReplicationsOption = None,
@@ -133,6 +160,7 @@ def run(
     overwrite: StudyOverwriteOption = False,
     precision: PrecisionOption = None,
     max_replications: MaxReplicationsOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
     check_executor_options(scheduler, dask_local, workers)
@@ -146,8 +174,20 @@ def run(
     # refuse another study's directory before printing or starting anything
     check_study_directory(target, sc, plan.root_seed, overwrite)
     header(sc.name, f"{len(sc.arms)} arms x {plan.describe()}", executor, target)
+    if dry_run:
+        most = (plan.max_replications or plan.replications) * len(sc.arms)
+        _print_estimate(
+            sc,
+            plan.replications * len(sc.arms),
+            local_workers(scheduler, study_workers(workers, plan)),
+            most,
+            plan.root_seed,
+        )
+        return
     bar = StudyBar(list(sc.arms), plan.replications)
-    tracked = dataclasses.replace(plan, progress=bar.progress, planned=bar.planned)
+    tracked = dataclasses.replace(
+        plan, progress=bar.progress, planned=bar.planned, checked=bar.checked
+    )
     study = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
     print_reused(study.reused, study.replications * len(sc.arms), "replication", target)
     if study.precision is not None:
@@ -161,9 +201,11 @@ def run(
     print_path("results", target)
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def validate(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(metavar="SCENARIO", help="Scenario YAML files to check.")
+    ],
     overrides: SetOption = None,
 ) -> None:
     """Check scenario files without running them.
@@ -197,7 +239,102 @@ def validate(
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
+def show(scenario: ScenarioArgument, overrides: SetOption = None) -> None:
+    """Print the resolved scenario as YAML, then what it does not take from the file as written.
+
+    The resolved scenario has extends: merged, --set applied and every default
+    written out; the differences follow as YAML comments, grouped by where each
+    value comes from (--set, extends FILE, default), so the output is itself a
+    scenario file.
+    """
+    import yaml
+
+    from simulator.config.compare import field_origins
+
+    sc = load_scenario(scenario, overrides or [])
+    origins = field_origins(scenario, overrides or [])
+    how = "".join(f" --set {text}" for text in overrides or [])
+    typer.echo(f"# connectsim show {scenario}{how}: the resolved scenario")
+    typer.echo(
+        yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=1000),
+        nl=False,
+    )
+    typer.echo(show_origins(scenario, origins))
+
+
+@app.command(cls=HelpfulCommand)
+def diff(
+    first: Annotated[
+        Path, typer.Argument(metavar="A", help="A scenario YAML file or a study directory.")
+    ],
+    second: Annotated[
+        Path, typer.Argument(metavar="B", help="Another of the same kind, compared with A.")
+    ],
+) -> None:
+    """Compare two scenarios (their resolved fields) or two studies (their scenarios'
+    fields and seeds, then the headline metrics side by side)."""
+    from simulator.config.compare import field_differences, scenario_data
+
+    kinds = ["a directory" if p.is_dir() else "a file" for p in (first, second)]
+    if kinds[0] != kinds[1]:
+        usage_error(
+            f"diff {first} {second}: compare two scenario files or two study directories; "
+            f"{first} is {kinds[0]} and {second} {kinds[1]}"
+        )
+    if kinds[0] == "a file":
+        left, right = load_scenario(first), load_scenario(second)
+        differences = field_differences(scenario_data(left), scenario_data(right))
+        print_differences(first, second, differences)
+        return
+    from simulator.experiments.study import load_study
+
+    studies = load_study(first), load_study(second)
+    fields = [
+        {
+            **scenario_data(study.scenario),
+            "study": {"root_seed": study.root_seed, "replications": study.replications},
+        }
+        for study in studies
+    ]
+    print_differences(first, second, field_differences(fields[0], fields[1]))
+    out().print(metrics_side_by_side(first, second, *studies))
+
+
+@app.command(cls=HelpfulCommand)
+def init(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The scenario's name (it names reports/NAME).")
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Where to write it (default NAME.yaml)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace FILE if it exists.")
+    ] = False,
+) -> None:
+    """Write a commented starter scenario, ready for validate, show and run."""
+    from simulator.config.starter import starter_scenario
+
+    target = out_file or Path(f"{name}.yaml")
+    try:
+        text = starter_scenario(name, str(target))
+    except ValueError as exc:
+        usage_error(f"init {name}: {exc}")
+    if target.exists() and not overwrite:
+        usage_error(f"{target}: already exists (--overwrite replaces it)")
+    write_text_atomic(target, text)
+    print_path("scenario", target)
+    out().print(
+        f"next: connectsim validate {target}; connectsim run {target} --dry-run",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command(cls=HelpfulCommand)
 def schema() -> None:
     """Print the JSON Schema of scenario files (every field, type, default and meaning)."""
     import json
@@ -207,9 +344,11 @@ def schema() -> None:
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def migrate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to rewrite.")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Scenario YAML files to rewrite.")
+    ],
 ) -> None:
     """Rewrite scenario files in the current schema version, keeping each as FILE.bak.
 
@@ -233,11 +372,13 @@ def migrate(
         )
 
 
-@app.command()
+@app.command(cls=HelpfulCommand)
 def report(
     directory: Annotated[
         Path,
-        typer.Argument(help="A finished study, sweep or sensitivity directory (its --out)."),
+        typer.Argument(
+            metavar="DIR", help="A finished study, sweep or sensitivity directory (its --out)."
+        ),
     ],
     break_even: Annotated[
         Path | None,
@@ -260,7 +401,7 @@ def report(
     out().print(str(path), markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command("check-model")
+@app.command("check-model", cls=HelpfulCommand)
 def check_model(
     quick: QuickOption = False, groups: CheckOption = None, markdown: MarkdownOption = None
 ) -> None:
@@ -314,7 +455,7 @@ def _checks_table(results: list[Any], quick: bool) -> Table:
     return table
 
 
-@app.command("sensitivity")
+@app.command("sensitivity", cls=HelpfulCommand)
 def sensitivity_command(
     scenario: ScenarioArgument,
     params: ParamOption,
@@ -331,6 +472,7 @@ def sensitivity_command(
     arm_only: ArmOnlyOption = False,
     overwrite: SensitivityOverwriteOption = False,
     metrics: MetricOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Global sensitivity analysis: which parameters drive the headline metrics (SALib)."""
     check_executor_options(scheduler, dask_local, workers)
@@ -347,6 +489,12 @@ def sensitivity_command(
     # refuse another analysis' directory before printing or starting anything
     sa.SensitivityStore(target).check_design(plan.design_hash, overwrite)
     header(sc.name, plan.describe(), executor, target)
+    if dry_run:
+        arms_per_point = len(plan.model.arms)
+        n = plan.runs * arms_per_point
+        workers_at_once = local_workers(scheduler, task_workers(workers, plan.runs))
+        _print_estimate(sc, n, workers_at_once, None, plan.root_seed, plan.model.arms)
+        return
     bar = CountBar("points x replications", plan.runs)
     experiment = sa.SensitivityRun(plan, bar.progress)
     result = _execute(experiment, executor, bar, target, overwrite=overwrite, command=command)
@@ -359,7 +507,7 @@ def sensitivity_command(
     print_path("results", target)
 
 
-@app.command("sweep")
+@app.command("sweep", cls=HelpfulCommand)
 def sweep_command(
     scenario: SweepScenarioArgument,
     vary: VaryOption = None,
@@ -374,6 +522,7 @@ def sweep_command(
     dask_local: DaskLocalOption = False,
     no_report: SweepNoReportOption = False,
     overwrite: SweepOverwriteOption = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Run every arm of SCENARIO at every point of a parameter grid or Latin hypercube.
 
@@ -393,6 +542,11 @@ def sweep_command(
     # refuse another sweep's or a study's directory before printing or starting anything
     sw.check_sweep_directory(target, the_plan, overwrite)
     header(the_plan.base.name, experiment.describe(), executor, target)
+    if dry_run:
+        workers_at_once = local_workers(scheduler, task_workers(workers, experiment.runs))
+        n = experiment.distinct_runs
+        _print_estimate(the_plan.base, n, workers_at_once, None, the_plan.root_seed)
+        return
     bar = SweepBar(experiment)
     tracked = dataclasses.replace(experiment, progress=bar.progress)
     result = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)

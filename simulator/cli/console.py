@@ -30,6 +30,10 @@ from simulator.catalog import HEADLINE_METRICS, fmt, metric_label
 from simulator.experiments import stats
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from simulator.config.compare import FieldDifference, FieldOrigin
+    from simulator.experiments.dry_run import DryRun
     from simulator.experiments.executors import Executor
     from simulator.experiments.sensitivity import Sensitivity
     from simulator.experiments.study import Study
@@ -119,6 +123,23 @@ def precision_line(study: Study) -> str:
     )
 
 
+def batch_line(batch: int, replications: int, check: pd.DataFrame, following: int | None) -> str:
+    """One batch of a study with a precision target: how far the widest headline
+    difference is from its target, and what happens next."""
+    met = int(check["met"].sum())
+    worst = check.iloc[int(check["ratio"].to_numpy().argmax())]
+    ratio = float(worst["ratio"])
+    shown = f"{ratio:.2f}" if ratio == ratio and ratio != float("inf") else "unknown"
+    line = (
+        f"batch {batch}: {replications} replications per arm, {met} of {len(check)} "
+        f"headline differences within target; widest {worst['metric']} ({worst['arm']}) "
+        f"at {shown} of its target"
+    )
+    if following is not None:
+        return f"{line}; next batch to {following} per arm"
+    return f"{line}; {'done' if met == len(check) else '--max-replications reached'}"
+
+
 def headless_charts() -> None:
     """Draw charts off-screen: the CLI writes them to files and never shows a window.
 
@@ -139,6 +160,7 @@ class StudyBar:
         self.per_arm = {
             arm: self.bar.add_task(escape(f"  {arm}"), total=replications) for arm in arms
         }
+        self.batches = 0
 
     def __enter__(self) -> StudyBar:
         self.bar.__enter__()
@@ -157,6 +179,17 @@ class StudyBar:
         self.bar.update(self.overall, total=per_arm_total * len(self.arms))
         for task in self.per_arm.values():
             self.bar.update(task, total=per_arm_total)
+
+    def checked(self, replications: int, check: pd.DataFrame, following: int | None) -> None:
+        """A batch of a study with a precision target finished: print where it stands,
+        above the bars."""
+        self.batches += 1
+        self.bar.console.print(
+            batch_line(self.batches, replications, check, following),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def header(name: str, what: str, executor: Executor, target: Path) -> None:
@@ -324,3 +357,131 @@ def break_even_table(result: Sweep) -> Table:
 def print_path(what: str, path: Path) -> None:
     """Say where something was written: ``what: path``, never wrapped or marked up."""
     out().print(f"{what}: {path}", markup=False, highlight=False, soft_wrap=True)
+
+
+def show_origins(scenario: Path, origins: list[FieldOrigin]) -> str:
+    """What ``connectsim show`` prints after the YAML: the fields the file does not
+    state as they are, as YAML comments grouped by where each comes from."""
+    from simulator.config.compare import ABSENT, show_value
+
+    if not origins:
+        return f"# differences from {scenario}: none, the file states every field"
+    lines = [
+        f"# differences from {scenario}: {len(origins)} field"
+        f"{'s' if len(origins) > 1 else ''} the file does not state as resolved"
+    ]
+    groups: dict[str, list[FieldOrigin]] = {}
+    for origin in origins:
+        groups.setdefault(origin.source, []).append(origin)
+    # what the user asked for first, then what the file inherits, then defaults
+    order = sorted(groups, key=lambda source: (not source.startswith("--set"), source == "default"))
+    for source in order:
+        members = groups[source]
+        lines.append(f"# {source} ({len(members)} field{'s' if len(members) > 1 else ''}):")
+        for origin in members:
+            line = f"#   {origin.path}: {show_value(origin.value)}"
+            if origin.before is not ABSENT:
+                before = "without it" if source.startswith("--set") else "the file says"
+                line += f" ({before}: {show_value(origin.before)})"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def print_differences(first: Path, second: Path, differences: list[FieldDifference]) -> None:
+    """The fields two scenarios (or studies) differ in, one row each, or one line
+    saying they differ in none."""
+    if not differences:
+        out().print(
+            f"{first} and {second}: no field differs", markup=False, highlight=False, soft_wrap=True
+        )
+        return
+    out().print(diff_table(first, second, differences))
+
+
+def diff_table(first: Path, second: Path, differences: list[FieldDifference]) -> Table:
+    """The fields two scenarios (or studies) differ in, one row each."""
+    from simulator.config.compare import show_value
+
+    count = f"{len(differences)} field{'s' if len(differences) != 1 else ''} differ"
+    table = Table(title=f"{escape(str(first))} vs {escape(str(second))}: {count}")
+    # paths whole, values folded: a path cut in two reads as two fields
+    table.add_column("field", no_wrap=True)
+    table.add_column(escape(str(first)), overflow="fold")
+    table.add_column(escape(str(second)), overflow="fold")
+    for difference in differences:
+        table.add_row(
+            escape(difference.path),
+            escape(show_value(difference.left)),
+            escape(show_value(difference.right)),
+        )
+    return table
+
+
+def metrics_side_by_side(first: Path, second: Path, left: Study, right: Study) -> Table:
+    """Two studies' headline metrics, overall: each arm's mean and 95% CI in each
+    study, and the second's mean minus the first's (arms in both studies only)."""
+    table = Table(title="headline metrics (all freelancers and posts), 95% CIs")
+    table.add_column("metric", overflow="fold")
+    table.add_column("arm")
+    table.add_column(escape(str(first)), justify="right", overflow="fold")
+    table.add_column(escape(str(second)), justify="right", overflow="fold")
+    table.add_column("B - A", justify="right")
+    levels = left.levels(), right.levels()
+    arms = [arm for arm in left.arms if arm in right.arms]
+    for metric in HEADLINE_METRICS:
+        for arm in arms:
+            a, b = (stats.row(frame, arm, metric) for frame in levels)
+            cells = [
+                f"{fmt(metric, r['mean'])} "
+                f"[{fmt(metric, r['ci_low'])}, {fmt(metric, r['ci_high'])}]"
+                for r in (a, b)
+            ]
+            change = fmt(metric, b["mean"] - a["mean"], signed=True, difference=True)
+            table.add_row(metric_label(metric), escape(arm), *cells, change)
+    only = sorted(set(left.arms) ^ set(right.arms))
+    if only:
+        table.caption = f"arms in one study only, not compared: {', '.join(only)}"
+    return table
+
+
+def duration(seconds: float) -> str:
+    """Seconds in the largest unit that keeps them readable."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def dry_run_lines(estimate: DryRun) -> list[str]:
+    """What ``--dry-run`` prints: the runs, the time they take and their memory."""
+    from simulator.experiments.dry_run import memory_available
+
+    low, high = estimate.runs, estimate.most_runs
+    runs = f"{low} runs" if low == high else f"{low} to {high} runs"
+    span = [low] if low == high else [low, high]
+    cpu = " to ".join(duration(estimate.cpu_seconds(n)) for n in span)
+    if estimate.workers is None:
+        when = f"{cpu} of one core; divide by the cluster's workers"
+    else:
+        walls = [estimate.wall_seconds(n) or 0.0 for n in span]
+        when = (
+            f"about {' to '.join(duration(w) for w in walls)} on {estimate.workers} "
+            f"worker{'s' if estimate.workers > 1 else ''} ({cpu} of one core)"
+        )
+    each = estimate.memory_bytes_per_run / 1024**2
+    at_once = estimate.workers or 1
+    memory = f"about {each:.0f} MiB a run (the engine's estimate, on the high side)"
+    if at_once > 1:
+        memory += f", {each * at_once:.0f} MiB for {at_once} at once"
+    return [
+        f"dry run, nothing run or written: {runs} (arm x replication)",
+        f"time: {runs}: {when}; {estimate.timing.describe()}",
+        f"memory: {memory}; available {memory_available()}",
+    ]
+
+
+def print_dry_run(estimate: DryRun) -> None:
+    """Print :func:`dry_run_lines`."""
+    for line in dry_run_lines(estimate):
+        out().print(line, markup=False, highlight=False, soft_wrap=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED
 
@@ -20,15 +21,67 @@ if TYPE_CHECKING:
     from simulator.experiments.executors import Executor
     from simulator.experiments.study import StudyPlan
 
-ScenarioArgument = Annotated[Path, typer.Argument(help="Scenario YAML file.")]
+
+def _hide_flag_types(params: list[Any]) -> None:
+    """Show placeholders only where a value is typed, and only as a word.
+
+    On/off flags take no value, so they get an empty placeholder (typer would
+    show ``<bool>``); an argument is already named by its metavar (SCENARIO,
+    FILE, DIR), so its type column (``<path>``, ``<list[Path]>``) is dropped.
+    """
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_bool_flag and param.metavar is None:
+            param.metavar = ""
+        elif isinstance(param, TyperArgument) and param.metavar is not None:
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+class HelpfulCommand(TyperCommand):
+    """A command whose help shows no value placeholder for flags, ``--help`` included."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _hide_flag_types(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _hide_flag_types([option])
+        return option
+
+
+class HelpfulGroup(TyperGroup):
+    """The ``connectsim`` group, with the flag placeholders of :class:`HelpfulCommand`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _hide_flag_types(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _hide_flag_types([option])
+        return option
+
+
+ScenarioArgument = Annotated[
+    Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.", show_default=False)
+]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a field: PATH=VALUE, e.g. run.horizon_days=90."),
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Override a field, e.g. run.horizon_days=90; repeatable.",
+    ),
 ]
 SeedOption = Annotated[
     int | None,
     typer.Option(
         "--seed",
+        metavar="N",
         min=0,
         max=MAX_SEED,
         help="Root seed (the same for every arm, point and sample), below 2**63.",
@@ -38,6 +91,7 @@ WorkersOption = Annotated[
     int | None,
     typer.Option(
         "--workers",
+        metavar="N",
         min=1,
         help="Processes, or local Dask workers with --dask-local (default: all cores; "
         "more than the cores this process may use gets the cores).",
@@ -56,11 +110,31 @@ DaskLocalOption = Annotated[
     bool,
     typer.Option("--dask-local", help="Start a local Dask cluster of --workers processes."),
 ]
-"""The options every command that runs the engine shares: overrides, seed, where it runs."""
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the number of replication runs and an estimate of their time and "
+        "memory (one short replication of each arm timed here), then stop: nothing "
+        "is written.",
+    ),
+]
+"""The options every command that runs the engine shares: overrides, seed, where it
+runs, and a dry run."""
+
+
+def local_workers(scheduler: str | None, workers: int) -> int | None:
+    """The runs at once an executor of these options makes: the local processes
+    (capped at the cores, as :func:`executor_for` caps them), None on a cluster."""
+    from simulator.experiments.executors import default_workers
+
+    return None if scheduler is not None else min(workers, default_workers())
 
 
 def _out_option(default: str) -> Any:
-    return typer.Option("--out", help=f"Results directory (default reports/{default}).")
+    return typer.Option(
+        "--out", metavar="DIR", help=f"Results directory (default reports/{default})."
+    )
 
 
 def _overwrite_option(what: str) -> Any:
@@ -69,7 +143,12 @@ def _overwrite_option(what: str) -> Any:
 
 def _replications_option(per: str) -> Any:
     return typer.Option(
-        "--replications", "-n", min=1, max=MAX_REPLICATIONS, help=f"Replications per {per}."
+        "--replications",
+        "-n",
+        metavar="N",
+        min=1,
+        max=MAX_REPLICATIONS,
+        help=f"Replications per {per}.",
     )
 
 
@@ -95,6 +174,7 @@ MaxReplicationsOption = Annotated[
     int | None,
     typer.Option(
         "--max-replications",
+        metavar="N",
         min=2,
         max=MAX_REPLICATIONS,
         help="With --precision: the most replications per arm (default 200).",
@@ -118,6 +198,7 @@ SamplesOption = Annotated[
     int | None,
     typer.Option(
         "--samples",
+        metavar="N",
         min=2,
         help="Sobol' base samples N, a power of 2 (default 64), or Morris trajectories "
         "(default 10).",
@@ -130,6 +211,7 @@ ArmOption = Annotated[
     str | None,
     typer.Option(
         "--arm",
+        metavar="NAME",
         help=(
             "The arm analysed (default: the first non-baseline arm the --param paths "
             "vary; the baseline if they vary only its fields)."
@@ -159,8 +241,9 @@ MetricOption = Annotated[
 SweepScenarioArgument = Annotated[
     Path,
     typer.Argument(
+        metavar="SCENARIO",
         help="Scenario YAML file (the base of every point; its sweep: block gives the axes "
-        "when no --vary is given)."
+        "when no --vary is given).",
     ),
 ]
 VaryOption = Annotated[
@@ -186,6 +269,7 @@ PointsOption = Annotated[
     int | None,
     typer.Option(
         "--points",
+        metavar="N",
         min=1,
         help="Design points of a Latin hypercube (--design lhs; default: the sweep: block's).",
     ),
@@ -207,13 +291,16 @@ CheckOption = Annotated[
     list[str] | None,
     typer.Option(
         "--check",
+        metavar="GROUP",
         help="Run only this group (repeatable): urn-ball, multiple-applications, "
         "interior-peak, littles-law, bunching, applicant-cap, congestion.",
     ),
 ]
 MarkdownOption = Annotated[
     Path | None,
-    typer.Option("--markdown", help="Also write the table as Markdown to this file."),
+    typer.Option(
+        "--markdown", metavar="FILE", help="Also write the table as Markdown to this file."
+    ),
 ]
 
 OPTION_NAMES = {

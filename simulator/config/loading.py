@@ -314,6 +314,33 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return deep_merge(_resolve(path.parent / parent, (*chain, path)), data)
 
 
+def extends_chain(path: str | Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Each file of a scenario's ``extends:`` chain with what it writes itself.
+
+    The file comes first, then the file it extends, and so on; each one's data
+    is as read (its own ``extends:`` key removed), not merged.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`load_scenario` does for a file that cannot be read, or a cycle.
+    """
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    here: Path | None = Path(path)
+    while here is not None:
+        resolved = here.resolve()
+        if any(seen.resolve() == resolved for seen, _ in chain):
+            cycle = " -> ".join(p.name for p in (*(seen for seen, _ in chain), here))
+            raise ScenarioError(f"{chain[-1][0]}: extends: cycle ({cycle})")
+        data = _read_yaml(here)
+        parent = data.pop(EXTENDS_KEY, None)
+        chain.append((here, data))
+        if parent is not None and not isinstance(parent, str):
+            raise ScenarioError(f"{here}: extends: must be a file path, got {excerpt(parent)}")
+        here = None if parent is None else here.parent / parent
+    return chain
+
+
 def resolve_file(path: str | Path) -> dict[str, Any]:
     """A scenario file as plain data, with its ``extends:`` chain merged in (not validated)."""
     return _resolve(Path(path), ())

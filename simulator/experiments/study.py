@@ -37,6 +37,11 @@ ProgressCallback = Callable[[str, int], None]
 
 PlanCallback = Callable[[int], None]
 """Called as ``planned(replications_per_arm)`` each time a study sets how many it runs."""
+CheckCallback = Callable[[int, pd.DataFrame, int | None], None]
+"""Called as ``checked(replications_per_arm, check, next_replications)`` after each
+batch of a study with a precision target: ``check`` is
+:func:`~simulator.experiments.stats.precision_check`'s frame, ``next_replications``
+the replications per arm the next batch runs to, None when the study stops."""
 
 DEFAULT_MAX_REPLICATIONS = 200
 """The cap on replications per arm of a study with a precision target, unless given."""
@@ -326,6 +331,7 @@ class StudyPlan:
     max_replications: int | None = None
     progress: ProgressCallback | None = field(default=None, compare=False)
     planned: PlanCallback | None = field(default=None, compare=False)
+    checked: CheckCallback | None = field(default=None, compare=False)
 
     kind = "study"
     what = "study"
@@ -415,15 +421,18 @@ class StudyExecution:
             self.check = stats.precision_check(
                 self._metrics_so_far(), plan.scenario.baseline, HEADLINE_METRICS, plan.precision
             )
+            cap = plan.max_replications or self.replications
             if bool(self.check["met"].all()):
                 self.stopped_by = "precision"
-                return None
-            cap = plan.max_replications or self.replications
-            if self.replications >= cap:
+            elif self.replications >= cap:
                 self.stopped_by = "max_replications"
+            following = None if self.stopped_by else next_batch(self.replications, self.check, cap)
+            if plan.checked is not None:
+                plan.checked(self.replications, self.check, following)
+            if following is None:
                 return None
             self.started = self.replications
-            self.replications = next_batch(self.replications, self.check, cap)
+            self.replications = following
         self.rounds += 1
         if plan.planned is not None:
             plan.planned(self.replications)

@@ -256,6 +256,15 @@ class SweepRun:
         """(point, arm, replication) runs in all, counting a shared one at every point."""
         return sum(self.replications * len(p.scenario.arms) for p in self.plan.points)
 
+    @property
+    def distinct_runs(self) -> int:
+        """(arm, replication) runs actually made: a run an arm's points share (an arm
+        the varied fields leave alone) is made once."""
+        arms = {
+            (arm_hash(p.scenario, arm), arm) for p in self.plan.points for arm in p.scenario.arms
+        }
+        return len(arms) * self.replications
+
     def describe(self) -> str:
         """The design's size, in words."""
         plan = self.plan
