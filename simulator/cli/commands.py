@@ -42,6 +42,7 @@ from simulator.cli.console import (
     print_indices,
     print_path,
     print_reused,
+    say,
     show_origins,
     summary_table,
 )
@@ -326,12 +327,7 @@ def init(
         usage_error(f"{target}: already exists (--overwrite replaces it)")
     write_text_atomic(target, text)
     print_path("scenario", target)
-    out().print(
-        f"next: connectsim validate {target}; connectsim run {target} --dry-run",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
+    say(f"next: connectsim validate {target}; connectsim run {target} --dry-run")
 
 
 @app.command(cls=HelpfulCommand)
@@ -361,15 +357,10 @@ def migrate(
     planned = [(path, migrate_file(path, write=False)) for path in files]
     for path, changes in planned:
         if not changes:
-            out().print(f"{path}: already version {SCHEMA_VERSION}", markup=False, soft_wrap=True)
+            say(f"{path}: already version {SCHEMA_VERSION}")
             continue
         migrate_file(path)
-        out().print(
-            f"migrated {path}: {'; '.join(changes)} (the original is {path}{BACKUP_SUFFIX})",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        say(f"migrated {path}: {'; '.join(changes)} (the original is {path}{BACKUP_SUFFIX})")
 
 
 @app.command(cls=HelpfulCommand)
@@ -397,8 +388,8 @@ def report(
     # the experiment's loader refuses an unfinished one, and any file its manifest
     # does not vouch for; the report is written under the directory's lock
     kind, path = write_any_report(directory, break_even)
-    err().print(f"{kind} report of {directory}", markup=False, highlight=False, soft_wrap=True)
-    out().print(str(path), markup=False, highlight=False, soft_wrap=True)
+    say(f"{kind} report of {directory}", err())
+    say(str(path))
 
 
 @app.command("check-model", cls=HelpfulCommand)

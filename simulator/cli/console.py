@@ -86,12 +86,7 @@ def summary_table(study: Study) -> Table:
 def print_reused(reused: int, total: int, unit: str, target: Path) -> None:
     """Say how many finished ``unit``s a rerun took from ``target`` instead of running."""
     if reused:
-        out().print(
-            f"reused {reused} finished {unit}{'s' if reused > 1 else ''} of {total} from {target}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        say(f"reused {reused} finished {unit}{'s' if reused > 1 else ''} of {total} from {target}")
 
 
 def progress_columns() -> tuple[ProgressColumn, ...]:
@@ -184,12 +179,7 @@ class StudyBar:
         """A batch of a study with a precision target finished: print where it stands,
         above the bars."""
         self.batches += 1
-        self.bar.console.print(
-            batch_line(self.batches, replications, check, following),
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        say(batch_line(self.batches, replications, check, following), self.bar.console)
 
 
 def header(name: str, what: str, executor: Executor, target: Path) -> None:
@@ -354,9 +344,15 @@ def break_even_table(result: Sweep) -> Table:
     return table
 
 
+def say(text: str, console: Console | None = None) -> None:
+    """Print ``text`` as it is: no markup (a user's ``[...]`` stays), no highlighting,
+    no wrapping (a path or a command stays whole); on stdout unless told."""
+    (console or out()).print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def print_path(what: str, path: Path) -> None:
-    """Say where something was written: ``what: path``, never wrapped or marked up."""
-    out().print(f"{what}: {path}", markup=False, highlight=False, soft_wrap=True)
+    """Say where something was written: ``what: path``."""
+    say(f"{what}: {path}")
 
 
 def show_origins(scenario: Path, origins: list[FieldOrigin]) -> str:
@@ -391,9 +387,7 @@ def print_differences(first: Path, second: Path, differences: list[FieldDifferen
     """The fields two scenarios (or studies) differ in, one row each, or one line
     saying they differ in none."""
     if not differences:
-        out().print(
-            f"{first} and {second}: no field differs", markup=False, highlight=False, soft_wrap=True
-        )
+        say(f"{first} and {second}: no field differs")
         return
     out().print(diff_table(first, second, differences))
 
@@ -484,4 +478,4 @@ def dry_run_lines(estimate: DryRun) -> list[str]:
 def print_dry_run(estimate: DryRun) -> None:
     """Print :func:`dry_run_lines`."""
     for line in dry_run_lines(estimate):
-        out().print(line, markup=False, highlight=False, soft_wrap=True)
+        say(line)

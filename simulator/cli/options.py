@@ -40,30 +40,27 @@ def _no_type(ctx: Any) -> None:
     return None
 
 
-class HelpfulCommand(TyperCommand):
+class _HideFlagTypes:
+    """Hides the value placeholder of flags (``--help`` included) in a command's help."""
+
+    params: list[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _hide_flag_types(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        _hide_flag_types([option])
+        return option
+
+
+class HelpfulCommand(_HideFlagTypes, TyperCommand):
     """A command whose help shows no value placeholder for flags, ``--help`` included."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _hide_flag_types(self.params)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        _hide_flag_types([option])
-        return option
-
-
-class HelpfulGroup(TyperGroup):
+class HelpfulGroup(_HideFlagTypes, TyperGroup):
     """The ``connectsim`` group, with the flag placeholders of :class:`HelpfulCommand`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _hide_flag_types(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        _hide_flag_types([option])
-        return option
 
 
 ScenarioArgument = Annotated[
