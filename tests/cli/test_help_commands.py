@@ -151,7 +151,8 @@ def test_diff_of_two_studies_shows_fields_then_metrics_side_by_side(
     assert (code, err) == (0, "")
     fields, metrics = out.split("headline metrics")
     rows = [line.split("│")[1].strip() for line in fields.splitlines() if "│" in line]
-    assert rows == ["arms.paid.price_usd_per_connect", "study.root_seed"]
+    # the --set price also marks the arm's label as modified (it would state $0.15)
+    assert rows == ["arms.paid.label", "arms.paid.price_usd_per_connect", "study.root_seed"]
     a, b = load_study(tiny_study_dir), load_study(other)
     for study, column in ((a, 3), (b, 4)):
         mean = stats.row(study.levels(), "paid", "proposals_per_job")["mean"]
