@@ -85,6 +85,29 @@ def print_reused(reused: int, total: int, unit: str, target: Path) -> None:
         )
 
 
+def interrupted_line(signal_name: str, kept: int | None, unit: str, directory: Path | None) -> str:
+    """The one line printed when SIGINT or SIGTERM stops a command.
+
+    Parameters
+    ----------
+    signal_name
+        ``"SIGINT"`` or ``"SIGTERM"``.
+    kept
+        How many ``unit``s are stored in ``directory`` (None: the command had
+        started none, or writes no results directory).
+    unit
+        What one task is called (``"replication"``, ``"run"``).
+    directory
+        The results directory, or None.
+    """
+    if kept is None or directory is None:
+        return f"interrupted by {signal_name}"
+    return (
+        f"interrupted by {signal_name}: {kept} finished {unit}{'' if kept == 1 else 's'} "
+        f"kept in {directory}; the same command resumes from there"
+    )
+
+
 def progress_columns() -> tuple[ProgressColumn, ...]:
     """Bars with done/total, elapsed time and the time left."""
     return (

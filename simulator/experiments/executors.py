@@ -35,6 +35,7 @@ import math
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -44,6 +45,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from simulator.errors import ExecutorError
+from simulator.experiments.interrupts import interrupts_held
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -226,6 +228,43 @@ def _exit_with_parent(parent: int, interval: float = PARENT_POLL_S) -> None:
     threading.Thread(target=watch, name="connectsim-parent-watch", daemon=True).start()
 
 
+def _start_worker(parent: int) -> None:
+    """The initializer of :class:`LocalPoolExecutor`'s workers.
+
+    A worker ignores SIGINT: Ctrl-C in a terminal reaches every process of
+    the foreground group, and the process that started the pool is the one
+    that decides what to stop (it stops the workers itself). The worker also
+    exits with its parent (:func:`_exit_with_parent`).
+
+    Parameters
+    ----------
+    parent
+        The pid of the process that started the pool.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(parent)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the worker processes of ``pool`` at once, whatever they are computing.
+
+    What :meth:`ProcessPoolExecutor.kill_workers` does from Python 3.14 on.
+    The pool's management thread then sees its workers gone and releases
+    the queues, so that :meth:`~ProcessPoolExecutor.shutdown` returns at once
+    and no semaphore is left for multiprocessing's resource tracker to warn
+    about.
+    """
+    # a private attribute, read only: older Pythons offer no public way to
+    # reach a pool's processes
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for process in processes.values():
+        with contextlib.suppress(ProcessLookupError, ValueError):  # gone, or closed
+            process.kill()
+    for process in processes.values():
+        with contextlib.suppress(ValueError):
+            process.join(_CLOSE_TIMEOUT_S)
+
+
 class Executor(ABC):
     """Runs a function on many argument tuples and yields the results as they finish.
 
@@ -363,12 +402,14 @@ class LocalPoolExecutor(Executor):
         pool = ProcessPoolExecutor(
             max_workers=min(self.workers, len(arguments)),
             mp_context=context,
-            # so that the workers exit if this process is killed and cannot stop them
-            initializer=_exit_with_parent,
+            # so that the workers leave Ctrl-C to this process, and exit if
+            # this process is killed and cannot stop them
+            initializer=_start_worker,
             initargs=(os.getpid(),),
         )
+        pending: set[Future[R]] = set()
         try:
-            pending: set[Future[R]] = {pool.submit(function, *args) for args in arguments}
+            pending = {pool.submit(function, *args) for args in arguments}
             while pending:
                 # finished futures are dropped once yielded, so results do not
                 # pile up in memory while the rest run
@@ -376,8 +417,16 @@ class LocalPoolExecutor(Executor):
                 for future in done:
                     yield future.result()
         finally:
-            # on an error or an abandoned iteration, do not start what is still queued
-            pool.shutdown(wait=True, cancel_futures=True)
+            # a second Ctrl-C must not leave the pool half stopped
+            with interrupts_held():
+                if pending:
+                    # an error, an interrupt or an abandoned iteration: the calls
+                    # still running are wanted by no one, and waiting for them
+                    # could take minutes
+                    _stop_workers(pool)
+                # do not start what is still queued; wait for the pool's own
+                # thread and processes to end, so that nothing of it outlives this call
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _require_distributed() -> None:
@@ -621,12 +670,14 @@ class DaskExecutor(Executor):
         """Close the client, and the local cluster if this executor started one."""
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
-        try:
-            if client is not None:
-                client.close()
-        finally:
-            if cluster is not None:
-                cluster.close()
+        # a second Ctrl-C must not leave the cluster's workers running
+        with interrupts_held():
+            try:
+                if client is not None:
+                    client.close()
+            finally:
+                if cluster is not None:
+                    cluster.close()
 
     def _connect(self) -> Client:
         if self._client is not None:
@@ -682,7 +733,8 @@ class DaskExecutor(Executor):
         finally:
             if pending:
                 # a shared cluster would otherwise go on computing results no one reads
-                client.cancel(list(pending))
+                with interrupts_held():
+                    client.cancel(list(pending))
             if opened_here:
                 self.close()
 

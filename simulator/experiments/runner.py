@@ -34,6 +34,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from simulator.config.scenario import Scenario
 from simulator.engine.resources import check_replication_memory
 from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.interrupts import Interrupted, interrupt_in, interrupts_held
 from simulator.experiments.provenance import git_commit, utc_now, versions
 from simulator.experiments.store import ResultsStore, ResultsWarning, open_for_writing
 
@@ -182,15 +183,20 @@ class Runner(Generic[Result]):
             if out is None:
                 execution = experiment.start(None, manifest, self.executor.describe())
                 return drive(execution, self.executor, None, experiment.unit)
-            with open_for_writing(
-                Path(out), experiment.same, overwrite, experiment.what, experiment.identity()
-            ) as (store, commit):
-                store.remove_partial_files()
-                execution = experiment.start(store, manifest, self.executor.describe())
-                result = drive(execution, self.executor, store, experiment.unit)
-                manifest["finished"] = utc_now()
-                store.write_manifest(manifest)
-                commit()
+            try:
+                with open_for_writing(
+                    Path(out), experiment.same, overwrite, experiment.what, experiment.identity()
+                ) as (store, commit):
+                    store.remove_partial_files()
+                    execution = experiment.start(store, manifest, self.executor.describe())
+                    result = drive(execution, self.executor, store, experiment.unit)
+                    manifest["finished"] = utc_now()
+                    store.write_manifest(manifest)
+                    commit()
+            except Interrupted as exc:
+                # what drive kept is in the directory, to be resumed by the same call
+                exc.directory = Path(out)
+                raise
             result.path = Path(out)
             return result
 
@@ -200,7 +206,36 @@ def drive(execution: Execution[R], executor: Executor, store: ResultsStore | Non
     about what does not, run the rest and keep each result as it arrives.
 
     :func:`run` calls it; so can code that holds its own executor and store.
+
+    An :class:`~simulator.experiments.interrupts.Interrupted` raised meanwhile
+    leaves with the number of tasks whose results are stored (each is written
+    whole: the signal waits for the end of a write), after the executor has
+    stopped its workers.
     """
+    kept = [0]
+    try:
+        return _drive(execution, executor, store, unit, kept)
+    except BaseException as exc:
+        interrupt = interrupt_in(exc)
+        if interrupt is None:
+            raise
+        # in memory, nothing outlives the process
+        interrupt.kept = kept[0] if store is not None else 0
+        interrupt.unit = unit
+        if interrupt is exc:
+            raise
+        # the interrupt, not what compiled code it cut short made of it
+        raise interrupt from None
+
+
+def _drive(
+    execution: Execution[R],
+    executor: Executor,
+    store: ResultsStore | None,
+    unit: str,
+    kept: list[int],
+) -> R:
+    """:func:`drive`'s loop; ``kept[0]`` counts the tasks whose results are stored."""
     while (tasks := execution.next_round()) is not None:
         todo: list[Task] = []
         refused: list[str] = []
@@ -208,6 +243,7 @@ def drive(execution: Execution[R], executor: Executor, store: ResultsStore | Non
             verdict = execution.verify(task) if store is not None else ABSENT
             if verdict == STORED:
                 execution.reuse(task)
+                kept[0] += 1
                 continue
             todo.append(task)
             if verdict != ABSENT:
@@ -221,7 +257,11 @@ def drive(execution: Execution[R], executor: Executor, store: ResultsStore | Non
         # cancelled now, not whenever the generator is garbage-collected
         with closing(executor.map_unordered(call, arguments)) as outcomes:
             for key, outcome in outcomes:
-                execution.keep(by_key[key], outcome)
+                # one task's files are written whole or not at all, so that a
+                # resume does not warn about (and recompute) a half-written one
+                with interrupts_held():
+                    execution.keep(by_key[key], outcome)
+                kept[0] += 1
     return execution.finish()
 
 
