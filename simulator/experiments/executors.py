@@ -593,6 +593,17 @@ def _connect_to_scheduler(address: str, timeout: float) -> Client:
     raise ExecutorError(f"cannot use the Dask scheduler at {address}: {failure}")
 
 
+def _kill_local_workers(cluster: LocalCluster) -> None:
+    """Kill the worker processes of a local cluster at once, whatever they are computing."""
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        # the nanny runs in this process; its worker is the spawned process
+        process = getattr(getattr(nanny, "process", None), "process", None)
+        pid = getattr(process, "pid", None)
+        if isinstance(pid, int):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
 class DaskExecutor(Executor):
     """Runs the calls on a Dask cluster: an existing one, or a local one started for them.
 
@@ -668,10 +679,34 @@ class DaskExecutor(Executor):
 
     def close(self) -> None:
         """Close the client, and the local cluster if this executor started one."""
+        self._shut(at_once=False)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._depth == 1 and exc is not None:
+            # an error or an interrupt: the running calls are wanted by no one
+            self._depth = 0
+            self._shut(at_once=True)
+            return
+        super().__exit__(exc_type, exc, traceback)
+
+    def _shut(self, at_once: bool) -> None:
+        """Close the client and a local cluster; ``at_once`` kills its workers first.
+
+        A local cluster closed gracefully waits seconds for its busy workers,
+        which meanwhile log a warning for each call cut short; killed first,
+        they say nothing, and the rest of the closing is silenced.
+        """
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
         # a second Ctrl-C must not leave the cluster's workers running
-        with interrupts_held():
+        with interrupts_held(), _dask_logs_silenced() if at_once else contextlib.nullcontext():
+            if at_once and cluster is not None:
+                _kill_local_workers(cluster)
             try:
                 if client is not None:
                     client.close()
@@ -736,7 +771,7 @@ class DaskExecutor(Executor):
                 with interrupts_held():
                     client.cancel(list(pending))
             if opened_here:
-                self.close()
+                self._shut(at_once=bool(pending))
 
 
 def resolve_executor(executor: Executor | str | None, workers: int | None = None) -> Executor:

@@ -261,7 +261,7 @@ def _drive(
                 # resume does not warn about (and recompute) a half-written one
                 with interrupts_held():
                     execution.keep(by_key[key], outcome)
-                kept[0] += 1
+                    kept[0] += 1
     return execution.finish()
 
 
