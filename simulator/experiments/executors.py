@@ -23,6 +23,13 @@ is killed with ``kill -9`` and has no chance to stop them: the workers of a
 :class:`LocalPoolExecutor` watch their parent (:func:`_exit_with_parent`), and
 those of a local Dask cluster are stopped by Dask itself, each holding a pipe
 to the parent whose closing makes it exit.
+
+When the iteration stops early (an error, an abandoned generator, Ctrl-C or
+SIGTERM turned into :class:`~simulator.experiments.interrupts.Interrupted`),
+the workers still computing are killed at once rather than waited for, and
+the pool or local cluster is shut down before the exception goes on. Pool
+workers ignore SIGINT: a terminal's Ctrl-C reaches the whole process group,
+and the process that started them is the one that stops them.
 """
 
 from __future__ import annotations

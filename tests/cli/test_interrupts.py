@@ -32,7 +32,7 @@ pytestmark = [
 
 CONNECTSIM = Path(sys.executable).parent / "connectsim"
 
-REPLICATIONS = 6
+REPLICATIONS = 4
 """Per arm: enough for the run to be caught midway, few enough to resume in seconds."""
 
 INTERRUPT_AFTER = 2
