@@ -120,12 +120,12 @@ def test_an_interrupt_is_found_inside_what_compiled_code_made_of_it() -> None:
 @pytest.mark.slow
 def test_an_abandoned_pool_kills_its_busy_workers_at_once() -> None:
     executor = LocalPoolExecutor(2)
-    results = executor.map_unordered(time.sleep, [(0.0,), (600.0,), (600.0,)])
+    results = executor.map_unordered(time.sleep, [(0.0,), (90.0,), (90.0,)])
     with closing(results):
         assert next(results) is None  # the short call: the workers have started
         workers = multiprocessing.active_children()
         started = time.monotonic()
-    # closed while two calls of ten minutes run: they are killed, not waited for
+    # closed while two calls of 90 s run: they are killed, not waited for
     assert time.monotonic() - started < 30
     assert workers
     assert not [w for w in workers if w.is_alive()]
