@@ -127,13 +127,21 @@ def _execute(
 
     The executor is entered before the bar, so that a Dask cluster is reached
     or started (or fails to be) before the bar is drawn, not under it.
-    Once it has finished, its number of tasks (``count`` of its result) and
-    what one is called (``unit``) are recorded in :data:`_finished`.
+    An interrupt is given what the bar counted (each ``unit`` is counted once
+    its files are written, or once found stored); once the experiment has
+    finished, its number of ``unit``s (``count`` of its result) is recorded
+    in :data:`_finished`.
     """
     from simulator.experiments.runner import run as run_experiment  # the engine loads here
 
-    with executor, bar:
-        result = run_experiment(experiment, executor=executor, out=target, **settings)
+    try:
+        with executor, bar:
+            result = run_experiment(experiment, executor=executor, out=target, **settings)
+    except Interrupted as exc:
+        # the executor has stopped its workers on the way here
+        exc.kept = bar.done() if exc.reported else None
+        exc.unit, exc.directory = unit, target
+        raise
     _finished.update(kept=count(result), unit=unit, directory=target)
     return result
 
@@ -481,12 +489,15 @@ def _guarded(debug: bool) -> Any:
     try:
         return app(standalone_mode=False)
     except Interrupted as exc:
-        # the executor has stopped its workers on the way here
-        kept = exc.kept if exc.kept is not None else _finished.get("kept")
-        unit = exc.unit if exc.kept is not None else _finished.get("unit", exc.unit)
-        directory = exc.directory if exc.kept is not None else _finished.get("directory")
+        if exc.directory is None and _finished:
+            # after the experiment finished (while its report was written)
+            exc.kept, exc.unit, exc.directory = (
+                _finished["kept"],
+                _finished["unit"],
+                _finished["directory"],
+            )
         err().print(
-            interrupted_line(exc.signal_name, kept, unit, directory),
+            interrupted_line(exc.signal_name, exc.kept, exc.unit, exc.directory),
             markup=False,
             highlight=False,
             soft_wrap=True,

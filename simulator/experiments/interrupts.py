@@ -32,7 +32,9 @@ class Interrupted(BaseException):
     """The process was asked to stop (SIGINT or SIGTERM) while it ran.
 
     A ``BaseException``, like ``KeyboardInterrupt``: no ``except Exception``
-    swallows it. The runner fills in what was kept before it propagates.
+    swallows it. The runner says whether the experiment's progress counted
+    everything stored (:attr:`reported`); the command line, which counts that
+    progress, fills in what was kept before it prints the interrupt.
 
     Parameters
     ----------
@@ -45,12 +47,15 @@ class Interrupted(BaseException):
         # exception as type(exc)(*exc.args)
         super().__init__(signal_number)
         self.signal_number = signal_number
+        self.reported = False
+        """Whether the experiment had verified and reported its stored results (the
+        runner sets it: until then, a count of its progress misses the reused ones)."""
         self.kept: int | None = None
-        """Tasks whose results are in the results directory (None: none was started)."""
+        """Results stored in :attr:`directory` (None: not known)."""
         self.unit = "replication"
-        """What a task is called in messages."""
+        """What one result is called in messages."""
         self.directory: Path | None = None
-        """The results directory they are kept in (None: kept in memory only, i.e. lost)."""
+        """The results directory they are kept in (None: none)."""
 
     def __str__(self) -> str:
         return self.signal_name

@@ -34,7 +34,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from simulator.config.scenario import Scenario
 from simulator.engine.resources import check_replication_memory
 from simulator.experiments.executors import Executor, resolve_executor
-from simulator.experiments.interrupts import Interrupted, interrupt_in, interrupts_held
+from simulator.experiments.interrupts import interrupt_in, interrupts_held
 from simulator.experiments.provenance import git_commit, utc_now, versions
 from simulator.experiments.store import ResultsStore, ResultsWarning, open_for_writing
 
@@ -183,20 +183,15 @@ class Runner(Generic[Result]):
             if out is None:
                 execution = experiment.start(None, manifest, self.executor.describe())
                 return drive(execution, self.executor, None, experiment.unit)
-            try:
-                with open_for_writing(
-                    Path(out), experiment.same, overwrite, experiment.what, experiment.identity()
-                ) as (store, commit):
-                    store.remove_partial_files()
-                    execution = experiment.start(store, manifest, self.executor.describe())
-                    result = drive(execution, self.executor, store, experiment.unit)
-                    manifest["finished"] = utc_now()
-                    store.write_manifest(manifest)
-                    commit()
-            except Interrupted as exc:
-                # what drive kept is in the directory, to be resumed by the same call
-                exc.directory = Path(out)
-                raise
+            with open_for_writing(
+                Path(out), experiment.same, overwrite, experiment.what, experiment.identity()
+            ) as (store, commit):
+                store.remove_partial_files()
+                execution = experiment.start(store, manifest, self.executor.describe())
+                result = drive(execution, self.executor, store, experiment.unit)
+                manifest["finished"] = utc_now()
+                store.write_manifest(manifest)
+                commit()
             result.path = Path(out)
             return result
 
@@ -208,20 +203,19 @@ def drive(execution: Execution[R], executor: Executor, store: ResultsStore | Non
     :func:`run` calls it; so can code that holds its own executor and store.
 
     An :class:`~simulator.experiments.interrupts.Interrupted` raised meanwhile
-    leaves with the number of tasks whose results are stored (each is written
-    whole: the signal waits for the end of a write), after the executor has
-    stopped its workers.
+    leaves after the executor has stopped its workers, every task it kept
+    written whole (a signal waits for the end of a write), and with
+    ``reported`` true once the stored results of the first round have been
+    reported to the execution (so that its progress counts all that is stored).
     """
-    kept = [0]
+    checked = [False]
     try:
-        return _drive(execution, executor, store, unit, kept)
+        return _drive(execution, executor, store, unit, checked)
     except BaseException as exc:
         interrupt = interrupt_in(exc)
         if interrupt is None:
             raise
-        # in memory, nothing outlives the process
-        interrupt.kept = kept[0] if store is not None else 0
-        interrupt.unit = unit
+        interrupt.reported = checked[0]
         if interrupt is exc:
             raise
         # the interrupt, not what compiled code it cut short made of it
@@ -233,9 +227,10 @@ def _drive(
     executor: Executor,
     store: ResultsStore | None,
     unit: str,
-    kept: list[int],
+    checked: list[bool],
 ) -> R:
-    """:func:`drive`'s loop; ``kept[0]`` counts the tasks whose results are stored."""
+    """:func:`drive`'s loop; ``checked[0]`` turns true once the first round's stored
+    results have been verified and reported."""
     while (tasks := execution.next_round()) is not None:
         todo: list[Task] = []
         refused: list[str] = []
@@ -243,7 +238,6 @@ def _drive(
             verdict = execution.verify(task) if store is not None else ABSENT
             if verdict == STORED:
                 execution.reuse(task)
-                kept[0] += 1
                 continue
             todo.append(task)
             if verdict != ABSENT:
@@ -251,6 +245,7 @@ def _drive(
         if refused and store is not None:
             _warn_refused(store.root, refused, unit)
         execution.checkpoint()
+        checked[0] = True
         by_key = {task.key: task for task in todo}
         arguments = [(task.key, task.function, task.arguments) for task in todo]
         # closing(): if keeping a result fails, what is still queued is
@@ -261,7 +256,6 @@ def _drive(
                 # resume does not warn about (and recompute) a half-written one
                 with interrupts_held():
                     execution.keep(by_key[key], outcome)
-                    kept[0] += 1
     return execution.finish()
 
 

@@ -129,3 +129,21 @@ def test_an_abandoned_pool_kills_its_busy_workers_at_once() -> None:
     assert time.monotonic() - started < 30
     assert workers
     assert not [w for w in workers if w.is_alive()]
+
+
+def test_the_line_says_what_is_kept_and_how_to_resume() -> None:
+    from pathlib import Path
+
+    from simulator.cli.console import interrupted_line
+
+    assert interrupted_line("SIGTERM", 7, "run", Path("out")) == (
+        "interrupted by SIGTERM: 7 finished runs kept in out; the same command resumes from there"
+    )
+    assert interrupted_line("SIGINT", 1, "replication", Path("out")).startswith(
+        "interrupted by SIGINT: 1 finished replication kept in out;"
+    )
+    # not counted yet (stopped while the stored results were being checked)
+    assert interrupted_line("SIGINT", None, "replication", Path("out")) == (
+        "interrupted by SIGINT: out is kept as it was; the same command resumes from there"
+    )
+    assert interrupted_line("SIGINT", None, "replication", None) == "interrupted by SIGINT"
