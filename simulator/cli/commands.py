@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
@@ -34,6 +34,7 @@ from simulator.cli.console import (
     frontier_table,
     header,
     headless_charts,
+    interrupted_line,
     metrics_side_by_side,
     out,
     precision_line,
@@ -92,6 +93,7 @@ from simulator.cli.options import (
 )
 from simulator.config.loading import load_scenario
 from simulator.errors import ConnectsimError, PlanError, ScenarioError, did_you_mean
+from simulator.experiments.interrupts import Interrupted, signals_interrupt
 from simulator.experiments.store import write_text_atomic
 
 if TYPE_CHECKING:
@@ -107,6 +109,10 @@ app = typer.Typer(
 )
 
 _state = {"debug": False}
+
+_finished: dict[str, Any] = {}
+"""The last experiment this command finished: its ``kept`` tasks, ``unit`` and ``directory``,
+for the message of an interrupt that comes after it (while the report is written)."""
 
 
 @app.callback()
@@ -135,16 +141,36 @@ def _print_estimate(
     print_dry_run(estimate)
 
 
-def _execute(experiment: Any, executor: Executor, bar: Any, target: Path, **settings: Any) -> Any:
+def _execute(
+    experiment: Any,
+    executor: Executor,
+    bar: Any,
+    target: Path,
+    unit: str,
+    count: Callable[[Any], int],
+    **settings: Any,
+) -> Any:
     """Run an experiment through the one runner, under its progress bar.
 
     The executor is entered before the bar, so that a Dask cluster is reached
     or started (or fails to be) before the bar is drawn, not under it.
+    An interrupt is given what the bar counted (each ``unit`` is counted once
+    its files are written, or once found stored); once the experiment has
+    finished, its number of ``unit``s (``count`` of its result) is recorded
+    in :data:`_finished`.
     """
     from simulator.experiments.runner import run as run_experiment  # the engine loads here
 
-    with executor, bar:
-        return run_experiment(experiment, executor=executor, out=target, **settings)
+    try:
+        with executor, bar:
+            result = run_experiment(experiment, executor=executor, out=target, **settings)
+    except Interrupted as exc:
+        # the executor has stopped its workers on the way here
+        exc.kept = bar.done() if exc.reported else None
+        exc.unit, exc.directory = unit, target
+        raise
+    _finished.update(kept=count(result), unit=unit, directory=target)
+    return result
 
 
 @app.command(cls=HelpfulCommand)
@@ -189,7 +215,16 @@ def run(
     tracked = dataclasses.replace(
         plan, progress=bar.progress, planned=bar.planned, checked=bar.checked
     )
-    study = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
+    study = _execute(
+        tracked,
+        executor,
+        bar,
+        target,
+        "replication",
+        lambda study: study.replications * len(sc.arms),
+        overwrite=overwrite,
+        command=command,
+    )
     print_reused(study.reused, study.replications * len(sc.arms), "replication", target)
     if study.precision is not None:
         out().print(escape(precision_line(study)), highlight=False, soft_wrap=True)
@@ -488,7 +523,16 @@ def sensitivity_command(
         return
     bar = CountBar("points x replications", plan.runs)
     experiment = sa.SensitivityRun(plan, bar.progress)
-    result = _execute(experiment, executor, bar, target, overwrite=overwrite, command=command)
+    result = _execute(
+        experiment,
+        executor,
+        bar,
+        target,
+        "run",
+        lambda _: plan.runs,
+        overwrite=overwrite,
+        command=command,
+    )
     print_reused(result.reused, plan.runs, "run", target)
     headless_charts()
     from simulator.report.sensitivity import write_report
@@ -540,7 +584,16 @@ def sweep_command(
         return
     bar = SweepBar(experiment)
     tracked = dataclasses.replace(experiment, progress=bar.progress)
-    result = _execute(tracked, executor, bar, target, overwrite=overwrite, command=command)
+    result = _execute(
+        tracked,
+        executor,
+        bar,
+        target,
+        "run",
+        lambda _: experiment.runs,
+        overwrite=overwrite,
+        command=command,
+    )
     print_reused(result.reused, experiment.runs, "run", target)
     headless_charts()
     out().print(frontier_table(result))
@@ -586,12 +639,37 @@ def main() -> None:
     A :class:`~simulator.errors.ConnectsimError` (bad input, a results directory
     that cannot be used) and an ``OSError`` (a read-only or full filesystem) are
     the user's to fix: one red line and exit code 2. ``--debug`` shows the
-    traceback instead.
+    traceback instead. SIGINT (Ctrl-C) and SIGTERM stop a command cleanly
+    (:mod:`simulator.experiments.interrupts`): the workers are stopped, what
+    finished is kept, one line says how much, and the exit code is 130 or 143.
     """
     debug = "--debug" in sys.argv[1:]
     warnings.showwarning = _show_warning
+    _finished.clear()
+    with signals_interrupt():
+        code = _guarded(debug)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _guarded(debug: bool) -> Any:
+    """Run the app; turn each way it can stop short into its message and exit code."""
     try:
-        code = app(standalone_mode=False)
+        return app(standalone_mode=False)
+    except Interrupted as exc:
+        if exc.directory is None and _finished:
+            # after the experiment finished (while its report was written)
+            exc.kept, exc.unit, exc.directory = (
+                _finished["kept"],
+                _finished["unit"],
+                _finished["directory"],
+            )
+        err().print(
+            interrupted_line(exc.signal_name, exc.kept, exc.unit, exc.directory),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(exc.exit_code)
     except NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -610,4 +688,3 @@ def main() -> None:
             raise
         err().print(f"[red]error:[/] {escape(_error_line(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -20,6 +20,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -89,6 +90,34 @@ def print_reused(reused: int, total: int, unit: str, target: Path) -> None:
         say(f"reused {reused} finished {unit}{'s' if reused > 1 else ''} of {total} from {target}")
 
 
+def interrupted_line(signal_name: str, kept: int | None, unit: str, directory: Path | None) -> str:
+    """The one line printed when SIGINT or SIGTERM stops a command.
+
+    Parameters
+    ----------
+    signal_name
+        ``"SIGINT"`` or ``"SIGTERM"``.
+    kept
+        How many ``unit``s are stored in ``directory`` (None: not counted yet).
+    unit
+        What one task is called (``"replication"``, ``"run"``).
+    directory
+        The results directory, or None for a command that writes none.
+    """
+    if directory is None:
+        return f"interrupted by {signal_name}"
+    if kept is None:
+        # stopped before the stored results were counted: there may be some
+        return (
+            f"interrupted by {signal_name}: {directory} is kept as it was; "
+            "the same command resumes from there"
+        )
+    return (
+        f"interrupted by {signal_name}: {kept} finished {unit}{'' if kept == 1 else 's'} "
+        f"kept in {directory}; the same command resumes from there"
+    )
+
+
 def progress_columns() -> tuple[ProgressColumn, ...]:
     """Bars with done/total, elapsed time and the time left."""
     return (
@@ -145,6 +174,11 @@ def headless_charts() -> None:
     matplotlib.use("Agg")
 
 
+def _completed(bar: Progress, task: TaskID) -> int:
+    """How far ``task`` of ``bar`` has advanced."""
+    return int(next(t.completed for t in bar.tasks if t.id == task))
+
+
 class StudyBar:
     """A study's progress: a bar for all arms and one per arm, resized per batch."""
 
@@ -163,6 +197,10 @@ class StudyBar:
 
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(None, None, None)
+
+    def done(self) -> int:
+        """Replications finished or reused so far, each reported once its files are written."""
+        return _completed(self.bar, self.overall)
 
     def progress(self, arm: str, _replication: int) -> None:
         """One replication of ``arm`` finished (or was reused)."""
@@ -205,6 +243,10 @@ class CountBar:
 
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(None, None, None)
+
+    def done(self) -> int:
+        """Tasks finished or reused so far, each reported once its files are written."""
+        return _completed(self.bar, self.task)
 
     def progress(self, done: int, total: int) -> None:
         """``done`` of ``total`` tasks are finished (or reused)."""
@@ -253,6 +295,10 @@ class SweepBar:
 
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(None, None, None)
+
+    def done(self) -> int:
+        """Runs finished or reused so far, each reported once its files are written."""
+        return _completed(self.bar, self.runs)
 
     def progress(self, point: str, _arm: str, _replication: int) -> None:
         """One run of ``point`` finished (or was reused)."""

@@ -23,6 +23,13 @@ is killed with ``kill -9`` and has no chance to stop them: the workers of a
 :class:`LocalPoolExecutor` watch their parent (:func:`_exit_with_parent`), and
 those of a local Dask cluster are stopped by Dask itself, each holding a pipe
 to the parent whose closing makes it exit.
+
+When the iteration stops early (an error, an abandoned generator, Ctrl-C or
+SIGTERM turned into :class:`~simulator.experiments.interrupts.Interrupted`),
+the workers still computing are killed at once rather than waited for, and
+the pool or local cluster is shut down before the exception goes on. Pool
+workers ignore SIGINT: a terminal's Ctrl-C reaches the whole process group,
+and the process that started them is the one that stops them.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import math
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -44,6 +52,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from simulator.errors import ExecutorError
+from simulator.experiments.interrupts import interrupts_held
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -226,6 +235,43 @@ def _exit_with_parent(parent: int, interval: float = PARENT_POLL_S) -> None:
     threading.Thread(target=watch, name="connectsim-parent-watch", daemon=True).start()
 
 
+def _start_worker(parent: int) -> None:
+    """The initializer of :class:`LocalPoolExecutor`'s workers.
+
+    A worker ignores SIGINT: Ctrl-C in a terminal reaches every process of
+    the foreground group, and the process that started the pool is the one
+    that decides what to stop (it stops the workers itself). The worker also
+    exits with its parent (:func:`_exit_with_parent`).
+
+    Parameters
+    ----------
+    parent
+        The pid of the process that started the pool.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(parent)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the worker processes of ``pool`` at once, whatever they are computing.
+
+    What :meth:`ProcessPoolExecutor.kill_workers` does from Python 3.14 on.
+    The pool's management thread then sees its workers gone and releases
+    the queues, so that :meth:`~ProcessPoolExecutor.shutdown` returns at once
+    and no semaphore is left for multiprocessing's resource tracker to warn
+    about.
+    """
+    # a private attribute, read only: older Pythons offer no public way to
+    # reach a pool's processes
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for process in processes.values():
+        with contextlib.suppress(ProcessLookupError, ValueError):  # gone, or closed
+            process.kill()
+    for process in processes.values():
+        with contextlib.suppress(ValueError):
+            process.join(_CLOSE_TIMEOUT_S)
+
+
 class Executor(ABC):
     """Runs a function on many argument tuples and yields the results as they finish.
 
@@ -363,12 +409,14 @@ class LocalPoolExecutor(Executor):
         pool = ProcessPoolExecutor(
             max_workers=min(self.workers, len(arguments)),
             mp_context=context,
-            # so that the workers exit if this process is killed and cannot stop them
-            initializer=_exit_with_parent,
+            # so that the workers leave Ctrl-C to this process, and exit if
+            # this process is killed and cannot stop them
+            initializer=_start_worker,
             initargs=(os.getpid(),),
         )
+        pending: set[Future[R]] = set()
         try:
-            pending: set[Future[R]] = {pool.submit(function, *args) for args in arguments}
+            pending = {pool.submit(function, *args) for args in arguments}
             while pending:
                 # finished futures are dropped once yielded, so results do not
                 # pile up in memory while the rest run
@@ -376,8 +424,16 @@ class LocalPoolExecutor(Executor):
                 for future in done:
                     yield future.result()
         finally:
-            # on an error or an abandoned iteration, do not start what is still queued
-            pool.shutdown(wait=True, cancel_futures=True)
+            # a second Ctrl-C must not leave the pool half stopped
+            with interrupts_held():
+                if pending:
+                    # an error, an interrupt or an abandoned iteration: the calls
+                    # still running are wanted by no one, and waiting for them
+                    # could take minutes
+                    _stop_workers(pool)
+                # do not start what is still queued; wait for the pool's own
+                # thread and processes to end, so that nothing of it outlives this call
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _require_distributed() -> None:
@@ -544,6 +600,17 @@ def _connect_to_scheduler(address: str, timeout: float) -> Client:
     raise ExecutorError(f"cannot use the Dask scheduler at {address}: {failure}")
 
 
+def _kill_local_workers(cluster: LocalCluster) -> None:
+    """Kill the worker processes of a local cluster at once, whatever they are computing."""
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        # the nanny runs in this process; its worker is the spawned process
+        process = getattr(getattr(nanny, "process", None), "process", None)
+        pid = getattr(process, "pid", None)
+        if isinstance(pid, int):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
 class DaskExecutor(Executor):
     """Runs the calls on a Dask cluster: an existing one, or a local one started for them.
 
@@ -619,14 +686,40 @@ class DaskExecutor(Executor):
 
     def close(self) -> None:
         """Close the client, and the local cluster if this executor started one."""
+        self._shut(at_once=False)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._depth == 1 and exc is not None:
+            # an error or an interrupt: the running calls are wanted by no one
+            self._depth = 0
+            self._shut(at_once=True)
+            return
+        super().__exit__(exc_type, exc, traceback)
+
+    def _shut(self, at_once: bool) -> None:
+        """Close the client and a local cluster; ``at_once`` kills its workers first.
+
+        A local cluster closed gracefully waits seconds for its busy workers,
+        which meanwhile log a warning for each call cut short; killed first,
+        they say nothing, and the rest of the closing is silenced.
+        """
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
-        try:
-            if client is not None:
-                client.close()
-        finally:
-            if cluster is not None:
-                cluster.close()
+        # a second Ctrl-C must not leave the cluster's workers running
+        with interrupts_held(), _dask_logs_silenced() if at_once else contextlib.nullcontext():
+            if at_once and cluster is not None:
+                _kill_local_workers(cluster)
+            try:
+                if client is not None:
+                    client.close()
+            finally:
+                if cluster is not None:
+                    cluster.close()
 
     def _connect(self) -> Client:
         if self._client is not None:
@@ -682,9 +775,10 @@ class DaskExecutor(Executor):
         finally:
             if pending:
                 # a shared cluster would otherwise go on computing results no one reads
-                client.cancel(list(pending))
+                with interrupts_held():
+                    client.cancel(list(pending))
             if opened_here:
-                self.close()
+                self._shut(at_once=bool(pending))
 
 
 def resolve_executor(executor: Executor | str | None, workers: int | None = None) -> Executor:

@@ -34,6 +34,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from simulator.config.scenario import Scenario
 from simulator.engine.resources import check_replication_memory
 from simulator.experiments.executors import Executor, resolve_executor
+from simulator.experiments.interrupts import interrupt_in, interrupts_held
 from simulator.experiments.provenance import git_commit, utc_now, versions
 from simulator.experiments.store import ResultsStore, ResultsWarning, open_for_writing
 
@@ -200,7 +201,36 @@ def drive(execution: Execution[R], executor: Executor, store: ResultsStore | Non
     about what does not, run the rest and keep each result as it arrives.
 
     :func:`run` calls it; so can code that holds its own executor and store.
+
+    An :class:`~simulator.experiments.interrupts.Interrupted` raised meanwhile
+    leaves after the executor has stopped its workers, every task it kept
+    written whole (a signal waits for the end of a write), and with
+    ``reported`` true once the stored results of the first round have been
+    reported to the execution (so that its progress counts all that is stored).
     """
+    checked = [False]
+    try:
+        return _drive(execution, executor, store, unit, checked)
+    except BaseException as exc:
+        interrupt = interrupt_in(exc)
+        if interrupt is None:
+            raise
+        interrupt.reported = checked[0]
+        if interrupt is exc:
+            raise
+        # the interrupt, not what compiled code it cut short made of it
+        raise interrupt from None
+
+
+def _drive(
+    execution: Execution[R],
+    executor: Executor,
+    store: ResultsStore | None,
+    unit: str,
+    checked: list[bool],
+) -> R:
+    """:func:`drive`'s loop; ``checked[0]`` turns true once the first round's stored
+    results have been verified and reported."""
     while (tasks := execution.next_round()) is not None:
         todo: list[Task] = []
         refused: list[str] = []
@@ -215,13 +245,17 @@ def drive(execution: Execution[R], executor: Executor, store: ResultsStore | Non
         if refused and store is not None:
             _warn_refused(store.root, refused, unit)
         execution.checkpoint()
+        checked[0] = True
         by_key = {task.key: task for task in todo}
         arguments = [(task.key, task.function, task.arguments) for task in todo]
         # closing(): if keeping a result fails, what is still queued is
         # cancelled now, not whenever the generator is garbage-collected
         with closing(executor.map_unordered(call, arguments)) as outcomes:
             for key, outcome in outcomes:
-                execution.keep(by_key[key], outcome)
+                # one task's files are written whole or not at all, so that a
+                # resume does not warn about (and recompute) a half-written one
+                with interrupts_held():
+                    execution.keep(by_key[key], outcome)
     return execution.finish()
 
 
