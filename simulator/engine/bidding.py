@@ -20,7 +20,7 @@ for a proposal is a hash of the post's and the freelancer's keys.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -223,66 +223,76 @@ def order_sessions(
 
 
 @numba.njit(cache=True, error_model="numpy")
-def browse_wave(
-    wave: WaveSessions,
-    pop: FreelancerColumns,
-    board: BoardColumns,
-    ledger: LedgerColumns,
-    counters: RecordedCounters,
-    prices: PolicyPrices,
+def _browse_wave_flat(
+    ledger: Any,
+    agents: Any,
+    sessions: Any,
+    session_day: Any,
+    wave_start: Any,
+    wave_days: Any,
+    days_to_grant: Any,
+    category: Any,
+    last_seen: Any,
+    asking_rate: Any,
+    reservation_rate: Any,
+    skill: Any,
+    completed: Any,
+    five_star: Any,
+    agent_key: Any,
+    region: Any,
+    week_proposals: Any,
+    month_spend_usd: Any,
+    month_cash_usd: Any,
+    last_proposal_day: Any,
+    free_balance: Any,
+    paid_balance: Any,
+    free_lots: Any,
+    paid_lots: Any,
+    bought_total: Any,
+    spent_total: Any,
+    feed: Any,
+    feed_capacity: Any,
+    board_capacity: Any,
+    post_seq: Any,
+    post_open: Any,
+    proposals: Any,
+    budget_usd: Any,
+    hours: Any,
+    connects_needed: Any,
+    ghost: Any,
+    post_key: Any,
+    boosts: Any,
+    reviewed_agent: Any,
+    reviewed_score: Any,
+    reviewed_quality: Any,
+    wave_keys: Any,
+    wave_category_start: Any,
+    feed_count_at_wave: Any,
+    recording: Any,
+    rec_proposals: Any,
+    rec_connects_spent: Any,
+    rec_connects_spend_usd: Any,
+    rec_connects_wasted_ghost: Any,
+    rec_bought: Any,
+    rec_boost_bids: Any,
+    month_connects_spent: Any,
+    price_by_region: Any,
+    bundle_sizes: Any,
+    out_slot: Any,
+    out_agent: Any,
+    out_connects: Any,
+    out_paid_connects: Any,
+    out_outbid_agent: Any,
+    out_outbid_free: Any,
+    out_outbid_paid: Any,
+    out_outbid_recorded: Any,
+    out_free_used: Any,
+    out_paid_used: Any,
+    out_bought: Any,
+    out_cost_usd: Any,
+    out_proposals: Any,
     p: BiddingParameters,
-    out: WaveOutputs,
 ) -> tuple[int, int]:
-    """Run one browsing wave; return the numbers of proposals and of outbid boosts
-    written to ``out`` (proposals -1 if a freelancer's Connects would have been
-    overdrawn, which is a bug).
-
-    ``wave.agents`` must be in the order of their ``session_day`` (non-decreasing).
-    Updates in place: last-seen feed positions, weekly proposal counts, the
-    month's spending, the posts' proposal counts and review lists, the
-    Connects ledger (lots, balances, counters), the boost slots and the recorded
-    metrics (Connects spent on ghost posts included). A boost is bid, when the
-    policy has boosts, right after its proposal is sent, from what is left of
-    the same Connects and budget (see :mod:`simulator.engine.boosts`).
-    """
-
-    # The loop reads each array through a local name: LLVM then keeps the array's
-    # data pointer in a register, where loads through the grouped records cost
-    # about 3% of a replication (benchmarks/bench_compare.py).
-    agents, sessions, session_day = wave.agents, wave.sessions, wave.session_day
-    wave_start, wave_days, days_to_grant = wave.start_day, wave.days, wave.days_to_grant
-    category, last_seen = pop.category, pop.last_seen_seq
-    asking_rate, reservation_rate = pop.asking_rate_usd_per_hour, pop.reservation_rate_usd_per_hour
-    skill, completed, five_star = pop.skill, pop.completed_jobs, pop.five_star_reviews
-    agent_key, region, week_proposals = pop.key, pop.region, pop.week_proposals
-    month_spend_usd, month_cash_usd = pop.month_spend_usd, pop.month_cash_usd
-    last_proposal_day = pop.last_proposal_day
-    free_balance, paid_balance = ledger.free_balance, ledger.paid_balance
-    free_lots, paid_lots = ledger.free_lots, ledger.paid_lots
-    bought_total, spent_total = ledger.bought, ledger.spent
-    feed, feed_capacity, board_capacity = board.feed, board.feed_capacity, board.capacity
-    post_seq, post_open, proposals = board.seq, board.open, board.proposals
-    budget_usd, hours, connects_needed = board.budget_usd, board.hours, board.connects_needed
-    ghost, post_key, boosts = board.ghost, board.key, board.boosts
-    reviewed_agent, reviewed_score = board.reviewed_agent, board.reviewed_score
-    reviewed_quality = board.reviewed_quality
-    wave_keys, wave_category_start = board.wave_keys, board.wave_category_start
-    feed_count_at_wave = board.feed_count_at_wave
-    recording, rec_proposals = counters.recording, counters.rec_proposals
-    rec_connects_spent, rec_connects_spend_usd = (
-        counters.rec_connects_spent,
-        counters.rec_connects_spend_usd,
-    )
-    rec_connects_wasted_ghost = counters.rec_connects_wasted_ghost
-    rec_bought, rec_boost_bids = counters.rec_bought, counters.rec_boost_bids
-    month_connects_spent = counters.month_connects_spent
-    price_by_region, bundle_sizes = prices.price_usd_by_region, prices.bundle_sizes
-    out_slot, out_agent = out.proposal_slot, out.proposal_agent
-    out_connects, out_paid_connects = out.proposal_connects, out.proposal_paid_connects
-    out_outbid_agent, out_outbid_free = out.outbid_agent, out.outbid_free
-    out_outbid_paid, out_outbid_recorded = out.outbid_paid, out.outbid_recorded
-    out_free_used, out_paid_used, out_bought = out.free_used, out.paid_used, out.bought
-    out_cost_usd, out_proposals = out.cost_usd, out.proposals
     weights = p.weight_quality + p.weight_rating + p.weight_price
     if weights <= 0.0:
         weights = 1.0
@@ -550,6 +560,103 @@ def browse_wave(
         out_cost_usd[i] = cost
         out_proposals[i] = sent
     return n_out, n_outbid
+
+
+@numba.njit(cache=True, error_model="numpy")
+def browse_wave(
+    wave: WaveSessions,
+    pop: FreelancerColumns,
+    board: BoardColumns,
+    ledger: LedgerColumns,
+    counters: RecordedCounters,
+    prices: PolicyPrices,
+    p: BiddingParameters,
+    out: WaveOutputs,
+) -> tuple[int, int]:
+    """Run one browsing wave; return the numbers of proposals and of outbid boosts
+    written to ``out`` (proposals -1 if a freelancer's Connects would have been
+    overdrawn, which is a bug).
+
+    ``wave.agents`` must be in the order of their ``session_day`` (non-decreasing).
+    Updates in place: last-seen feed positions, weekly proposal counts, the
+    month's spending, the posts' proposal counts and review lists, the
+    Connects ledger (lots, balances, counters), the boost slots and the recorded
+    metrics (Connects spent on ghost posts included). A boost is bid, when the
+    policy has boosts, right after its proposal is sent, from what is left of
+    the same Connects and budget (see :mod:`simulator.engine.boosts`).
+    """
+    # The loop runs in a kernel that takes every array as its own argument: read
+    # through the groups, the loop runs about 5% slower (benchmarks/bench_compare.py).
+    return _browse_wave_flat(
+        ledger,
+        wave.agents,
+        wave.sessions,
+        wave.session_day,
+        wave.start_day,
+        wave.days,
+        wave.days_to_grant,
+        pop.category,
+        pop.last_seen_seq,
+        pop.asking_rate_usd_per_hour,
+        pop.reservation_rate_usd_per_hour,
+        pop.skill,
+        pop.completed_jobs,
+        pop.five_star_reviews,
+        pop.key,
+        pop.region,
+        pop.week_proposals,
+        pop.month_spend_usd,
+        pop.month_cash_usd,
+        pop.last_proposal_day,
+        ledger.free_balance,
+        ledger.paid_balance,
+        ledger.free_lots,
+        ledger.paid_lots,
+        ledger.bought,
+        ledger.spent,
+        board.feed,
+        board.feed_capacity,
+        board.capacity,
+        board.seq,
+        board.open,
+        board.proposals,
+        board.budget_usd,
+        board.hours,
+        board.connects_needed,
+        board.ghost,
+        board.key,
+        board.boosts,
+        board.reviewed_agent,
+        board.reviewed_score,
+        board.reviewed_quality,
+        board.wave_keys,
+        board.wave_category_start,
+        board.feed_count_at_wave,
+        counters.recording,
+        counters.rec_proposals,
+        counters.rec_connects_spent,
+        counters.rec_connects_spend_usd,
+        counters.rec_connects_wasted_ghost,
+        counters.rec_bought,
+        counters.rec_boost_bids,
+        counters.month_connects_spent,
+        prices.price_usd_by_region,
+        prices.bundle_sizes,
+        out.proposal_slot,
+        out.proposal_agent,
+        out.proposal_connects,
+        out.proposal_paid_connects,
+        out.outbid_agent,
+        out.outbid_free,
+        out.outbid_paid,
+        out.outbid_recorded,
+        out.free_used,
+        out.paid_used,
+        out.bought,
+        out.cost_usd,
+        out.proposals,
+        p,
+    )
 
 
 @numba.njit(cache=True)
