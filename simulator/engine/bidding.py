@@ -20,7 +20,7 @@ for a proposal is a hash of the post's and the freelancer's keys.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -29,6 +29,12 @@ import numpy.typing as npt
 from simulator.config.policy import bundle_purchase
 from simulator.engine import behaviour as rules
 from simulator.engine import boosts as boosting
+from simulator.engine.columns import (
+    BoardColumns,
+    FreelancerColumns,
+    LedgerColumns,
+    RecordedCounters,
+)
 from simulator.engine.kernels import commit_hire, prefetch_rows, weigh_proposal
 from simulator.engine.ledger import settle_one
 from simulator.engine.rng import pair_normal_one, pair_uniform, pair_uniform_one
@@ -78,6 +84,50 @@ class BiddingParameters(NamedTuple):
     boost_max_bid: int
     applicant_cap_share: float = 1.0  # share of posts the cap applies to (see cap_applies)
     keep_most_relevant: bool = False  # keep the K most relevant proposals, not the first K
+
+
+class WaveSessions(NamedTuple):
+    """A wave's browsing sessions, in the order of their times."""
+
+    agents: IntArray
+    sessions: IntArray
+    """Sessions of each freelancer (how many feed pages it looks at)."""
+    session_day: FloatArray
+    start_day: float
+    days: float
+    """The wave's length."""
+    days_to_grant: float
+    """Days until the next monthly grant (for the pacing of free Connects)."""
+
+
+class PolicyPrices(NamedTuple):
+    """What the policy charges for Connects."""
+
+    price_usd_by_region: FloatArray
+    """USD per Connect, by region."""
+    bundle_sizes: IntArray
+    """The bundles Connects are sold in."""
+
+
+class WaveOutputs(NamedTuple):
+    """Where the browsing kernel writes, with room for every possible row: one row
+    per proposal (``proposal_*``), per outbid boost (``outbid_*``: its freelancer,
+    free and paid Connects, and whether it was placed while recording, 0 or 1) and
+    per browsing freelancer (the rest)."""
+
+    proposal_slot: IntArray
+    proposal_agent: IntArray
+    proposal_connects: IntArray
+    proposal_paid_connects: IntArray
+    outbid_agent: IntArray
+    outbid_free: IntArray
+    outbid_paid: IntArray
+    outbid_recorded: IntArray
+    free_used: IntArray
+    paid_used: IntArray
+    bought: IntArray
+    cost_usd: FloatArray
+    proposals: IntArray
 
 
 @numba.njit(cache=True)
@@ -173,99 +223,76 @@ def order_sessions(
 
 
 @numba.njit(cache=True, error_model="numpy")
-def browse_wave(
-    agents: IntArray,
-    sessions: IntArray,
-    session_day: FloatArray,
-    wave_start: float,
-    wave_days: float,
-    days_to_grant: float,
-    # freelancers
-    category: IntArray,
-    last_seen: IntArray,
-    asking_rate: FloatArray,
-    reservation_rate: FloatArray,
-    skill: FloatArray,
-    completed: IntArray,
-    five_star: IntArray,
-    agent_key: U64,
-    region: IntArray,
-    week_proposals: IntArray,
-    month_spend_usd: FloatArray,
-    month_cash_usd: FloatArray,
-    free_balance: IntArray,
-    paid_balance: IntArray,
-    # posts
-    feed: IntArray,
-    feed_capacity: int,
-    board_capacity: int,
-    post_seq: IntArray,
-    post_open: BoolArray,
-    proposals: IntArray,
-    budget_usd: FloatArray,
-    hours: FloatArray,
-    connects_needed: IntArray,
-    ghost: BoolArray,
-    post_key: U64,
-    reviewed_agent: npt.NDArray[np.int32],
-    reviewed_score: FloatArray,
-    reviewed_quality: npt.NDArray[np.float32],
-    boosts: IntArray,
-    wave_keys: FloatArray,
-    wave_category_start: IntArray,
-    feed_count_at_wave: IntArray,
-    last_proposal_day: FloatArray,
-    # Connects ledger
-    free_lots: IntArray,
-    paid_lots: IntArray,
-    bought_total: IntArray,
-    spent_total: IntArray,
-    paid_column: int,
-    month: int,
-    # recorded metrics (added to only when ``recording``)
-    recording: bool,
-    rec_proposals: IntArray,
-    rec_connects_spent: IntArray,
-    rec_connects_spend_usd: FloatArray,
-    rec_connects_wasted_ghost: IntArray,
-    rec_bought: IntArray,
-    rec_boost_bids: IntArray,
-    month_connects_spent: IntArray,
-    # policy
-    price_by_region: FloatArray,
-    bundle_sizes: IntArray,
-    # rules
+def _browse_wave_flat(
+    ledger: Any,
+    agents: Any,
+    sessions: Any,
+    session_day: Any,
+    wave_start: Any,
+    wave_days: Any,
+    days_to_grant: Any,
+    category: Any,
+    last_seen: Any,
+    asking_rate: Any,
+    reservation_rate: Any,
+    skill: Any,
+    completed: Any,
+    five_star: Any,
+    agent_key: Any,
+    region: Any,
+    week_proposals: Any,
+    month_spend_usd: Any,
+    month_cash_usd: Any,
+    last_proposal_day: Any,
+    free_balance: Any,
+    paid_balance: Any,
+    free_lots: Any,
+    paid_lots: Any,
+    bought_total: Any,
+    spent_total: Any,
+    feed: Any,
+    feed_capacity: Any,
+    board_capacity: Any,
+    post_seq: Any,
+    post_open: Any,
+    proposals: Any,
+    budget_usd: Any,
+    hours: Any,
+    connects_needed: Any,
+    ghost: Any,
+    post_key: Any,
+    boosts: Any,
+    reviewed_agent: Any,
+    reviewed_score: Any,
+    reviewed_quality: Any,
+    wave_keys: Any,
+    wave_category_start: Any,
+    feed_count_at_wave: Any,
+    recording: Any,
+    rec_proposals: Any,
+    rec_connects_spent: Any,
+    rec_connects_spend_usd: Any,
+    rec_connects_wasted_ghost: Any,
+    rec_bought: Any,
+    rec_boost_bids: Any,
+    month_connects_spent: Any,
+    price_by_region: Any,
+    bundle_sizes: Any,
+    out_slot: Any,
+    out_agent: Any,
+    out_connects: Any,
+    out_paid_connects: Any,
+    out_outbid_agent: Any,
+    out_outbid_free: Any,
+    out_outbid_paid: Any,
+    out_outbid_recorded: Any,
+    out_free_used: Any,
+    out_paid_used: Any,
+    out_bought: Any,
+    out_cost_usd: Any,
+    out_proposals: Any,
     p: BiddingParameters,
-    # outputs, one row per proposal
-    out_slot: IntArray,
-    out_agent: IntArray,
-    out_connects: IntArray,
-    out_paid_connects: IntArray,
-    # outputs, one row per outbid boost: its freelancer, free and paid Connects,
-    # and whether it was placed while recording (0 or 1)
-    out_outbid_agent: IntArray,
-    out_outbid_free: IntArray,
-    out_outbid_paid: IntArray,
-    out_outbid_recorded: IntArray,
-    # outputs, one row per browsing freelancer
-    out_free_used: IntArray,
-    out_paid_used: IntArray,
-    out_bought: IntArray,
-    out_cost_usd: FloatArray,
-    out_proposals: IntArray,
 ) -> tuple[int, int]:
-    """Run one browsing wave; return the numbers of proposals and of outbid boosts
-    written to ``out_*`` (proposals -1 if a freelancer's Connects would have been
-    overdrawn, which is a bug).
-
-    ``agents`` must be in the order of their ``session_day`` (non-decreasing).
-    Updates in place: last-seen feed positions, weekly proposal counts, the
-    month's spending, the posts' proposal counts and review lists, the
-    Connects ledger (lots, balances, counters), the boost slots and the recorded
-    metrics (Connects spent on ghost posts included). A boost is bid, when the
-    policy has boosts, right after its proposal is sent, from what is left of
-    the same Connects and budget (see :mod:`simulator.engine.boosts`).
-    """
     weights = p.weight_quality + p.weight_rating + p.weight_price
     if weights <= 0.0:
         weights = 1.0
@@ -515,20 +542,7 @@ def browse_wave(
             n_out += 1
         week_proposals[a] = week
         if sent > 0 or bought > 0:
-            settled = settle_one(
-                free_lots,
-                paid_lots,
-                free_balance,
-                paid_balance,
-                bought_total,
-                spent_total,
-                a,
-                bought,
-                free_used,
-                paid_used,
-                paid_column,
-                month,
-            )
+            settled = settle_one(ledger, a, bought, free_used, paid_used)
             if not settled:
                 return -1, n_outbid
             month_spend_usd[a] += cost
@@ -546,6 +560,103 @@ def browse_wave(
         out_cost_usd[i] = cost
         out_proposals[i] = sent
     return n_out, n_outbid
+
+
+@numba.njit(cache=True, error_model="numpy")
+def browse_wave(
+    wave: WaveSessions,
+    pop: FreelancerColumns,
+    board: BoardColumns,
+    ledger: LedgerColumns,
+    counters: RecordedCounters,
+    prices: PolicyPrices,
+    p: BiddingParameters,
+    out: WaveOutputs,
+) -> tuple[int, int]:
+    """Run one browsing wave; return the numbers of proposals and of outbid boosts
+    written to ``out`` (proposals -1 if a freelancer's Connects would have been
+    overdrawn, which is a bug).
+
+    ``wave.agents`` must be in the order of their ``session_day`` (non-decreasing).
+    Updates in place: last-seen feed positions, weekly proposal counts, the
+    month's spending, the posts' proposal counts and review lists, the
+    Connects ledger (lots, balances, counters), the boost slots and the recorded
+    metrics (Connects spent on ghost posts included). A boost is bid, when the
+    policy has boosts, right after its proposal is sent, from what is left of
+    the same Connects and budget (see :mod:`simulator.engine.boosts`).
+    """
+    # The loop runs in a kernel that takes every array as its own argument: read
+    # through the groups, the loop runs about 5% slower (benchmarks/bench_compare.py).
+    return _browse_wave_flat(
+        ledger,
+        wave.agents,
+        wave.sessions,
+        wave.session_day,
+        wave.start_day,
+        wave.days,
+        wave.days_to_grant,
+        pop.category,
+        pop.last_seen_seq,
+        pop.asking_rate_usd_per_hour,
+        pop.reservation_rate_usd_per_hour,
+        pop.skill,
+        pop.completed_jobs,
+        pop.five_star_reviews,
+        pop.key,
+        pop.region,
+        pop.week_proposals,
+        pop.month_spend_usd,
+        pop.month_cash_usd,
+        pop.last_proposal_day,
+        ledger.free_balance,
+        ledger.paid_balance,
+        ledger.free_lots,
+        ledger.paid_lots,
+        ledger.bought,
+        ledger.spent,
+        board.feed,
+        board.feed_capacity,
+        board.capacity,
+        board.seq,
+        board.open,
+        board.proposals,
+        board.budget_usd,
+        board.hours,
+        board.connects_needed,
+        board.ghost,
+        board.key,
+        board.boosts,
+        board.reviewed_agent,
+        board.reviewed_score,
+        board.reviewed_quality,
+        board.wave_keys,
+        board.wave_category_start,
+        board.feed_count_at_wave,
+        counters.recording,
+        counters.rec_proposals,
+        counters.rec_connects_spent,
+        counters.rec_connects_spend_usd,
+        counters.rec_connects_wasted_ghost,
+        counters.rec_bought,
+        counters.rec_boost_bids,
+        counters.month_connects_spent,
+        prices.price_usd_by_region,
+        prices.bundle_sizes,
+        out.proposal_slot,
+        out.proposal_agent,
+        out.proposal_connects,
+        out.proposal_paid_connects,
+        out.outbid_agent,
+        out.outbid_free,
+        out.outbid_paid,
+        out.outbid_recorded,
+        out.free_used,
+        out.paid_used,
+        out.bought,
+        out.cost_usd,
+        out.proposals,
+        p,
+    )
 
 
 @numba.njit(cache=True)

@@ -7,11 +7,14 @@ contract.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 import numpy.typing as npt
 
 from simulator.engine import behaviour as rules
+from simulator.engine.columns import BoardColumns, FreelancerColumns, RecordedCounters
 from simulator.engine.rng import pair_uniform_one
 
 FloatArray = npt.NDArray[np.float64]
@@ -21,6 +24,15 @@ BoolArray = npt.NDArray[np.bool_]
 
 _REVIEW_SALT = np.uint64(0x5EED_0F_2E71E7)
 """Salts a post's key for the review of its contract."""
+
+
+class ContractTerms(NamedTuple):
+    """The contract rules the compiled steps read (from the world's contracts)."""
+
+    service_fee_share: float
+    five_star_base: float
+    five_star_per_skill: float
+    hours_per_day: float
 
 
 class ContractBook:
@@ -117,12 +129,9 @@ def start_contracts(
     due: IntArray,
     hired_agent: IntArray,
     day: float,
-    hours: FloatArray,
-    budget_usd: FloatArray,
-    post_key: U64,
-    asking_rate: FloatArray,
-    first_hire_day: FloatArray,
-    hours_per_day: float,
+    board: BoardColumns,
+    pop: FreelancerColumns,
+    terms: ContractTerms,
     round_days: float,
     wave_days: float,
 ) -> tuple[IntArray, FloatArray, FloatArray, U64, FloatArray]:
@@ -132,6 +141,7 @@ def start_contracts(
     (to the first wave boundary at or after the end) of the new contracts, and
     sets a first hire's day. ``round_days`` > 0: every contract lasts that long.
     """
+    first_hire_day = pop.first_hire_day
     n = 0
     for i in range(due.size):
         n += hired_agent[i] >= 0
@@ -146,12 +156,12 @@ def start_contracts(
         if a < 0:
             continue
         slot = due[i]
-        h = hours[slot]
-        length = round_days if round_days > 0.0 else h / hours_per_day
+        h = board.hours[slot]
+        length = round_days if round_days > 0.0 else h / terms.hours_per_day
         agents[j] = a
         end_day[j] = day + length
-        value[j] = rules.quote_usd(budget_usd[slot], h, asking_rate[a])
-        key[j] = post_key[slot] ^ _REVIEW_SALT
+        value[j] = rules.quote_usd(board.budget_usd[slot], h, pop.asking_rate_usd_per_hour[a])
+        key[j] = board.key[slot] ^ _REVIEW_SALT
         in_progress[j] = np.ceil(length / wave_days - 1e-9) * wave_days
         if np.isinf(first_hire_day[a]):
             first_hire_day[a] = day
@@ -164,19 +174,12 @@ def complete_contracts(
     agent: IntArray,
     value: FloatArray,
     key: U64,
-    service_fee_share: float,
-    five_star_base: float,
-    five_star_per_skill: float,
-    skill: FloatArray,
-    agent_key: U64,
-    active_contracts: IntArray,
-    completed_jobs: IntArray,
-    five_star_reviews: IntArray,
-    month_earnings_usd: FloatArray,
-    recording: bool,
-    rec_earnings_usd: FloatArray,
+    terms: ContractTerms,
+    pop: FreelancerColumns,
+    counters: RecordedCounters,
 ) -> tuple[FloatArray, BoolArray]:
-    """Settle ended contracts: counts, reviews and pay of their freelancers.
+    """Settle ended contracts: counts, reviews and pay of their freelancers (their
+    recorded earnings too while ``counters.recording``).
 
     Returns the service fee of each contract and whether it earned a five-star
     review (a hash of the contract's and the freelancer's keys).
@@ -186,15 +189,15 @@ def complete_contracts(
     five_star = np.empty(n, dtype=np.bool_)
     for i in range(n):
         a = agent[i]
-        pay = value[i] * (1.0 - service_fee_share)
+        pay = value[i] * (1.0 - terms.service_fee_share)
         fee[i] = value[i] - pay
-        active_contracts[a] -= 1
-        completed_jobs[a] += 1
-        p = min(max(five_star_base + five_star_per_skill * skill[a], 0.0), 1.0)
-        star = pair_uniform_one(key[i], agent_key[a]) < p
+        pop.active_contracts[a] -= 1
+        pop.completed_jobs[a] += 1
+        p = min(max(terms.five_star_base + terms.five_star_per_skill * pop.skill[a], 0.0), 1.0)
+        star = pair_uniform_one(key[i], pop.key[a]) < p
         five_star[i] = star
-        five_star_reviews[a] += star
-        month_earnings_usd[a] += pay
-        if recording:
-            rec_earnings_usd[a] += pay
+        pop.five_star_reviews[a] += star
+        pop.month_earnings_usd[a] += pay
+        if counters.recording:
+            counters.rec_earnings_usd[a] += pay
     return fee, five_star

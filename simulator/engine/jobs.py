@@ -12,13 +12,14 @@ counted.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
 from simulator.config.scenario import TIERS, JobStream
+from simulator.engine.columns import BoardColumns, ClosedPosts
 from simulator.engine.kernels import prefetch_rows
 from simulator.engine.rng import U64, draw_keys
 
@@ -46,35 +47,37 @@ def count_below(sorted_values: FloatArray, x: float) -> int:
     return lo
 
 
+class NewPosts(NamedTuple):
+    """A wave's new posts and the draws that decide their fates, in posting order."""
+
+    seq: IntArray
+    day: FloatArray
+    category: IntArray
+    tier: IntArray
+    budget_usd: FloatArray
+    ghost_draw: FloatArray
+    removed_draw: FloatArray
+    decision_draw: FloatArray
+    key: U64
+
+
+class PostingRules(NamedTuple):
+    """The job stream's rules for a new post's fate and length."""
+
+    ghost_share: float
+    ghost_removed_share: float
+    open_days_max: float
+    round_days: float
+    """> 0: every post decides after this long (textbook rounds)."""
+    client_rate_usd_per_hour: FloatArray
+    """By tier."""
+
+
 @numba.njit(cache=True)
 def _place_posts(
-    seqs: IntArray,
-    times: FloatArray,
-    category: IntArray,
-    tier: IntArray,
-    budget: FloatArray,
-    ghost_draw: FloatArray,
-    removed_draw: FloatArray,
-    decision_draw: FloatArray,
-    keys: U64,
-    ghost_share: float,
-    ghost_removed_share: float,
-    open_days_max: float,
-    round_days: float,
-    client_rate: FloatArray,
-    seq: IntArray,
-    open_: BoolArray,
-    proposals: IntArray,
-    reviewed_agent: npt.NDArray[np.int32],
-    post_day: FloatArray,
-    close_day: FloatArray,
-    budget_usd: FloatArray,
-    hours: FloatArray,
-    tier_of: IntArray,
-    category_of: IntArray,
-    ghost: BoolArray,
-    removed: BoolArray,
-    post_key: U64,
+    new: NewPosts,
+    rules: PostingRules,
+    board: BoardColumns,
     open_list: IntArray,
     open_close_day: FloatArray,
     listed: int,
@@ -87,14 +90,17 @@ def _place_posts(
 
     One pass instead of a NumPy assignment per attribute: at every wave these
     are a few hundred posts, for which each NumPy call costs more in overhead
-    than in work. ``round_days`` > 0 gives every post that decision time
+    than in work. ``rules.round_days`` > 0 gives every post that decision time
     (textbook rounds); the values are those of the NumPy expressions
     ``ghost = ghost_draw < ghost_share``, ``removed = ghost & (removed_draw <
     ghost_removed_share)``, ``decision = minimum(decision_draw, open_days_max)``
     and ``close = times + where(ghost & ~removed, open_days_max, decision)``.
     """
+    seqs, times, tier, budget = new.seq, new.day, new.tier, new.budget_usd
+    open_, reviewed_agent = board.open, board.reviewed_agent
+    open_days_max, round_days = rules.open_days_max, rules.round_days
     n = seqs.size
-    mask = seq.size - 1
+    mask = board.seq.size - 1
     slots = np.empty(n, dtype=np.int64)
     for i in range(n):
         slots[i] = seqs[i] & mask
@@ -114,25 +120,25 @@ def _place_posts(
         s = slots[i]
         open_list[listed + i] = s
         open_[s] = True
-        proposals[s] = 0
+        board.proposals[s] = 0
         # an explicit loop: a slice assignment builds an array view per post
         for k in range(reviewed_agent.shape[1]):
             reviewed_agent[s, k] = -1
-        seq[s] = seqs[i]
-        post_day[s] = times[i]
-        is_ghost = ghost_draw[i] < ghost_share
-        is_removed = is_ghost and removed_draw[i] < ghost_removed_share
-        decision = round_days if round_days > 0.0 else min(decision_draw[i], open_days_max)
+        board.seq[s] = seqs[i]
+        board.post_day[s] = times[i]
+        is_ghost = new.ghost_draw[i] < rules.ghost_share
+        is_removed = is_ghost and new.removed_draw[i] < rules.ghost_removed_share
+        decision = round_days if round_days > 0.0 else min(new.decision_draw[i], open_days_max)
         close = times[i] + (open_days_max if is_ghost and not is_removed else decision)
-        close_day[s] = close
+        board.close_day[s] = close
         open_close_day[listed + i] = close
-        budget_usd[s] = budget[i]
-        hours[s] = budget[i] / client_rate[tier[i]]
-        tier_of[s] = tier[i]
-        category_of[s] = category[i]
-        ghost[s] = is_ghost
-        removed[s] = is_removed
-        post_key[s] = keys[i]
+        board.budget_usd[s] = budget[i]
+        board.hours[s] = budget[i] / rules.client_rate_usd_per_hour[tier[i]]
+        board.tier[s] = tier[i]
+        board.category[s] = new.category[i]
+        board.ghost[s] = is_ghost
+        board.removed[s] = is_removed
+        board.key[s] = new.key[i]
     return slots, listed + n
 
 
@@ -335,33 +341,17 @@ class JobBoard:
 
         seqs = self.posted + np.arange(n, dtype=np.int64)
         placed: tuple[IntArray, int] = _place_posts(
-            seqs,
-            times,
-            category,
-            tier,
-            budget,
-            ghost_draw,
-            removed_draw,
-            decision_draw,
-            keys,
-            s.ghost_share,
-            s.ghost_removed_share,
-            s.open_days_max,
-            days if self.rounds else 0.0,
-            self._client_rate,
-            self.seq,
-            self.open,
-            self.proposals,
-            self.reviewed_agent,
-            self.post_day,
-            self.close_day,
-            self.budget_usd,
-            self.hours,
-            self.tier,
-            self.category,
-            self.ghost,
-            self.removed,
-            self.key,
+            NewPosts(
+                seqs, times, category, tier, budget, ghost_draw, removed_draw, decision_draw, keys
+            ),
+            PostingRules(
+                s.ghost_share,
+                s.ghost_removed_share,
+                s.open_days_max,
+                days if self.rounds else 0.0,
+                self._client_rate,
+            ),
+            self.columns(),
             self._open_list,
             self._open_close_day,
             self._listed,
@@ -382,6 +372,11 @@ class JobBoard:
         )
         self._wave_start = start_day
         return slots
+
+    def columns(self) -> BoardColumns:
+        """The board's arrays for compiled kernels (built at each call: every wave
+        replaces its new posts' arrays)."""
+        return BoardColumns(*(getattr(self, name) for name in BoardColumns._fields))
 
     def feed_position(self, category: IntArray, day: FloatArray) -> IntArray:
         """How many posts of each category had been posted by each ``day`` in this wave
@@ -424,32 +419,27 @@ class JobBoard:
 
 @numba.njit(cache=True)
 def closing_tallies(
-    slots: IntArray,
-    hired_agent: IntArray,
-    hired_col: IntArray,
-    reviewed: IntArray,
-    busy: IntArray,
+    closed: ClosedPosts,
+    board: BoardColumns,
+    skill: FloatArray,
     day: float,
     warmup_days: float,
     reservation_score: float,
-    post_day: FloatArray,
-    proposals: IntArray,
-    ghost: BoolArray,
-    reviewed_quality: npt.NDArray[np.float32],
-    reviewed_score: FloatArray,
-    skill: FloatArray,
     hist: IntArray,
 ) -> tuple[IntArray, FloatArray, FloatArray, npt.NDArray[np.float32], FloatArray]:
     """Tallies of closing posts posted after the warm-up (those of the warm-up are
     not counted): closed, genuine, hired, proposals, posts with 50 or more,
     proposals reviewed and from busy freelancers (genuine posts); and, per hire
-    in the order of ``slots``, days to hire, skill, proposal quality and client
-    surplus. Adds each post's proposals to the histogram ``hist``.
+    in the order of ``closed``, days to hire, skill (of the freelancers'
+    ``skill``), proposal quality and client surplus. Adds each post's proposals
+    to the histogram ``hist``.
 
     One compiled pass instead of some twenty NumPy calls on a few hundred
     posts; the float sums are left to NumPy, on arrays holding exactly what
     its own expressions held, so that they round as before.
     """
+    slots, hired_agent, hired_col = closed.slot, closed.hired_agent, closed.hired_column
+    post_day, proposals, ghost = board.post_day, board.proposals, board.ghost
     counts = np.zeros(7, dtype=np.int64)
     hires = 0
     for i in range(slots.size):
@@ -472,16 +462,16 @@ def closing_tallies(
         hist[min(n, last)] += 1
         if not ghost[s]:
             counts[1] += 1
-            counts[5] += reviewed[i]
-            counts[6] += busy[i]
+            counts[5] += closed.reviewed[i]
+            counts[6] += closed.busy[i]
         a = hired_agent[i]
         if a >= 0:
             counts[2] += 1
             c = hired_col[i]
             days_to_hire[j] = day - post_day[s]
             hired_skill[j] = skill[a]
-            quality[j] = reviewed_quality[s, c]
-            surplus[j] = reviewed_score[s, c] - reservation_score
+            quality[j] = board.reviewed_quality[s, c]
+            surplus[j] = board.reviewed_score[s, c] - reservation_score
             j += 1
     return counts, days_to_hire, hired_skill, quality, surplus
 

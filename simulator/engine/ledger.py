@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from simulator.engine.columns import LedgerColumns
 from simulator.engine.kernels import add_at
 
 IntArray = npt.NDArray[np.int64]
@@ -64,32 +65,19 @@ def take_oldest_first(lots: IntArray, rows: IntArray, amounts: IntArray, month: 
 
 
 @numba.njit(cache=True)
-def settle_one(
-    free_lots: IntArray,
-    paid_lots: IntArray,
-    free_balance: IntArray,
-    paid_balance: IntArray,
-    bought_total: IntArray,
-    spent_total: IntArray,
-    row: int,
-    bought: int,
-    free_n: int,
-    paid_n: int,
-    paid_column: int,
-    month: int,
-) -> bool:
+def settle_one(ledger: LedgerColumns, row: int, bought: int, free_n: int, paid_n: int) -> bool:
     """One freelancer buys ``bought`` Connects, then spends ``free_n`` free and
     ``paid_n`` bought ones, oldest lots first. False (and nothing done) if that
     would overdraw a book."""
-    if free_n > free_balance[row] or paid_n > paid_balance[row] + bought:
+    if free_n > ledger.free_balance[row] or paid_n > ledger.paid_balance[row] + bought:
         return False
-    paid_lots[row, paid_column] += bought
-    paid_balance[row] += bought - paid_n
-    free_balance[row] -= free_n
-    bought_total[row] += bought
-    spent_total[row] += free_n + paid_n
-    take_oldest_first_one(free_lots, row, free_n, month)
-    take_oldest_first_one(paid_lots, row, paid_n, month)
+    ledger.paid_lots[row, ledger.paid_column] += bought
+    ledger.paid_balance[row] += bought - paid_n
+    ledger.free_balance[row] -= free_n
+    ledger.bought[row] += bought
+    ledger.spent[row] += free_n + paid_n
+    take_oldest_first_one(ledger.free_lots, row, free_n, ledger.month)
+    take_oldest_first_one(ledger.paid_lots, row, paid_n, ledger.month)
     return True
 
 
@@ -190,6 +178,20 @@ class ConnectsLedger:
     def paid_column(self, month: int) -> int:
         """The lot column that Connects bought in ``month`` go to."""
         return self._column("paid", month)
+
+    def columns(self, month: int) -> LedgerColumns:
+        """The ledger's arrays for compiled kernels, purchases going to ``month``'s lots
+        (built at each call: :meth:`ensure` replaces the arrays)."""
+        return LedgerColumns(
+            self.free_lots,
+            self.paid_lots,
+            self.free_balance,
+            self.paid_balance,
+            self.bought,
+            self.spent,
+            self.paid_column(month),
+            month,
+        )
 
     def spend(
         self, rows: IntArray, free_n: IntArray, paid_n: IntArray, month: int, day: float

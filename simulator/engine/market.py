@@ -24,13 +24,21 @@ import simpy
 from simulator.config.scenario import Scenario, SequentialScreening, WalletBudget
 from simulator.engine.bidding import (
     BiddingParameters,
+    PolicyPrices,
+    WaveOutputs,
+    WaveSessions,
     browse_wave,
     choose_hires,
     draw_sessions,
     order_sessions,
 )
 from simulator.engine.boosts import settle_boosts
-from simulator.engine.contracts import ContractBook, complete_contracts, start_contracts
+from simulator.engine.contracts import (
+    ContractBook,
+    ContractTerms,
+    complete_contracts,
+    start_contracts,
+)
 from simulator.engine.jobs import JobBoard, ProposalLog
 from simulator.engine.ledger import DAYS_PER_MONTH, ConnectsLedger
 from simulator.engine.population import Population
@@ -165,6 +173,10 @@ class Market:
             applicant_cap_share=cl.applicant_cap_share,
             keep_most_relevant=isinstance(cl.screening, SequentialScreening)
             and cl.screening.ranking == "relevance",
+        )
+        ct = world.contracts
+        self._contract_terms = ContractTerms(
+            ct.service_fee_share, ct.five_star_base, ct.five_star_per_skill, ct.hours_per_day
         )
         self.proposal_log = ProposalLog()
         self._proposal_buffers = _Scratch(4)
@@ -359,76 +371,30 @@ class Market:
         free_used, paid_used, bought, sent = self._agent_buffers.take(agents.size)
         cost_usd = np.empty(agents.size)
         ledger = self.ledger
+        days_to_grant = (self.month + 1) * DAYS_PER_MONTH - day
         n, n_outbid = browse_wave(
-            agents,
-            sessions,
-            session_day,
-            day,
-            self.wave_days,
-            (self.month + 1) * DAYS_PER_MONTH - day,
-            pop.category,
-            pop.last_seen_seq,
-            pop.asking_rate_usd_per_hour,
-            pop.reservation_rate_usd_per_hour,
-            pop.skill,
-            pop.completed_jobs,
-            pop.five_star_reviews,
-            pop.key,
-            pop.region,
-            pop.week_proposals,
-            pop.month_spend_usd,
-            pop.month_cash_usd,
-            ledger.free_balance,
-            ledger.paid_balance,
-            board.feed,
-            board.feed_capacity,
-            board.capacity,
-            board.seq,
-            board.open,
-            board.proposals,
-            board.budget_usd,
-            board.hours,
-            board.connects_needed,
-            board.ghost,
-            board.key,
-            board.reviewed_agent,
-            board.reviewed_score,
-            board.reviewed_quality,
-            board.boosts,
-            board.wave_keys,
-            board.wave_category_start,
-            board.feed_count_at_wave,
-            pop.last_proposal_day,
-            ledger.free_lots,
-            ledger.paid_lots,
-            ledger.bought,
-            ledger.spent,
-            ledger.paid_column(self.month),
-            self.month,
-            self.recording,
-            pop.rec_proposals,
-            pop.rec_connects_spent,
-            pop.rec_connects_spend_usd,
-            pop.rec_connects_wasted_ghost,
-            self.metrics.rec_bought,
-            self.metrics.rec_boost_bids,
-            self.metrics.month_connects_spent,
-            pol.price_usd,
-            pol.bundle_sizes,
+            WaveSessions(agents, sessions, session_day, day, self.wave_days, days_to_grant),
+            pop.columns(),
+            board.columns(),
+            ledger.columns(self.month),
+            self.metrics.counters(self.recording),
+            PolicyPrices(pol.price_usd, pol.bundle_sizes),
             self._bidding,
-            out_slot,
-            out_agent,
-            out_connects,
-            out_paid,
-            outbid_agent,
-            outbid_free,
-            outbid_paid,
-            outbid_recorded,
-            free_used,
-            paid_used,
-            bought,
-            cost_usd,
-            sent,
+            WaveOutputs(
+                out_slot,
+                out_agent,
+                out_connects,
+                out_paid,
+                outbid_agent,
+                outbid_free,
+                outbid_paid,
+                outbid_recorded,
+                free_used,
+                paid_used,
+                bought,
+                cost_usd,
+                sent,
+            ),
         )
         if n < 0:
             raise RuntimeError("a freelancer's Connects were overdrawn: the bidding rule is wrong")
@@ -636,12 +602,9 @@ class Market:
             due,
             hired_agent,
             day,
-            board.hours,
-            board.budget_usd,
-            board.key,
-            pop.asking_rate_usd_per_hour,
-            pop.first_hire_day,
-            self.world.contracts.hours_per_day,
+            board.columns(),
+            pop.columns(),
+            self._contract_terms,
             0.0 if self.textbook is None else 0.5 * self.wave_days,
             self.wave_days,
         )
@@ -654,8 +617,7 @@ class Market:
         agent, value, key = self.contracts.pop_due(day)
         if agent.size == 0:
             return
-        pop, ct = self.pop, self.world.contracts
-        recording = self.recording
+        recording, pop = self.recording, self.pop
         if self.wallet is not None:
             paid = np.unique(agent)
             earned_before = pop.month_earnings_usd[paid].copy()
@@ -663,17 +625,9 @@ class Market:
             agent,
             value,
             key,
-            ct.service_fee_share,
-            ct.five_star_base,
-            ct.five_star_per_skill,
-            pop.skill,
-            pop.key,
-            pop.active_contracts,
-            pop.completed_jobs,
-            pop.five_star_reviews,
-            pop.month_earnings_usd,
-            recording,
-            pop.rec_earnings_usd,
+            self._contract_terms,
+            pop.columns(),
+            self.metrics.counters(recording),
         )
         self.metrics.completed(fee, recording)
         if self.wallet is not None:

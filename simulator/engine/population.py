@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulator.config.scenario import IncomeShareBudget, WalletBudget, World
+from simulator.engine.columns import FreelancerColumns
 from simulator.engine.rng import U64, draw_keys
 
 FloatArray = npt.NDArray[np.float64]
@@ -126,6 +127,7 @@ class Population:
         self.region_rate_usd = np.array([r.typical_rate_usd_per_hour for r in regions])
         self.region_plus_share = np.array([r.plus_share for r in regions])
         self.region_names = list(world.regions)
+        self._columns: FreelancerColumns | None = None
 
     # ------------------------------------------------------------------ rows
     def _ensure(self, extra: int) -> None:
@@ -139,6 +141,16 @@ class Population:
             grown[: self.size] = old[: self.size]
             setattr(self, name, grown)
         self._capacity = new_capacity
+        self._columns = None
+
+    def columns(self) -> FreelancerColumns:
+        """The columns compiled kernels read, as one group (the same until the
+        population grows, which replaces the arrays)."""
+        if self._columns is None:
+            self._columns = FreelancerColumns(
+                *(getattr(self, name) for name in FreelancerColumns._fields)
+            )
+        return self._columns
 
     def add(
         self, rng: np.random.Generator, n: int, day: float, established_share: float

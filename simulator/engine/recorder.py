@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from simulator.config.scenario import Clients
+from simulator.engine.columns import ClosedPosts, RecordedCounters
 from simulator.engine.contracts import ContractBook
 from simulator.engine.jobs import JobBoard, closing_tallies
 from simulator.engine.kernels import add_at
@@ -237,6 +238,22 @@ class MetricsRecorder:
             new[: old.size] = old
             setattr(self, name, new)
 
+    def counters(self, recording: bool) -> RecordedCounters:
+        """The counters compiled kernels add to (built at each call: the arrays are
+        replaced as the population grows)."""
+        pop = self.pop
+        return RecordedCounters(
+            recording,
+            pop.rec_proposals,
+            pop.rec_connects_spent,
+            pop.rec_connects_spend_usd,
+            pop.rec_connects_wasted_ghost,
+            pop.rec_earnings_usd,
+            self.rec_bought,
+            self.rec_boost_bids,
+            self.month_connects_spent,
+        )
+
     # ----------------------------------------------------------- events
     def granted(self, rows: IntArray, n: IntArray, recording: bool) -> None:
         self._fit(self.pop.size)
@@ -279,20 +296,12 @@ class MetricsRecorder:
         board = self.board
         clients = self.window.clients
         counts, days_to_hire, skill, quality, surplus = closing_tallies(
-            slots,
-            hired_agent,
-            hired_col,
-            reviewed,
-            busy,
+            ClosedPosts(slots, hired_agent, hired_col, reviewed, busy),
+            board.columns(),
+            self.pop.skill,
             day,
             self.window.warmup_days,
             clients.reservation_score,
-            board.post_day,
-            board.proposals,
-            board.ghost,
-            board.reviewed_quality,
-            board.reviewed_score,
-            self.pop.skill,
             self.hist,
         )
         closed, genuine, hired, proposals, fifty_plus, reviewed_n, busy_n = (int(c) for c in counts)
