@@ -587,7 +587,7 @@ def browse_wave(
     """
     # The loop runs in a kernel that takes every array as its own argument: read
     # through the groups, the loop runs about 5% slower (benchmarks/bench_compare.py).
-    return _browse_wave_flat(
+    n_proposals, n_outbid = _browse_wave_flat(
         ledger,
         wave.agents,
         wave.sessions,
@@ -657,6 +657,7 @@ def browse_wave(
         out.proposals,
         p,
     )
+    return n_proposals, n_outbid
 
 
 @numba.njit(cache=True)
