@@ -386,7 +386,7 @@ def migrate(
     Every file is checked before any is rewritten: a missing file, a file that is
     not a scenario or an unknown version stops the command with nothing written.
     """
-    from simulator.config.loading import BACKUP_SUFFIX, migrate_file
+    from simulator.config.rewrite import BACKUP_SUFFIX, migrate_file
     from simulator.config.scenario import SCHEMA_VERSION
 
     planned = [(path, migrate_file(path, write=False)) for path in files]

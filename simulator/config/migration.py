@@ -5,7 +5,7 @@ validated: every older file still loads, and :class:`SchemaMigrationWarning`
 says once, in one line, what changed. Each step keeps what the older file
 meant: a version-1 file migrated to version 2 keeps version 1's budget rule
 (``income_share``), so that it gives the results it gave before.
-:func:`simulator.config.loading.migrate_file` (``connectsim migrate``) rewrites
+:func:`simulator.config.rewrite.migrate_file` (``connectsim migrate``) rewrites
 a file in place, keeping its comments and a backup.
 """
 

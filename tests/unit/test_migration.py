@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.config.loading import load_scenario, migrate_file, scenario_from_dict
+from simulator.config.loading import load_scenario, scenario_from_dict
 from simulator.config.migration import SchemaMigrationWarning, migrate
+from simulator.config.rewrite import migrate_file
 from simulator.config.scenario import (
     SCHEMA_VERSION,
     FirstKScreening,
