@@ -521,6 +521,29 @@ def _dask_logs_silenced() -> Iterator[None]:
             logger.setLevel(level)
 
 
+WORKER_LOG_LEVEL_VARIABLE = "DASK_LOGGING__DISTRIBUTED"
+"""Dask's configuration of its own log level, read by each worker process as it starts."""
+
+
+@contextlib.contextmanager
+def _worker_logs_quiet() -> Iterator[None]:
+    """Start a local cluster's processes with Dask's logging at ``error``.
+
+    The workers share the terminal's process group, so Ctrl-C reaches them too:
+    each would log the cancelled task as a warning beside the one line that says
+    the run was interrupted. Their errors are still printed. The variable is set
+    only while the processes start, which read it then, unless the user set it.
+    """
+    if WORKER_LOG_LEVEL_VARIABLE in os.environ:
+        yield
+        return
+    os.environ[WORKER_LOG_LEVEL_VARIABLE] = "error"
+    try:
+        yield
+    finally:
+        os.environ.pop(WORKER_LOG_LEVEL_VARIABLE, None)
+
+
 def _connect_to_scheduler(address: str, timeout: float) -> Client:
     """Connect a client to the scheduler at ``address`` within ``timeout`` seconds, or raise.
 
@@ -734,12 +757,13 @@ class DaskExecutor(Executor):
         # threads would queue behind each other; no dashboard, so no port
         # to collide on. Its worker processes need no watch of ours: Dask
         # gives each a pipe to this process and exits it when the pipe closes
-        self._cluster = LocalCluster(
-            n_workers=self.local_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
+        with _worker_logs_quiet():
+            self._cluster = LocalCluster(
+                n_workers=self.local_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
         try:
             # not the default client: a notebook's own Dask work stays its own
             self._client = Client(self._cluster, set_as_default=False)

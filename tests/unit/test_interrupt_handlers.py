@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -147,3 +148,18 @@ def test_the_line_says_what_is_kept_and_how_to_resume() -> None:
         "interrupted by SIGINT: out is kept as it was; the same command resumes from there"
     )
     assert interrupted_line("SIGINT", None, "replication", None) == "interrupted by SIGINT"
+
+
+def test_a_local_dask_clusters_workers_log_only_errors() -> None:
+    """Ctrl-C reaches a local cluster's workers too; at Dask's default level each would
+    print a warning for its cancelled task beside the one interrupt line."""
+    pytest.importorskip("distributed")
+    from simulator.experiments.executors import WORKER_LOG_LEVEL_VARIABLE, DaskExecutor
+
+    before = os.environ.get(WORKER_LOG_LEVEL_VARIABLE)
+    with DaskExecutor(local_workers=1) as executor:
+        client = executor._connect()
+        levels = client.run(lambda: logging.getLogger("distributed").getEffectiveLevel())
+    assert list(levels.values()) == [logging.ERROR]
+    # only the workers' start saw the variable
+    assert os.environ.get(WORKER_LOG_LEVEL_VARIABLE) == before
