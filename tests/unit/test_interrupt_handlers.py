@@ -154,7 +154,8 @@ def test_a_local_dask_clusters_workers_log_only_errors() -> None:
     """Ctrl-C reaches a local cluster's workers too; at Dask's default level each would
     print a warning for its cancelled task beside the one interrupt line."""
     pytest.importorskip("distributed")
-    from simulator.experiments.executors import WORKER_LOG_LEVEL_VARIABLE, DaskExecutor
+    from simulator.experiments.dask_support import WORKER_LOG_LEVEL_VARIABLE
+    from simulator.experiments.executors import DaskExecutor
 
     before = os.environ.get(WORKER_LOG_LEVEL_VARIABLE)
     with DaskExecutor(local_workers=1) as executor:
