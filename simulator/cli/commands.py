@@ -247,14 +247,23 @@ def validate(
     """Check scenario files without running them.
 
     A file without arms is a base that scenarios extend (``extends:``): what it
-    has (its world, run settings) is checked, and the line says it is a base.
+    has (its world, run settings) is checked, and the line says it is a base. A
+    calibration targets file (``scenarios/targets/``) is checked against its
+    scenario.
     Every problem of every file is shown, one line each.
     """
     from simulator.config.loading import check_file
+    from simulator.config.targets import is_targets_file, load_targets
 
     failed = 0
     for path in scenarios:
         try:
+            if is_targets_file(path):
+                targets, target_scenario = load_targets(path)
+                count = len(targets.targets)
+                what = f"a targets file: {count} target{'s' if count != 1 else ''} for "
+                say(f"ok {path}: {what}{target_scenario.name}")
+                continue
             checked = check_file(path, overrides or [])
         except ScenarioError as exc:
             if _state["debug"]:

@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulator.catalog import METRICS
-from simulator.config.loading import load_scenario
+from simulator.config.loading import load_scenario, load_yaml
 from simulator.config.scenario import Scenario
 from simulator.errors import ScenarioError, did_you_mean
 
@@ -122,6 +122,17 @@ def _problem(path: Path, exc: ValidationError, data: object) -> str:
     return f"{path}: {where}: {message}" + (f" [and {more} more problems]" if more else "")
 
 
+def is_targets_file(path: str | Path) -> bool:
+    """Whether ``path`` reads as a targets file (a mapping with ``targets`` and
+    ``scenario``) rather than a scenario; False for anything unreadable (read with
+    the scenarios' guarded YAML loader, which refuses deep nesting and aliases)."""
+    try:
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "targets" in data and "scenario" in data
+
+
 def load_targets(path: str | Path) -> tuple[TargetsFile, Scenario]:
     """Read a targets file and the scenario it names, and check one against the other.
 
@@ -139,7 +150,7 @@ def load_targets(path: str | Path) -> tuple[TargetsFile, Scenario]:
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

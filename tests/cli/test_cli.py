@@ -34,7 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
 # every shipped scenario; base/ holds shared parts, not scenarios
 SCENARIO_FILES = sorted(
-    p for p in (REPO_ROOT / "scenarios").rglob("*.yaml") if "base" not in p.parent.parts
+    p
+    for p in (REPO_ROOT / "scenarios").rglob("*.yaml")
+    if not {"base", "targets"} & set(p.parent.parts)
 )
 
 YamlWriter = Callable[[str, str | Mapping[str, Any]], Path]
@@ -307,7 +309,9 @@ def test_validate_all_shipped_files_real_script(tmp_path: Path) -> None:
     """Every shipped YAML file passes, the base files that scenarios extend included,
     each said to be a base in its ok line."""
     shipped = sorted((REPO_ROOT / "scenarios").rglob("*.yaml"))
-    bases = [p for p in shipped if p not in SCENARIO_FILES]
+    targets = [p for p in shipped if "targets" in p.parent.parts]
+    bases = [p for p in shipped if p not in SCENARIO_FILES and p not in targets]
+    assert targets
     assert len(SCENARIO_FILES) >= 2 and bases
     proc = run_script(["validate", *map(str, shipped)], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -316,6 +320,8 @@ def test_validate_all_shipped_files_real_script(tmp_path: Path) -> None:
     assert proc.stderr == ""
     for base in bases:
         assert f"ok {base}: a base file to extend (no arms): world and run valid" in ok_lines
+    for path in targets:
+        assert any(line.startswith(f"ok {path}: a targets file: ") for line in ok_lines)
 
 
 def test_validate_ok_line_is_one_line_for_a_long_path(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ from simulator.errors import ScenarioError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAID_VS_FREE = REPO_ROOT / "scenarios" / "paid_vs_free.yaml"
 SHIPPED = sorted(
-    p for p in (REPO_ROOT / "scenarios").rglob("*.yaml") if "base" not in p.parent.parts
+    p
+    for p in (REPO_ROOT / "scenarios").rglob("*.yaml")
+    if not {"base", "targets"} & set(p.parent.parts)
 )
 
 RunMain = Callable[[list[str]], tuple[int, str, str]]

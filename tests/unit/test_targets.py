@@ -3,6 +3,7 @@ input is one line naming the file and the field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,20 @@ def test_a_malformed_file_is_one_line(tmp_path: Path, text: str, expected: str) 
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="no such file"):
         load_targets(tmp_path / "nope.yaml")
+
+
+def test_validate_checks_a_targets_file(
+    tmp_path: Path, run_main: Callable[[list[str]], tuple[int, str, str]]
+) -> None:
+    good = write(tmp_path, a_file(a_target()))
+    code, out, err = run_main(["validate", str(good)])
+    assert (code, err) == (0, "")
+    assert out.strip() == f"ok {good}: a targets file: 1 target for paid_vs_free"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(a_file(a_target(arm="payed"))), encoding="utf-8")
+    code, out, err = run_main(["validate", str(bad)])
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"error: {bad}: targets[fill].arm: 'payed' is not an arm of {PAID_VS_FREE}; "
+        "did you mean paid?"
+    ]
