@@ -225,6 +225,16 @@ METRICS: dict[str, Metric] = {
             thousands=True,
         ),
         Metric(
+            "median_connects_spend_usd_per_freelancer_month",
+            "the median freelancer's money spent on Connects, USD a month (each freelancer's "
+            "spend over its months present; the median weighted by months present)",
+            "median Connects spend, USD per freelancer-month",
+            "Median Connects spend",
+            _USD_PER_MONTH,
+            currency="$",
+            thousands=True,
+        ),
+        Metric(
             "fee_usd_per_freelancer_month",
             "membership fees, USD per freelancer-month",
             "membership fees, USD per freelancer-month",
@@ -621,6 +631,7 @@ METRIC_GROUPS: dict[str, str | None] = {
     "connects_earned_per_freelancer_month": _F,
     "connects_wasted_on_ghosts_per_freelancer_month": _F,
     "connects_spend_usd_per_freelancer_month": _F,
+    "median_connects_spend_usd_per_freelancer_month": _F,
     "fee_usd_per_freelancer_month": _F,
     "total_spend_usd_per_freelancer_month": _F,
     "earnings_usd_per_freelancer_month": _F,

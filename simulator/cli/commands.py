@@ -38,6 +38,7 @@ from simulator.cli.console import (
     metrics_side_by_side,
     out,
     precision_line,
+    print_calibration,
     print_differences,
     print_dry_run,
     print_indices,
@@ -51,10 +52,15 @@ from simulator.cli.options import (
     OPTION_NAMES,
     ArmOnlyOption,
     ArmOption,
+    CalibrationOutOption,
+    CalibrationOverwriteOption,
+    CalibrationReplicationsOption,
     CheckOption,
     DaskLocalOption,
     DesignOption,
+    DrawsOption,
     DryRunOption,
+    GenerationsOption,
     HelpfulCommand,
     HelpfulGroup,
     MarkdownOption,
@@ -64,6 +70,7 @@ from simulator.cli.options import (
     ParamOption,
     PointReplicationsOption,
     PointsOption,
+    PopulationOption,
     PrecisionOption,
     QuickOption,
     SamplesOption,
@@ -82,6 +89,7 @@ from simulator.cli.options import (
     SweepOverwriteOption,
     SweepReplicationsOption,
     SweepScenarioArgument,
+    TargetsOption,
     VaryOption,
     WorkersOption,
     check_executor_options,
@@ -549,6 +557,120 @@ def sensitivity_command(
     print_indices(result)
     print_path("report", write_report(result, target, command=command))
     print_path("results", target)
+
+
+class _GenerationLines:
+    """Progress of a calibration: a line as each ABC-SMC generation ends (pyabc decides
+    how many particles each needs, so there is no total to draw a bar against)."""
+
+    def __enter__(self) -> _GenerationLines:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def progress(self, text: str) -> None:
+        say(text)
+
+    def done(self) -> None:
+        return None
+
+
+@app.command("calibrate", cls=HelpfulCommand)
+def calibrate_command(
+    scenario: ScenarioArgument,
+    targets: TargetsOption,
+    params: ParamOption,
+    population: PopulationOption = 100,
+    generations: GenerationsOption = 8,
+    replications: CalibrationReplicationsOption = 2,
+    draws: DrawsOption = 40,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
+    out_dir: CalibrationOutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
+    overwrite: CalibrationOverwriteOption = False,
+) -> None:
+    """Calibrate parameters to published figures: a posterior by ABC-SMC (pyabc)."""
+    import shlex
+
+    check_executor_options(scheduler, dask_local, workers)
+    from simulator.experiments import calibration as cal
+
+    plan = cal.plan_calibration(
+        scenario,
+        targets,
+        params,
+        replications,
+        population,
+        generations,
+        draws,
+        seed,
+        overrides or [],
+    )
+    _require_calibration_packages()
+    target = out_dir or Path("reports") / f"{plan.scenario.name}_calibration"
+    executor = executor_for(scheduler, dask_local, task_workers(workers, population))
+    command = shlex.join(
+        [
+            "connectsim",
+            "calibrate",
+            str(scenario),
+            "--targets",
+            str(targets),
+            *[a for p in plan.parameters for a in ("--param", p.describe())],
+            *[a for o in overrides or [] for a in ("--set", o)],
+            "--population",
+            str(population),
+            "--generations",
+            str(generations),
+            "--replications",
+            str(replications),
+            "--draws",
+            str(draws),
+            "--seed",
+            str(plan.root_seed),
+            "--out",
+            str(target),
+        ]
+    )
+    what = (
+        f"{len(plan.parameters)} parameter(s), {len(plan.model.targets)} target(s), "
+        f"{population} particles a generation, {replications} replication(s) each"
+    )
+    header(plan.scenario.name, what, executor, target)
+    lines = _GenerationLines()
+    result = _execute(
+        cal.CalibrationRun(plan, executor, lines.progress),
+        executor,
+        lines,
+        target,
+        "run",
+        lambda r: r.runs,
+        overwrite=overwrite,
+        command=command,
+    )
+    print_reused(result.reused, result.runs, "run", target)
+    print_calibration(result)
+    headless_charts()
+    from simulator.report.calibration import write_calibration_page
+
+    print_path("report", write_calibration_page(result, target, command).markdown)
+    print_path("calibrated scenario", target / cal.CALIBRATED_FILE)
+    print_path("results", target)
+
+
+def _require_calibration_packages() -> None:
+    """Refuse, with the command to install them, when the calibration extra is missing."""
+    import importlib.util
+
+    missing = [m for m in ("pyabc", "ema_workbench") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ScenarioError(
+            f"{' and '.join(missing)} not installed: pip install 'connectsim[calibration]'"
+        )
 
 
 @app.command("sweep", cls=HelpfulCommand)

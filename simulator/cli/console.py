@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from simulator.config.compare import FieldDifference, FieldOrigin
+    from simulator.experiments.calibration import Calibration
     from simulator.experiments.dry_run import DryRun
     from simulator.experiments.executors import Executor
     from simulator.experiments.sensitivity import Sensitivity
@@ -525,3 +526,34 @@ def print_dry_run(estimate: DryRun) -> None:
     """Print :func:`dry_run_lines`."""
     for line in dry_run_lines(estimate):
         say(line)
+
+
+def print_calibration(result: Calibration) -> None:
+    """The fit and identification tables of a finished calibration."""
+    from simulator.experiments.calibration import records
+
+    fit = Table(title="Fit: the posterior predictive against each target", title_justify="left")
+    for column in ("target", "arm", "figure", "model median", "90% interval", "inside"):
+        fit.add_column(column)
+    for r in records(result.fit):
+        fit.add_row(
+            escape(str(r["target"])),
+            escape(str(r["arm"])),
+            escape(str(r["figure"])),
+            f"{r['predictive_median']:.4g}",
+            f"{r['predictive_low']:.4g} to {r['predictive_high']:.4g}",
+            "yes" if r["inside"] else "no",
+        )
+    out().print(fit)
+    table = Table(title="Posterior of each parameter", title_justify="left")
+    for column in ("parameter", "prior", "median", "90% interval", "verdict"):
+        table.add_column(column)
+    for r in records(result.identification):
+        table.add_row(
+            escape(str(r["parameter"])),
+            f"{r['prior_low']:.4g} to {r['prior_high']:.4g}",
+            f"{r['posterior_median']:.4g}",
+            f"{r['posterior_low']:.4g} to {r['posterior_high']:.4g}",
+            escape(str(r["verdict"])),
+        )
+    out().print(table)

@@ -384,3 +384,40 @@ def study_workers(workers: int | None, plan: StudyPlan) -> int:
     if plan.precision is not None:
         return workers or default_workers()
     return task_workers(workers, plan.replications * len(plan.scenario.arms))
+
+
+# ------------------------------------------------------------------ calibrate
+
+TargetsOption = Annotated[
+    Path,
+    typer.Option(
+        "--targets",
+        metavar="FILE",
+        help="Targets file: published figures with their sources (scenarios/targets/*.yaml).",
+    ),
+]
+CalibrationReplicationsOption = Annotated[int, _replications_option("particle")]
+PopulationOption = Annotated[
+    int,
+    typer.Option("--population", metavar="N", min=10, help="Particles per ABC-SMC generation."),
+]
+GenerationsOption = Annotated[
+    int,
+    typer.Option(
+        "--generations",
+        metavar="N",
+        min=2,
+        help="Most ABC-SMC generations (it stops sooner when the posterior is reached).",
+    ),
+]
+DrawsOption = Annotated[
+    int,
+    typer.Option(
+        "--draws",
+        metavar="N",
+        min=2,
+        help="Posterior draws run again on fresh seeds for the fit table.",
+    ),
+]
+CalibrationOutOption = Annotated[Path | None, _out_option("<name>_calibration")]
+CalibrationOverwriteOption = Annotated[bool, _overwrite_option("another calibration")]

@@ -90,6 +90,23 @@ def gini(values: FloatArray) -> float:
     return float((2.0 * np.sum(ranks * x) / (n * total)) - (n + 1.0) / n)
 
 
+def weighted_median(values: FloatArray, weights: FloatArray) -> float:
+    """The value below which half the total weight lies (NaN without positive weight).
+
+    The lower weighted median: the smallest value whose cumulative weight
+    reaches half the total, so that it is always one of ``values``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    keep = w > 0
+    if not keep.any():
+        return float("nan")
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    cumulative = np.cumsum(w[order])
+    return float(x[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+
+
 def lorenz(values: FloatArray, points: int = LORENZ_POINTS) -> tuple[FloatArray, FloatArray]:
     """The Lorenz curve of non-negative values at ``points`` evenly spaced population shares.
 
@@ -605,6 +622,12 @@ def _freelancer_metrics(
         "connects_wasted_on_ghosts_per_freelancer_month": float(g["connects_wasted_ghost"].sum())
         / per_month,
         "connects_spend_usd_per_freelancer_month": float(g["connects_usd"].sum()) / per_month,
+        # each freelancer's own monthly spend, weighted by months present: published
+        # figures describe the typical freelancer ("most spend $5 or less"), not the mean
+        "median_connects_spend_usd_per_freelancer_month": weighted_median(
+            (g["connects_usd"] / g["months"].where(g["months"] > 0)).to_numpy(dtype=np.float64),
+            g["months"].to_numpy(dtype=np.float64),
+        ),
         "fee_usd_per_freelancer_month": float(g["fee_usd"].sum()) / per_month,
         "total_spend_usd_per_freelancer_month": spend / per_month,
         "earnings_usd_per_freelancer_month": earnings / per_month,
