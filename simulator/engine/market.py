@@ -738,17 +738,26 @@ class Market:
         pop.membership_intent[rows] = pop.membership[rows]
 
     # ------------------------------------------------------------------- run
-    def run(self) -> ReplicationResult:
-        """Run the warm-up and the horizon; return the recorded metrics."""
+    def run(self, segments: bool = True) -> ReplicationResult:
+        """Run the warm-up and the horizon; return the recorded metrics (without each
+        segment's when ``segments`` is false)."""
         # events at the end instant itself (a new month, the next wave) are not run:
         # they belong to a period that is not recorded
         self.env.run(until=self.end_day - 0.5 * self.wave_days)
         self.metrics.end_of_day(self.end_day)
-        return self.metrics.result()
+        return self.metrics.result(segments)
 
 
 def run_replication(
-    scenario: Scenario, arm: str, replication: int, root_seed: int | None = None
+    scenario: Scenario,
+    arm: str,
+    replication: int,
+    root_seed: int | None = None,
+    segments: bool = True,
 ) -> ReplicationResult:
-    """Run one replication of one arm: a pure function of its arguments."""
-    return Market(scenario, arm, replication, root_seed).run()
+    """Run one replication of one arm: a pure function of its arguments.
+
+    ``segments=False`` returns only the overall metrics (a calibration needs no
+    more, and each segment's cost as much as the run of a small market).
+    """
+    return Market(scenario, arm, replication, root_seed).run(segments)

@@ -427,7 +427,9 @@ class MetricsRecorder:
         self._today = np.zeros(6)
 
     # ----------------------------------------------------------- results
-    def result(self) -> ReplicationResult:
+    def result(self, segments: bool = True) -> ReplicationResult:
+        """The replication's results; ``segments=False`` leaves out the metrics of each
+        region, membership and cohort (most of the cost of a small run's results)."""
         w = self.window
         keys: dict[str, str | int] = {
             "arm": w.arm,
@@ -436,7 +438,7 @@ class MetricsRecorder:
         }
         # one frame for both uses: building it is most of the cost of the results
         frame = self.freelancer_frame()
-        metrics = self._segment_metrics(frame)
+        metrics = self._segment_metrics(frame, segments)
         metrics = pd.concat([metrics, self._market_metrics()], ignore_index=True)
         for k, v in reversed(keys.items()):
             metrics.insert(0, k, v)
@@ -541,7 +543,7 @@ class MetricsRecorder:
         frame["spend_usd"] = frame["connects_usd"] + frame["fee_usd"]
         return frame
 
-    def _segment_metrics(self, f: pd.DataFrame) -> pd.DataFrame:
+    def _segment_metrics(self, f: pd.DataFrame, segments: bool = True) -> pd.DataFrame:
         start, end = self.window.warmup_days, self.window.end_day
         totals = {
             "hires": float(f["hires"].sum()),
@@ -550,7 +552,7 @@ class MetricsRecorder:
         }
         rows: list[tuple[str, str, str, float]] = []
         groups: list[tuple[str, str, pd.DataFrame]] = [("overall", "all", f)]
-        for kind in ("region", "membership", "cohort"):
+        for kind in ("region", "membership", "cohort") if segments else ():
             for name, part in f.groupby(kind, observed=False):
                 groups.append((kind, str(name), part))
         for kind, name, g in groups:

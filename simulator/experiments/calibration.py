@@ -189,7 +189,7 @@ def _arm_metrics(
 ) -> dict[str, float]:
     from simulator.engine.market import run_replication  # the engine loads in the worker
 
-    frame = run_replication(scenario, arm, replication, root_seed).metrics
+    frame = run_replication(scenario, arm, replication, root_seed, segments=False).metrics
     overall = frame[frame["segment_kind"] == "overall"]
     values = dict(zip(overall["metric"], overall["value"], strict=True))
     return {m: float(values.get(m, float("nan"))) for m in metrics}

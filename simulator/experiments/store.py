@@ -68,9 +68,20 @@ RETIRED_NAME = ".connectsim-retired"
 _PRIVATE = (LOCK_NAME, STAGING_NAME, RETIRED_NAME)
 
 RESULT_ENTRIES = frozenset(
-    {"manifest.json", "replications", "summary", "report", "charts", "report.md", "points", "runs"}
+    {
+        "manifest.json",
+        "replications",
+        "summary",
+        "report",
+        "charts",
+        "report.md",
+        "points",
+        "runs",
+        "posterior.parquet",
+        "calibrated.yaml",
+    }
 )
-"""What a results directory (study, sweep or sensitivity analysis) may hold besides its
+"""What a results directory (study, sweep, sensitivity analysis or calibration) may hold besides its
 private files: a directory holding anything else is not one, and is never replaced."""
 
 _METADATA_KEY = b"connectsim"
