@@ -43,6 +43,7 @@ from simulator.cli.console import (
     print_dry_run,
     print_indices,
     print_path,
+    print_posterior_differences,
     print_reused,
     say,
     show_origins,
@@ -71,6 +72,8 @@ from simulator.cli.options import (
     PointReplicationsOption,
     PointsOption,
     PopulationOption,
+    PosteriorDrawsOption,
+    PosteriorOption,
     PrecisionOption,
     QuickOption,
     SamplesOption,
@@ -196,9 +199,26 @@ def run(
     precision: PrecisionOption = None,
     max_replications: MaxReplicationsOption = None,
     dry_run: DryRunOption = False,
+    posterior: PosteriorOption = None,
+    draws: PosteriorDrawsOption = 20,
 ) -> None:
     """Run every arm of SCENARIO for N replications and compare them with the baseline."""
     check_executor_options(scheduler, dask_local, workers)
+    if posterior is not None:
+        _run_over_posterior(
+            scenario,
+            posterior,
+            draws,
+            replications or 2,
+            seed,
+            overrides or [],
+            out_dir,
+            workers,
+            scheduler,
+            dask_local,
+            overwrite,
+        )
+        return
     from simulator.experiments.study import check_study_directory, plan_study
 
     sc = load_scenario(scenario, overrides or [])
@@ -556,6 +576,66 @@ def sensitivity_command(
 
     print_indices(result)
     print_path("report", write_report(result, target, command=command))
+    print_path("results", target)
+
+
+def _run_over_posterior(
+    scenario: Path,
+    posterior: Path,
+    draws: int,
+    replications: int,
+    seed: int | None,
+    overrides: list[str],
+    out_dir: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: bool,
+    overwrite: bool,
+) -> None:
+    """``run --posterior``: the comparison over a calibration's posterior draws."""
+    import shlex
+
+    from simulator.experiments import posterior_runs as pr
+
+    plan = pr.plan_comparison(scenario, posterior, draws, replications, seed, overrides)
+    target = out_dir or Path("reports") / f"{plan.scenario.name}_posterior"
+    executor = executor_for(scheduler, dask_local, task_workers(workers, draws * replications))
+    command = shlex.join(
+        [
+            "connectsim",
+            "run",
+            str(scenario),
+            "--posterior",
+            str(posterior),
+            "--draws",
+            str(draws),
+            "--replications",
+            str(replications),
+            "--seed",
+            str(plan.root_seed),
+            *[a for o in overrides for a in ("--set", o)],
+            "--out",
+            str(target),
+        ]
+    )
+    what = f"{len(plan.scenario.arms)} arms x {draws} posterior draws x {replications} replications"
+    header(plan.scenario.name, what, executor, target)
+    lines = _GenerationLines()
+    result = _execute(
+        pr.ComparisonRun(plan, executor),
+        executor,
+        lines,
+        target,
+        "run",
+        lambda _: draws * replications,
+        overwrite=overwrite,
+        command=command,
+    )
+    print_reused(result.reused, draws * replications, "run", target)
+    print_posterior_differences(result)
+    from simulator.report.posterior import write_posterior_page
+
+    print_path("report", write_posterior_page(result, target, command).markdown)
     print_path("results", target)
 
 

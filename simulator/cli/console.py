@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from simulator.experiments.calibration import Calibration
     from simulator.experiments.dry_run import DryRun
     from simulator.experiments.executors import Executor
+    from simulator.experiments.posterior_runs import PosteriorComparison
     from simulator.experiments.sensitivity import Sensitivity
     from simulator.experiments.study import Study
     from simulator.experiments.sweep import Sweep, SweepRun
@@ -555,5 +556,26 @@ def print_calibration(result: Calibration) -> None:
             f"{r['posterior_median']:.4g}",
             f"{r['posterior_low']:.4g} to {r['posterior_high']:.4g}",
             escape(str(r["verdict"])),
+        )
+    out().print(table)
+
+
+def print_posterior_differences(result: PosteriorComparison) -> None:
+    """The differences over the posterior, with their variance shares."""
+    from simulator.experiments.calibration import records
+
+    table = Table(title="Differences over the posterior", title_justify="left")
+    for column in ("difference", "metric", "mean", "95% over the posterior", "parameters", "noise"):
+        table.add_column(column)
+    for r in records(result.differences):
+        metric = str(r["metric"])
+        low, high = (fmt(metric, r[k], difference=True) for k in ("low", "high"))
+        table.add_row(
+            escape(f"{r['arm']} - {r['baseline']}"),
+            escape(metric_label(metric)),
+            fmt(metric, r["mean"], difference=True),
+            f"{low} to {high}",
+            f"{r['parameter_share']:.0%}",
+            f"{r['noise_share']:.0%}",
         )
     out().print(table)

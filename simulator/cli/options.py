@@ -421,3 +421,23 @@ DrawsOption = Annotated[
 ]
 CalibrationOutOption = Annotated[Path | None, _out_option("<name>_calibration")]
 CalibrationOverwriteOption = Annotated[bool, _overwrite_option("another calibration")]
+
+PosteriorOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--posterior",
+        metavar="DIR",
+        help="Run the comparison over this calibration's posterior draws (see --draws): "
+        "its intervals then carry what is not known about the calibrated parameters.",
+    ),
+]
+PosteriorDrawsOption = Annotated[
+    int,
+    typer.Option(
+        "--draws",
+        metavar="N",
+        min=2,
+        help="With --posterior: parameter sets drawn from the posterior, each run "
+        "--replications times (default 2).",
+    ),
+]

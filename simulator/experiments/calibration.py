@@ -206,15 +206,20 @@ class CalibrationModel:
     root_seed: int
     replication_offset: int = 0
     """Added to a run's replication to pick its seeds (the predictive runs' fresh ones)."""
+    measured: tuple[tuple[str, str], ...] = ()
+    """(arm, metric) pairs measured besides the targets' (a comparison's)."""
+
+    def _pairs(self) -> list[tuple[str, str]]:
+        return [(t.arm, t.metric) for t in self.targets] + list(self.measured)
 
     @property
     def arms(self) -> tuple[str, ...]:
-        """The arms the targets compare with, in the targets' order."""
-        return tuple(dict.fromkeys(t.arm for t in self.targets))
+        """The arms a run measures, the targets' first, in order."""
+        return tuple(dict.fromkeys(arm for arm, _ in self._pairs()))
 
     def metrics(self, arm: str) -> tuple[str, ...]:
-        """The metrics the targets read from ``arm``."""
-        return tuple(dict.fromkeys(t.metric for t in self.targets if t.arm == arm))
+        """The metrics a run reads from ``arm``."""
+        return tuple(dict.fromkeys(m for a, m in self._pairs() if a == arm))
 
     def applied(self, x: FloatArray) -> tuple[float | int, ...]:
         """The values set in the scenario (integer fields as integers)."""
@@ -485,6 +490,8 @@ class BatchRunner:
     next_point: int = 0
     runs: int = 0
     reused: int = 0
+    collect: dict[tuple[int, int], dict[tuple[str, str], float]] | None = None
+    """When a dict, every run's values are kept in it, by (point, replication)."""
 
     def __call__(self, rows: FloatArray) -> list[dict[str, float]]:
         """Run every particle of ``rows``; return their summaries in order."""
@@ -497,6 +504,8 @@ class BatchRunner:
         self.next_point += len(rows)
         self.runs += len(rows) * self.replications
         self.reused += batch.reused
+        if self.collect is not None:
+            self.collect.update(batch.runs)
         return summaries
 
 

@@ -138,3 +138,20 @@ def test_a_directory_without_a_posterior_is_refused_in_one_line(tmp_path: Path) 
     (tmp_path / "posterior.parquet").write_bytes(b"not parquet")
     with pytest.raises(ResultsError, match="not a calibration posterior"):
         load_posterior(tmp_path)
+
+
+def test_the_variance_split_follows_the_analysis_of_variance() -> None:
+    from simulator.experiments.posterior_runs import split_variance
+
+    # draw means 1, 2, 3 (between = 1); each draw's two runs differ by 2 (within = 2)
+    values = np.array([[0.0, 2.0], [1.0, 3.0], [2.0, 4.0]])
+    split = split_variance(values)
+    assert split["mean"] == pytest.approx(2.0)
+    assert split["between"] == pytest.approx(1.0)
+    assert split["within"] == pytest.approx(2.0)
+    # within / R = 1 is the whole of between: all noise
+    assert split["noise_share"] == pytest.approx(1.0)
+    assert split["parameter_share"] == pytest.approx(0.0)
+    spread = split_variance(np.array([[0.0, 0.2], [10.0, 10.2], [20.0, 20.2]]))
+    assert spread["parameter_share"] > 0.99
+    assert spread["low"] < 1.0 and spread["high"] > 19.0
