@@ -12,18 +12,20 @@ from pathlib import Path
 from typing import Literal
 
 from simulator.errors import ResultsError
+from simulator.experiments.calibration import load_calibration
 from simulator.experiments.sensitivity import load_sensitivity
 from simulator.experiments.store import DirectoryLock, ResultsStore
 from simulator.experiments.study import load_study
 from simulator.experiments.sweep import load_sweep
+from simulator.report.calibration import write_calibration_page
 from simulator.report.sensitivity import write_sensitivity_page
 from simulator.report.study import write_report
 from simulator.report.sweep import write_sweep_page
 
-ExperimentKind = Literal["study", "sweep", "sensitivity"]
+ExperimentKind = Literal["study", "sweep", "sensitivity", "calibration"]
 """What an experiment directory can hold, as its manifest's ``kind`` names it."""
 
-KINDS: tuple[ExperimentKind, ...] = ("study", "sweep", "sensitivity")
+KINDS: tuple[ExperimentKind, ...] = ("study", "sweep", "sensitivity", "calibration")
 """Every kind :func:`write_any_report` writes a report for."""
 
 
@@ -45,7 +47,8 @@ def experiment_kind(directory: str | Path) -> ExperimentKind:
         if kind == known:
             return known
     raise ResultsError(
-        f"{root}: holds a {kind!r}, not a study, a sweep or a sensitivity analysis; "
+        f"{root}: holds a {kind!r}, not a study, a sweep, a sensitivity analysis or a "
+        "calibration; "
         "connectsim cannot write its report"
     )
 
@@ -102,6 +105,10 @@ def write_any_report(
         study = load_study(root)
         with DirectoryLock(root):
             return kind, write_report(study, root, break_even=sweep)
+    if kind == "calibration":
+        calibrated = load_calibration(root)
+        with DirectoryLock(root):
+            return kind, write_calibration_page(calibrated, root).index
     if kind == "sweep":
         swept = load_sweep(root)
         with DirectoryLock(root):
