@@ -112,7 +112,7 @@ class ComparisonPlan:
 
 def plan_comparison(
     scenario_path: str | Path,
-    posterior_dir: str | Path,
+    posterior_dir: Posterior | str | Path,
     draws: int = 20,
     replications: int = 2,
     seed: int | None = None,
@@ -139,7 +139,10 @@ def plan_comparison(
             f"(got {replications})",
         )
     scenario = load_scenario(scenario_path, overrides)
-    posterior = load_posterior(posterior_dir)
+    posterior = (
+        posterior_dir if isinstance(posterior_dir, Posterior) else load_posterior(posterior_dir)
+    )
+    source = str(posterior.source.parent if posterior.source else "<in memory>")
     arms = tuple(scenario.arms)
     try:
         make_parameters(scenario, {p.path: (p.low, p.high) for p in posterior.parameters}, arms)
@@ -171,7 +174,7 @@ def plan_comparison(
     return ComparisonPlan(
         scenario,
         posterior,
-        str(posterior_dir),
+        source,
         model,
         drawn,
         scenario.baseline,
@@ -319,7 +322,7 @@ class ComparisonExecution:
 
 def compare_over_posterior(
     scenario_path: str | Path,
-    posterior_dir: str | Path,
+    posterior_dir: Posterior | str | Path,
     draws: int = 20,
     replications: int = 2,
     seed: int | None = None,

@@ -39,6 +39,7 @@ EXPECTED = (
     "02_paid_vs_free.ipynb",
     "03_design_a_policy.ipynb",
     "04_policy_design.ipynb",
+    "05_calibration.ipynb",
 )
 PARAMETERS = ("REPLICATIONS", "SEED", "OVERRIDES")
 """Names the parameters cell of every notebook must define."""
@@ -46,6 +47,10 @@ TEST_REPLICATIONS = 2
 SMALL_PARAMETERS: dict[str, str] = {
     # a 3 x 2 grid that keeps the baseline's price ($0.15), and a short Morris screening
     "04_policy_design": "PRICES = [0.05, 0.15, 0.60]\nALLOWANCES = [0, 20]\nTRAJECTORIES = 4\n",
+    # a short calibration: few particles and generations, few draws
+    "05_calibration": (
+        "POPULATION = 12\nGENERATIONS = 2\nPREDICTIVE_DRAWS = 3\nPOSTERIOR_DRAWS = 3\n"
+    ),
 }
 """Further parameters a notebook's test run sets (by the notebook's stem), beyond the
 small market, replications and worker every notebook gets: design sizes of its own.
