@@ -9,7 +9,7 @@ few lines of Python. It exists for two reasons (connectsim issue 16):
   engine's proposals a second by this peer's, on the same world.
 * **An independent check.** Written from docs/model.md rather than from the
   engine's code, it must give the same proposals per post and hires per
-  proposal as the engine (``tests/functional/test_naive_peer.py``).
+  proposal as the engine (``tests/benchmarks/test_naive_peer.py``).
 
 It implements the mechanics of the reference market (the paid arm of
 ``scenarios/reference_market.yaml``): regions, Basic and Plus memberships with
