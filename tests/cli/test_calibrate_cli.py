@@ -233,8 +233,8 @@ def test_run_over_the_posterior_splits_each_interval(
     assert "proposals_per_job" in set(split["metric"])
     shares = split["parameter_share"] + split["noise_share"]
     assert ((shares - 1.0).abs() < 1e-12).all()
-    assert (differences["low"] <= differences["mean"]).all()
-    assert (differences["mean"] <= differences["high"]).all()
+    assert (split["low"] <= split["mean"]).all()
+    assert (split["mean"] <= split["high"]).all()
     assert "from the parameters" in (out / "report" / "posterior.md").read_text(encoding="utf-8")
 
 

@@ -153,7 +153,10 @@ def test_a_sensitivity_manifest_whose_design_changed_is_refused(
         ("missing", "not a results directory (no manifest.json)"),
         ("empty", "not a results directory (no manifest.json)"),
         ("foreign", "not a results directory (no manifest.json)"),
-        ("unknown kind", "holds a 'notebook', not a study, a sweep, a sensitivity analysis or a calibration"),
+        (
+            "unknown kind",
+            "holds a 'notebook', not a study, a sweep, a sensitivity analysis or a calibration",
+        ),
         ("broken manifest", "not a readable manifest"),
     ],
 )
