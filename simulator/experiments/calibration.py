@@ -509,10 +509,13 @@ class BatchRunner:
         return summaries
 
 
-def _generation_seed(root_seed: int, generation: int) -> int:
-    """NumPy's legacy seed for pyabc's draws in one generation, from the calibration's seed."""
-    sequence = np.random.SeedSequence(root_seed, spawn_key=(CALIBRATION_SPAWN_KEY, 0, generation))
-    return int(sequence.generate_state(1)[0])
+def _generation_state(root_seed: int, generation: int) -> dict[str, Any]:
+    """The state pyabc's draws start from in one generation: a Mersenne Twister on a
+    stream spawned from the calibration's seed (pyabc draws from NumPy's legacy global
+    generator, which can only be given a state)."""
+    stream = np.random.SeedSequence(root_seed, spawn_key=(CALIBRATION_SPAWN_KEY, 0, generation))
+    state: dict[str, Any] = np.random.RandomState(np.random.MT19937(stream)).get_state(legacy=False)
+    return state
 
 
 class _Recorder:
@@ -565,10 +568,10 @@ def _make_sampler(
             all_accepted: bool = False,
             ana_vars: Any = None,
         ) -> Any:
-            # pyabc draws from NumPy's legacy global generator; seeding it here, from the
-            # calibration's seed, makes each generation's draws reproducible (t is -1 for
-            # the prior's sample)
-            np.random.seed(_generation_seed(root_seed, t + 1))  # noqa: NPY002
+            # pyabc draws from NumPy's legacy global generator: giving it a state spawned
+            # from the calibration's seed makes each generation's draws reproducible (t is
+            # -1 for the prior's sample); calibrate() restores the caller's state after
+            np.random.set_state(_generation_state(root_seed, t + 1))  # noqa: NPY002
             sample = self._create_empty_sample()
             evaluated = accepted = 0
             last = self.generations[-1]["acceptance"] if self.generations else 1.0
@@ -882,7 +885,13 @@ def _run_abc(
     )
     with tempfile.TemporaryDirectory(prefix="connectsim-abc-") as scratch:
         abc.new("sqlite:///" + str(Path(scratch) / "abc.db"), observed)
-        history = abc.run(max_nr_populations=plan.generations)
+        # pyabc's global generator is set per generation from the calibration's streams;
+        # the caller's global state is given back afterwards
+        outside = np.random.get_state()  # noqa: NPY002
+        try:
+            history = abc.run(max_nr_populations=plan.generations)
+        finally:
+            np.random.set_state(outside)  # noqa: NPY002
         frame, weights = history.get_distribution(m=0, t=history.max_t)
         populations = history.get_all_populations()
     samples = pd.DataFrame(
