@@ -38,6 +38,7 @@ from simulator.cli.console import (
     metrics_side_by_side,
     out,
     precision_line,
+    print_boxes,
     print_calibration,
     print_differences,
     print_dry_run,
@@ -59,8 +60,14 @@ from simulator.cli.options import (
     CheckOption,
     DaskLocalOption,
     DesignOption,
+    DiscoverPointsOption,
+    DiscoverReplicationsOption,
+    DiscoveryOutOption,
+    DiscoveryOverwriteOption,
+    DiscoveryPosteriorOption,
     DrawsOption,
     DryRunOption,
+    FreeArmOption,
     GenerationsOption,
     HelpfulCommand,
     HelpfulGroup,
@@ -68,6 +75,7 @@ from simulator.cli.options import (
     MaxReplicationsOption,
     MethodOption,
     MetricOption,
+    PaidArmOption,
     ParamOption,
     PointReplicationsOption,
     PointsOption,
@@ -93,6 +101,7 @@ from simulator.cli.options import (
     SweepReplicationsOption,
     SweepScenarioArgument,
     TargetsOption,
+    ThresholdOption,
     VaryOption,
     WorkersOption,
     check_executor_options,
@@ -440,7 +449,9 @@ def report(
     directory: Annotated[
         Path,
         typer.Argument(
-            metavar="DIR", help="A finished study, sweep or sensitivity directory (its --out)."
+            metavar="DIR",
+            help="A finished study, sweep, sensitivity, calibration or discovery directory "
+            "(its --out).",
         ),
     ],
     break_even: Annotated[
@@ -742,15 +753,81 @@ def calibrate_command(
     print_path("results", target)
 
 
-def _require_calibration_packages() -> None:
-    """Refuse, with the command to install them, when the calibration extra is missing."""
+def _require_calibration_packages(modules: Sequence[str] = ("pyabc", "ema_workbench")) -> None:
+    """Refuse, with the command to install them, when the calibration extra is missing
+    (``modules``: the packages of the extra the command needs)."""
     import importlib.util
 
-    missing = [m for m in ("pyabc", "ema_workbench") if importlib.util.find_spec(m) is None]
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
         raise ScenarioError(
             f"{' and '.join(missing)} not installed: pip install 'connectsim[calibration]'"
         )
+
+
+@app.command("discover", cls=HelpfulCommand)
+def discover_command(
+    scenario: ScenarioArgument,
+    params: ParamOption,
+    points: DiscoverPointsOption = 64,
+    replications: DiscoverReplicationsOption = 1,
+    posterior: DiscoveryPosteriorOption = None,
+    seed: SeedOption = None,
+    overrides: SetOption = None,
+    paid: PaidArmOption = None,
+    free: FreeArmOption = None,
+    threshold: ThresholdOption = 0.8,
+    out_dir: DiscoveryOutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = False,
+    overwrite: DiscoveryOverwriteOption = False,
+) -> None:
+    """Scenario discovery: where over uncertain parameters free beats paid (PRIM)."""
+    check_executor_options(scheduler, dask_local, workers)
+    from simulator.experiments import discovery as sd
+
+    _require_calibration_packages(("ema_workbench",))
+    plan = sd.plan_discovery(
+        scenario,
+        params,
+        points,
+        replications,
+        seed,
+        paid,
+        free,
+        threshold,
+        posterior,
+        overrides or [],
+    )
+    target = out_dir or Path("reports") / f"{plan.scenario.name}_discovery"
+    executor = executor_for(scheduler, dask_local, task_workers(workers, plan.runs))
+    command = plan.command(scenario, target, overrides or [])
+    # refuse another experiment's directory before printing or starting anything
+    sd.SensitivityStore(target).check_design(
+        plan.design_hash, overwrite, sd.KIND, sd.DiscoveryRun.what
+    )
+    header(plan.scenario.name, plan.describe(), executor, target)
+    bar = CountBar("points x replications", plan.runs)
+    result = _execute(
+        sd.DiscoveryRun(plan, bar.progress),
+        executor,
+        bar,
+        target,
+        "run",
+        lambda _: plan.runs,
+        overwrite=overwrite,
+        command=command,
+    )
+    print_reused(result.reused, plan.runs, "run", target)
+    print_boxes(result)
+    headless_charts()
+    from simulator.report.discovery import conclusion_sentence, write_discovery_page
+
+    for conclusion in result.conclusions:
+        say(conclusion_sentence(result, conclusion))
+    print_path("report", write_discovery_page(result, target, command).markdown)
+    print_path("results", target)
 
 
 @app.command("sweep", cls=HelpfulCommand)

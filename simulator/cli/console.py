@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from simulator.config.compare import FieldDifference, FieldOrigin
     from simulator.experiments.calibration import Calibration
+    from simulator.experiments.discovery import Discovery
     from simulator.experiments.dry_run import DryRun
     from simulator.experiments.executors import Executor
     from simulator.experiments.posterior_runs import PosteriorComparison
@@ -578,4 +579,22 @@ def print_posterior_differences(result: PosteriorComparison) -> None:
             f"{r['parameter_share']:.0%}",
             f"{r['noise_share']:.0%}",
         )
+    out().print(table)
+
+
+def print_boxes(result: Discovery) -> None:
+    """Each conclusion's box: where it holds, PRIM's rule, density, coverage, posterior share."""
+    from simulator.report.discovery import box_table
+
+    headers, rows = box_table(result)
+    model = result.plan.model
+    table = Table(
+        title=escape(f"Where {model.free} beats {model.paid}: PRIM's boxes"), title_justify="left"
+    )
+    keep = [h for h in headers if h not in ("mass", "points in box")]
+    for heading in keep:
+        table.add_column(escape(heading), overflow="fold")
+    for row in rows:
+        cells = dict(zip(headers, row, strict=True))
+        table.add_row(*(escape(cells[h]) for h in keep))
     out().print(table)

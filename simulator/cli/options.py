@@ -300,19 +300,66 @@ MarkdownOption = Annotated[
     ),
 ]
 
+# ------------------------------------------------------------------ discover
+
+DiscoverPointsOption = Annotated[
+    int,
+    typer.Option(
+        "--points",
+        metavar="N",
+        help="Points of the Latin hypercube over the --param ranges (at least 8).",
+    ),
+]
+DiscoverReplicationsOption = Annotated[int, _replications_option("arm and point")]
+PaidArmOption = Annotated[
+    str | None,
+    typer.Option("--paid", metavar="ARM", help="The paid arm (default: the scenario's baseline)."),
+]
+FreeArmOption = Annotated[
+    str | None,
+    typer.Option(
+        "--free",
+        metavar="ARM",
+        help="The free arm (default: the first other arm whose policy is a free program).",
+    ),
+]
+ThresholdOption = Annotated[
+    float,
+    typer.Option(
+        "--threshold",
+        metavar="D",
+        help="The least density of PRIM's box: the share of its points at which a "
+        "conclusion holds.",
+    ),
+]
+DiscoveryPosteriorOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--posterior",
+        metavar="DIR",
+        help="A calibration directory (connectsim calibrate): each box's share of its "
+        "posterior is reported and drawn.",
+    ),
+]
+DiscoveryOutOption = Annotated[Path | None, _out_option("<name>_discovery")]
+DiscoveryOverwriteOption = Annotated[bool, _overwrite_option("another experiment")]
+
 OPTION_NAMES = {
     "arm": "--arm",
     "design": "--design",
+    "free": "--free",
     "max_replications": "--max-replications",
     "method": "--method",
     "metrics": "--metric",
     "overrides": "--set",
+    "paid": "--paid",
     "params": "--param",
     "points": "--points",
     "precision": "--precision",
     "replications": "--replications",
     "samples": "--samples",
     "seed": "--seed",
+    "threshold": "--threshold",
     "vary": "--vary",
 }
 """The settings of the Python API, as the CLI's options name them in its messages."""

@@ -1,9 +1,11 @@
 """Running any stochastic model over a design: a replicated run of every distinct point.
 
 A :class:`Model` maps a design row and a replication to named outputs;
-:func:`run_design` runs it through an executor with the one runner
-(:func:`simulator.experiments.runner.drive`), keeping each run in a
-:class:`SensitivityStore` so that an interrupted analysis resumes.
+:func:`run_design` runs it at the :class:`Points` of a design (a SALib design
+of a sensitivity analysis, a Latin hypercube of a scenario discovery) through
+an executor with the one runner (:func:`simulator.experiments.runner.drive`),
+keeping each run in a :class:`SensitivityStore` so that an interrupted analysis
+resumes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from simulator.experiments.designs import Design, FloatArray
+from simulator.experiments.designs import FloatArray, IntArray
 from simulator.experiments.executors import Executor
 from simulator.experiments.runner import ABSENT, STORED, Task, drive
 from simulator.experiments.store import (
@@ -57,8 +59,26 @@ class Model(Protocol):
         ...
 
 
-# ---------------------------------------------------------------------------
-# parameters
+class Points(Protocol):
+    """The rows a model is run at, and which of them are one distinct point.
+
+    :class:`~simulator.experiments.designs.Design` (SALib's designs) and
+    :class:`~simulator.experiments.designs.LatinHypercube` are points.
+    """
+
+    @property
+    def rows(self) -> FloatArray:
+        """One row of parameter values per design row."""
+        ...
+
+    @property
+    def n_points(self) -> int:
+        """How many distinct points are run."""
+        ...
+
+    def first_rows(self) -> IntArray:
+        """The first design row of each distinct point (the row the point runs at)."""
+        ...
 
 
 # ---------------------------------------------------------------------------
@@ -85,14 +105,18 @@ def _tidy(point: int, replication: int, values: Mapping[Output, float]) -> pd.Da
 
 
 class SensitivityStore(ResultsStore):
-    """A sensitivity directory: a manifest, one Parquet file per (point, replication), summaries.
+    """A directory of runs over a design: a manifest, one Parquet file per (point,
+    replication), summaries.
 
-    Layout::
+    A sensitivity analysis' layout::
 
         DIR/manifest.json                      kind "sensitivity", design, seeds, versions
         DIR/runs/p<point>-r<replication>.parquet   output, metric, value of one run
         DIR/summary/indices.csv, noise.csv, design.csv, points.csv, runs.parquet
         DIR/report/index.html, sensitivity.md, charts/   (:mod:`simulator.report.sensitivity`)
+
+    A scenario discovery, a calibration and a comparison over a posterior keep
+    their runs the same way, under their own kind.
     """
 
     def run_file(self, point: int, replication: int) -> Path:
@@ -149,19 +173,27 @@ class SensitivityStore(ResultsStore):
         """Read back one stored run."""
         return read_parquet_checked(self.run_file(point, replication), self.root)
 
-    def check_design(self, design_hash: str, overwrite: bool) -> None:
+    def check_design(
+        self,
+        design_hash: str,
+        overwrite: bool,
+        kind: str = "sensitivity",
+        what: str = "sensitivity analysis",
+    ) -> None:
         """Refuse a directory this analysis cannot be written into, before it starts.
 
         The same design (scenario, seed, method, samples, parameters, arms)
         is resumed whatever the number of replications; another experiment is
         replaced only with ``overwrite`` (and only once the new analysis has
         finished); a directory holding files that are not results is refused.
+        ``kind`` is the manifest's kind of this analysis, ``what`` how messages
+        name it.
         """
         check_writable(
             self.root,
-            lambda found: same_design(found, design_hash),
+            lambda found: same_design(found, design_hash, kind),
             overwrite,
-            "sensitivity analysis",
+            what,
         )
 
     def write_frame(self, name: str, frame: pd.DataFrame) -> Path:
@@ -174,14 +206,14 @@ class SensitivityStore(ResultsStore):
         return target
 
 
-def same_design(record: Mapping[str, Any], design_hash: str) -> bool:
-    """Whether a manifest is the sensitivity analysis of ``design_hash`` (to be resumed)."""
-    return record.get("kind") == "sensitivity" and record.get("design_hash") == design_hash
+def same_design(record: Mapping[str, Any], design_hash: str, kind: str = "sensitivity") -> bool:
+    """Whether a manifest is the analysis of ``design_hash`` (to be resumed), of ``kind``."""
+    return record.get("kind") == kind and record.get("design_hash") == design_hash
 
 
 def run_design(
     model: Model,
-    design: Design,
+    design: Points,
     replications: int,
     runner: Executor,
     store: SensitivityStore | None = None,
@@ -194,7 +226,8 @@ def run_design(
     model
         The model (picklable, for executors other than in-process).
     design
-        The points.
+        The points (a SALib :class:`~simulator.experiments.designs.Design`, a
+        :class:`~simulator.experiments.designs.LatinHypercube`).
     replications
         Runs per point; run ``r`` of every point is the model's replication ``r``.
     runner
@@ -222,7 +255,7 @@ class DesignExecution:
     def __init__(
         self,
         model: Model,
-        design: Design,
+        design: Points,
         replications: int,
         store: SensitivityStore | None,
         progress: ProgressCallback | None,

@@ -1,11 +1,12 @@
-"""The parameters a sensitivity analysis varies and the SALib designs it runs them at.
+"""The parameters an analysis varies and the designs it runs them at.
 
 A :class:`Parameter` is a numeric scenario field (a ``--set`` path) and its
 range; :func:`make_parameters` checks them against a scenario, and
-:func:`make_design` draws a Sobol' or Morris design of the unit cube, merging
-rows that evaluate identically into one distinct point. The analysis' own
-seeds (:func:`analysis_seed`) are spawned from the study's root seed under a
-key no replication uses.
+:func:`make_design` draws a Sobol' or Morris design of the unit cube (a
+sensitivity analysis'), :func:`latin_hypercube` a Latin hypercube over the
+ranges (a scenario discovery's), each merging rows that evaluate identically
+into one distinct point. The analysis' own seeds (:func:`analysis_seed`) are
+spawned from the study's root seed under a key no replication uses.
 """
 
 from __future__ import annotations
@@ -382,7 +383,59 @@ def make_design(
     else:
         rows = morris_sample.sample(dict(problem), samples, num_levels=num_levels, seed=rng)
     rows = np.asarray(rows, dtype=np.float64)
+    return Design(method, dict(problem), samples, rows, distinct_points(rows, key), num_levels)
+
+
+def distinct_points(rows: FloatArray, key: Callable[[FloatArray], Any] | None = None) -> IntArray:
+    """The distinct point of each row: rows with equal ``key`` (default: the whole row)
+    share one, numbered in order of first appearance."""
     keyed = key or (lambda row: row.tobytes())
     index: dict[Any, int] = {}
-    points = np.array([index.setdefault(keyed(row), len(index)) for row in rows], dtype=np.int64)
-    return Design(method, dict(problem), samples, rows, points, num_levels)
+    return np.array([index.setdefault(keyed(row), len(index)) for row in rows], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LatinHypercube:
+    """Points drawn over the parameters' ranges by a Latin hypercube: each range cut
+    into as many equal strata as there are points, each stratum drawn once."""
+
+    parameters: tuple[Parameter, ...]
+    rows: FloatArray
+    """One row per point, each value in its parameter's [low, high]."""
+    points: IntArray
+    """The distinct point of each row: rows that evaluate identically share one."""
+
+    @property
+    def n_points(self) -> int:
+        """How many distinct points are run."""
+        return int(self.points.max()) + 1 if self.points.size else 0
+
+    def first_rows(self) -> IntArray:
+        """The first row of each distinct point."""
+        _, first = np.unique(self.points, return_index=True)
+        return first.astype(np.int64)
+
+
+def latin_hypercube(
+    parameters: Sequence[Parameter],
+    count: int,
+    seed: np.random.SeedSequence,
+    key: Callable[[FloatArray], Any] | None = None,
+) -> LatinHypercube:
+    """A Latin hypercube of ``count`` rows over the parameters' ranges (SciPy's, scrambled:
+    each row at a uniform place within its strata), seeded from ``seed``.
+
+    An integer parameter maps its value onto equal slices of its range
+    (:meth:`Parameter.value`), so its integers are stratified too. ``key`` merges
+    rows as :func:`make_design` does.
+    """
+    from scipy.stats import qmc
+
+    if count < 1:
+        raise PlanError.about("points", f" must be at least 1 (got {count})")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    unit = np.asarray(qmc.LatinHypercube(d=len(parameters), rng=rng).random(count))
+    lows = np.array([p.low for p in parameters], dtype=np.float64)
+    highs = np.array([p.high for p in parameters], dtype=np.float64)
+    rows = (lows + unit * (highs - lows)).astype(np.float64)
+    return LatinHypercube(tuple(parameters), rows, distinct_points(rows, key))

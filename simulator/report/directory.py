@@ -1,9 +1,11 @@
-"""The report of any finished experiment directory: a study, a sweep or a sensitivity analysis.
+"""The report of any finished experiment directory: a study, a sweep, a sensitivity analysis,
+a calibration or a scenario discovery.
 
 :func:`write_any_report` reads what the directory's manifest says it holds,
 opens it with the loader of that kind and writes its report into
-``DIR/report/``: ``index.html`` and the Markdown (``report.md``, ``sweep.md``
-or ``sensitivity.md``) with the charts beside them.
+``DIR/report/``: ``index.html`` and the Markdown (``report.md``, ``sweep.md``,
+``sensitivity.md``, ``calibration.md`` or ``discovery.md``) with the charts
+beside them.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from typing import Literal
 
 from simulator.errors import ResultsError
 from simulator.experiments.calibration import load_calibration
+from simulator.experiments.discovery import load_discovery
 from simulator.experiments.sensitivity import load_sensitivity
 from simulator.experiments.store import DirectoryLock, ResultsStore
 from simulator.experiments.study import load_study
 from simulator.experiments.sweep import load_sweep
 from simulator.report.calibration import write_calibration_page
+from simulator.report.discovery import write_discovery_page
 from simulator.report.sensitivity import write_sensitivity_page
 from simulator.report.study import write_report
 from simulator.report.sweep import write_sweep_page
 
-ExperimentKind = Literal["study", "sweep", "sensitivity", "calibration"]
+ExperimentKind = Literal["study", "sweep", "sensitivity", "calibration", "discovery"]
 """What an experiment directory can hold, as its manifest's ``kind`` names it."""
 
-KINDS: tuple[ExperimentKind, ...] = ("study", "sweep", "sensitivity", "calibration")
+KINDS: tuple[ExperimentKind, ...] = ("study", "sweep", "sensitivity", "calibration", "discovery")
 """Every kind :func:`write_any_report` writes a report for."""
 
 
@@ -47,9 +51,8 @@ def experiment_kind(directory: str | Path) -> ExperimentKind:
         if kind == known:
             return known
     raise ResultsError(
-        f"{root}: holds a {kind!r}, not a study, a sweep, a sensitivity analysis or a "
-        "calibration; "
-        "connectsim cannot write its report"
+        f"{root}: holds a {kind!r}, not a study, a sweep, a sensitivity analysis, a "
+        "calibration or a scenario discovery; connectsim cannot write its report"
     )
 
 
@@ -109,6 +112,10 @@ def write_any_report(
         calibrated = load_calibration(root)
         with DirectoryLock(root):
             return kind, write_calibration_page(calibrated, root).index
+    if kind == "discovery":
+        discovered = load_discovery(root)
+        with DirectoryLock(root):
+            return kind, write_discovery_page(discovered, root).index
     if kind == "sweep":
         swept = load_sweep(root)
         with DirectoryLock(root):

@@ -155,7 +155,8 @@ def test_a_sensitivity_manifest_whose_design_changed_is_refused(
         ("foreign", "not a results directory (no manifest.json)"),
         (
             "unknown kind",
-            "holds a 'notebook', not a study, a sweep, a sensitivity analysis or a calibration",
+            "holds a 'notebook', not a study, a sweep, a sensitivity analysis, a calibration "
+            "or a scenario discovery",
         ),
         ("broken manifest", "not a readable manifest"),
     ],
