@@ -925,6 +925,8 @@ class DiscoveryExecution(DesignExecution):
             store.write_frame("runs", runs)
             if plan.posterior is not None:
                 store.write_csv(POSTERIOR_SUMMARY, _posterior_table(plan.posterior))
+            else:  # a resumed discovery run before over a posterior: not this one's
+                (store.root / "summary" / f"{POSTERIOR_SUMMARY}.csv").unlink(missing_ok=True)
         return Discovery(
             plan,
             points,

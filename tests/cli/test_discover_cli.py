@@ -216,3 +216,23 @@ def test_another_discovery_in_the_directory_needs_overwrite(
     assert code == 2
     assert len(stderr.strip().splitlines()) == 1
     assert "--overwrite" in stderr
+
+
+def test_a_new_threshold_reuses_every_run(
+    tiny_discovery: Path, posterior_dir: Path, tmp_path: Path, run_main: RunMain
+) -> None:
+    """The threshold and the posterior are analysis: the runs do not depend on them."""
+    import json
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(tiny_discovery, out)
+    code, stdout, stderr = run_main(_args(out, "--threshold", "0.6", "--workers", "1"))
+    assert code == 0, stderr
+    assert "reused 10 finished runs of 10" in " ".join(stdout.split())
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert record["threshold"] == 0.6
+    assert record["posterior_dir"] is None
+    assert not (out / "summary" / "posterior.csv").exists()
+    boxes = pd.read_csv(out / "summary" / "boxes.csv")
+    assert boxes["posterior_share"].isna().all()
