@@ -50,10 +50,12 @@ break-even: install
 
 # the wallet calibrated to published figures (scenarios/targets/market.yaml), on a
 # world of the default's proportions at a fifth of its size, then paid against free
-# on the default world over the posterior; not part of `make test` (about half an
+# on the default world over the posterior. The prior of outside cash reaches below
+# docs/model.md's plausible 0.2%: a first calibration piled its posterior on that edge.
+# Not part of `make test` (about half an
 # hour on 2 quiet cores); a rerun resumes from the stored runs
 CALIBRATION_PARAMS := \
-	--param world.population.budget.outside_cash_share_median=0.002:0.05 \
+	--param world.population.budget.outside_cash_share_median=0.0005:0.05 \
 	--param world.population.budget.outside_cash_share_sigma=0.5:1.5 \
 	--param world.population.budget.earnings_kept_share=0.1:0.3 \
 	--param world.population.budget.savings_cap_months=1:6
@@ -73,7 +75,7 @@ calibration: install
 # boxes on a Latin hypercube, placed against the calibration's posterior (run
 # `make calibration` first); on the calibration's world, 64 points x 2 arms, one
 # replication each; not part of `make test`; a rerun resumes from the stored runs
-DISCOVERY_PARAMS := $(CALIBRATION_PARAMS) --param arms.free.monthly_grant.basic=5:40
+DISCOVERY_PARAMS := $(CALIBRATION_PARAMS) --param arms.free.monthly_grant.basic=10:300
 discovery: install
 	$(BIN)/connectsim discover scenarios/paid_vs_free.yaml $(DISCOVERY_PARAMS) $(CALIBRATION_WORLD) \
 		--posterior reports/calibration --points 64 --replications 1 --out reports/discovery

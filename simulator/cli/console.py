@@ -535,8 +535,9 @@ def print_calibration(result: Calibration) -> None:
     from simulator.experiments.calibration import records
 
     fit = Table(title="Fit: the posterior predictive against each target", title_justify="left")
+    # names fold onto more lines rather than end in an ellipsis: a cut path names nothing
     for column in ("target", "arm", "figure", "model median", "90% interval", "inside"):
-        fit.add_column(column)
+        fit.add_column(column, overflow="fold")
     for r in records(result.fit):
         fit.add_row(
             escape(str(r["target"])),
@@ -549,7 +550,7 @@ def print_calibration(result: Calibration) -> None:
     out().print(fit)
     table = Table(title="Posterior of each parameter", title_justify="left")
     for column in ("parameter", "prior", "median", "90% interval", "verdict"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in records(result.identification):
         table.add_row(
             escape(str(r["parameter"])),
@@ -567,7 +568,7 @@ def print_posterior_differences(result: PosteriorComparison) -> None:
 
     table = Table(title="Differences over the posterior", title_justify="left")
     for column in ("difference", "metric", "mean", "95% over the posterior", "parameters", "noise"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in records(result.differences):
         metric = str(r["metric"])
         low, high = (fmt(metric, r[k], difference=True) for k in ("low", "high"))
