@@ -64,7 +64,7 @@ from simulator.config.loading import (
 from simulator.config.scenario import Scenario
 from simulator.config.targets import Target, TargetsFile, load_targets
 from simulator.errors import PlanError, ResultsError, ScenarioError, did_you_mean
-from simulator.experiments.design_runs import SensitivityStore
+from simulator.experiments.design_runs import OneScenarioExperiment, SensitivityStore, runs_store
 from simulator.experiments.designs import FloatArray, Parameter, make_parameters
 from simulator.experiments.executors import Executor
 from simulator.experiments.posterior import Posterior, load_posterior, write_posterior
@@ -731,7 +731,7 @@ def same_calibration(record: Mapping[str, Any], digest: str) -> bool:
 
 
 @dataclass(frozen=True)
-class CalibrationRun:
+class CalibrationRun(OneScenarioExperiment):
     """A planned calibration, ready for :func:`~simulator.experiments.runner.run`."""
 
     plan: CalibrationPlan
@@ -741,15 +741,6 @@ class CalibrationRun:
 
     kind = "calibration"
     what = "calibration"
-    unit = "run"
-
-    def scenarios(self) -> list[Scenario]:
-        """The base scenario (particles differ from it in the parameters only)."""
-        return [self.plan.scenario]
-
-    def identity(self) -> None:
-        """None: a calibration directory without its manifest is not rebuilt."""
-        return None
 
     def same(self, record: Mapping[str, Any]) -> bool:
         """Whether a manifest is this calibration's."""
@@ -784,15 +775,42 @@ class CalibrationRun:
         self, store: ResultsStore | None, manifest: dict[str, Any], executor: str
     ) -> CalibrationExecution:
         """Begin: runs go to ``store``'s ``runs/``."""
-        runs_store = None
-        if store is not None:
-            runs_store = SensitivityStore(store.root)
-            runs_store.parts = store.parts
-            runs_store.bind({"kind": "calibration", "design_hash": self.plan.calibration_hash})
-        return CalibrationExecution(self.plan, self.executor, runs_store, manifest, self.progress)
+        runs = runs_store(store, "calibration", self.plan.calibration_hash)
+        return CalibrationExecution(self.plan, self.executor, runs, manifest, self.progress)
 
 
-class CalibrationExecution:
+class RunsInFinish:
+    """An execution whose runs all happen in ``finish()``, in batches through
+    :func:`~simulator.experiments.runner.drive` on the same executor and store
+    (:class:`BatchRunner`): the runner's own rounds are empty.
+
+    A calibration's batches are decided by pyabc as it goes, and a comparison over a
+    posterior runs its draws as one such batch.
+    """
+
+    store: SensitivityStore | None
+    manifest: dict[str, Any]
+
+    def next_round(self) -> None:
+        """No round of the runner's own."""
+        return None
+
+    def verify(self, task: Task) -> str:  # pragma: no cover - no tasks of its own
+        return ABSENT
+
+    def checkpoint(self) -> None:
+        """Write the manifest."""
+        if self.store is not None:
+            self.store.write_manifest(self.manifest)
+
+    def reuse(self, task: Task) -> None:  # pragma: no cover - no tasks of its own
+        return None
+
+    def keep(self, task: Task, outcome: Any) -> None:  # pragma: no cover
+        return None
+
+
+class CalibrationExecution(RunsInFinish):
     """A calibration while it runs: pyabc's generations in its one round, then the
     predictive runs, then the summaries."""
 
@@ -809,25 +827,6 @@ class CalibrationExecution:
         self.store = store
         self.manifest = manifest
         self.progress = progress
-
-    # The runner hands a round's tasks to its executor; a calibration's rounds are
-    # decided by pyabc as it goes, so its single task runs them through drive() on the
-    # same executor and store instead (see calibrate()).
-    def next_round(self) -> None:
-        return None
-
-    def verify(self, task: Task) -> str:  # pragma: no cover - no tasks of its own
-        return ABSENT
-
-    def checkpoint(self) -> None:
-        if self.store is not None:
-            self.store.write_manifest(self.manifest)
-
-    def reuse(self, task: Task) -> None:  # pragma: no cover - no tasks of its own
-        return None
-
-    def keep(self, task: Task, outcome: Any) -> None:  # pragma: no cover
-        return None
 
     def finish(self) -> Calibration:
         """Run the ABC-SMC and the predictive runs; write the summaries."""

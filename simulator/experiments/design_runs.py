@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,9 @@ from simulator.experiments.store import (
     sha256_file,
     write_parquet_atomic,
 )
+
+if TYPE_CHECKING:
+    from simulator.config.scenario import Scenario
 
 Output = tuple[str, str]
 """An output of a model: (output, metric), e.g. ``("free - paid", "proposals_per_job")``."""
@@ -326,3 +329,33 @@ class DesignExecution:
         runs = pd.concat(frames, ignore_index=True)
         runs = runs.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
         return runs, self.reused
+
+
+class OneScenarioExperiment:
+    """What every analysis over points of one base scenario tells the runner alike.
+
+    A sensitivity analysis, a calibration, a comparison over a posterior and a
+    scenario discovery each vary one scenario's parameters; subclasses (frozen
+    dataclasses) have a ``plan`` with that ``scenario``.
+    """
+
+    plan: Any
+    unit = "run"
+
+    def scenarios(self) -> list[Scenario]:
+        """The base scenario (every run differs from it in the parameters only)."""
+        return [self.plan.scenario]
+
+    def identity(self) -> None:
+        """None: a directory without its manifest is not rebuilt."""
+        return None
+
+
+def runs_store(store: ResultsStore | None, kind: str, digest: str) -> SensitivityStore | None:
+    """The ``runs/`` store of an experiment's directory, bound to its kind and hash."""
+    if store is None:
+        return None
+    runs = SensitivityStore(store.root)
+    runs.parts = store.parts
+    runs.bind({"kind": kind, "design_hash": digest})
+    return runs

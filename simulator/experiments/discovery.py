@@ -68,9 +68,11 @@ from simulator.engine.rng import replication_seed
 from simulator.errors import PlanError, ResultsError, ScenarioError, did_you_mean
 from simulator.experiments.design_runs import (
     DesignExecution,
+    OneScenarioExperiment,
     Output,
     ProgressCallback,
     SensitivityStore,
+    runs_store,
     same_design,
 )
 from simulator.experiments.designs import (
@@ -851,7 +853,7 @@ def manifest(plan: DiscoveryPlan) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class DiscoveryRun:
+class DiscoveryRun(OneScenarioExperiment):
     """A planned discovery, ready for :func:`~simulator.experiments.runner.run`."""
 
     plan: DiscoveryPlan
@@ -859,15 +861,6 @@ class DiscoveryRun:
 
     kind = KIND
     what = "scenario discovery"
-    unit = "run"
-
-    def scenarios(self) -> list[Scenario]:
-        """The base scenario (every point's differs from it in the parameters only)."""
-        return [self.plan.scenario]
-
-    def identity(self) -> None:
-        """None: a discovery directory without its manifest is not rebuilt."""
-        return None
 
     def same(self, record: Mapping[str, Any]) -> bool:
         """Whether a manifest is this discovery's design (to be resumed)."""
@@ -885,12 +878,8 @@ class DiscoveryRun:
         self, store: ResultsStore | None, manifest: dict[str, Any], executor: str
     ) -> DiscoveryExecution:
         """Begin: the runs go to ``store``'s ``runs/`` folder."""
-        runs_store = None
-        if store is not None:
-            runs_store = SensitivityStore(store.root)
-            runs_store.parts = store.parts
-            runs_store.bind({"kind": KIND, "design_hash": self.plan.design_hash})
-        return DiscoveryExecution(self.plan, runs_store, self.progress, manifest, executor)
+        runs = runs_store(store, KIND, self.plan.design_hash)
+        return DiscoveryExecution(self.plan, runs, self.progress, manifest, executor)
 
 
 POSTERIOR_SUMMARY = "posterior"

@@ -34,11 +34,11 @@ from simulator.catalog import HEADLINE_METRICS
 from simulator.config.loading import load_scenario, scenario_hash
 from simulator.config.scenario import Scenario
 from simulator.errors import PlanError, ResultsError, ScenarioError
-from simulator.experiments.calibration import BatchRunner, CalibrationModel
-from simulator.experiments.design_runs import SensitivityStore
+from simulator.experiments.calibration import BatchRunner, CalibrationModel, RunsInFinish
+from simulator.experiments.design_runs import OneScenarioExperiment, SensitivityStore, runs_store
 from simulator.experiments.executors import Executor
 from simulator.experiments.posterior import Posterior, load_posterior
-from simulator.experiments.runner import ABSENT, Task, run
+from simulator.experiments.runner import run
 from simulator.experiments.store import ResultsStore
 
 __all__ = [
@@ -223,7 +223,7 @@ def differences_of(plan: ComparisonPlan, per_draw: pd.DataFrame) -> pd.DataFrame
 
 
 @dataclass(frozen=True)
-class ComparisonRun:
+class ComparisonRun(OneScenarioExperiment):
     """A planned comparison, ready for :func:`~simulator.experiments.runner.run`."""
 
     plan: ComparisonPlan
@@ -232,13 +232,6 @@ class ComparisonRun:
 
     kind = "posterior comparison"
     what = "comparison over a posterior"
-    unit = "run"
-
-    def scenarios(self) -> list[Scenario]:
-        return [self.plan.scenario]
-
-    def identity(self) -> None:
-        return None
 
     def same(self, record: Mapping[str, Any]) -> bool:
         return record.get("kind") == self.kind and record.get("comparison_hash") == self.plan.digest
@@ -261,15 +254,11 @@ class ComparisonRun:
     def start(
         self, store: ResultsStore | None, manifest: dict[str, Any], executor: str
     ) -> ComparisonExecution:
-        runs_store = None
-        if store is not None:
-            runs_store = SensitivityStore(store.root)
-            runs_store.parts = store.parts
-            runs_store.bind({"kind": self.kind, "design_hash": self.plan.digest})
-        return ComparisonExecution(self.plan, self.executor, runs_store, manifest)
+        runs = runs_store(store, self.kind, self.plan.digest)
+        return ComparisonExecution(self.plan, self.executor, runs, manifest)
 
 
-class ComparisonExecution:
+class ComparisonExecution(RunsInFinish):
     """Runs every draw's replications in one batch (through :func:`drive`), then sums up."""
 
     def __init__(
@@ -280,23 +269,6 @@ class ComparisonExecution:
         manifest: dict[str, Any],
     ) -> None:
         self.plan, self.executor, self.store, self.manifest = plan, executor, store, manifest
-
-    # the draws run in finish(), as one batch of the calibration's batch runner
-    def next_round(self) -> None:
-        return None
-
-    def verify(self, task: Task) -> str:  # pragma: no cover - no tasks of its own
-        return ABSENT
-
-    def checkpoint(self) -> None:
-        if self.store is not None:
-            self.store.write_manifest(self.manifest)
-
-    def reuse(self, task: Task) -> None:  # pragma: no cover
-        return None
-
-    def keep(self, task: Task, outcome: Any) -> None:  # pragma: no cover
-        return None
 
     def finish(self) -> PosteriorComparison:
         plan = self.plan

@@ -60,10 +60,12 @@ from simulator.errors import PlanError, ResultsError, ScenarioError, did_you_mea
 from simulator.experiments.design_runs import (
     DesignExecution,
     Model,
+    OneScenarioExperiment,
     Output,
     ProgressCallback,
     SensitivityStore,
     run_design,
+    runs_store,
     same_design,
 )
 from simulator.experiments.designs import (
@@ -465,7 +467,7 @@ def execute(
 
 
 @dataclass(frozen=True)
-class SensitivityRun:
+class SensitivityRun(OneScenarioExperiment):
     """A planned market analysis, ready for :func:`~simulator.experiments.runner.run`."""
 
     plan: Plan
@@ -473,15 +475,6 @@ class SensitivityRun:
 
     kind = "sensitivity"
     what = "sensitivity analysis"
-    unit = "run"
-
-    def scenarios(self) -> list[Scenario]:
-        """The base scenario (every point's differs from it in the parameters only)."""
-        return [self.plan.scenario]
-
-    def identity(self) -> None:
-        """None: a sensitivity directory without its manifest is not rebuilt."""
-        return None
 
     def same(self, record: Mapping[str, Any]) -> bool:
         """Whether a manifest is this analysis' design (to be resumed)."""
@@ -499,12 +492,8 @@ class SensitivityRun:
         self, store: ResultsStore | None, manifest: dict[str, Any], executor: str
     ) -> MarketExecution:
         """Begin: the runs go to ``store``'s ``runs/`` folder."""
-        runs_store = None
-        if store is not None:
-            runs_store = SensitivityStore(store.root)
-            runs_store.parts = store.parts
-            runs_store.bind({"kind": "sensitivity", "design_hash": self.plan.design_hash})
-        return MarketExecution(self.plan, runs_store, self.progress, manifest, executor)
+        runs = runs_store(store, "sensitivity", self.plan.design_hash)
+        return MarketExecution(self.plan, runs, self.progress, manifest, executor)
 
 
 class MarketExecution(DesignExecution):
