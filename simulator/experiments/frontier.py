@@ -251,8 +251,10 @@ class Sweep:
 
     def _per_point(self, compute: Callable[[pd.DataFrame, str], pd.DataFrame]) -> pd.DataFrame:
         parts = []
+        # split once, not one scan of every row per point
+        by_point = dict(iter(self.metrics.groupby("point", sort=False)))
         for p in self.plan.points:
-            part = self.metrics[self.metrics["point"] == p.id].drop(columns="point")
+            part = by_point[p.id].drop(columns="point")
             out = compute(part, p.scenario.baseline)
             out.insert(0, "point", p.id)
             parts.append(out)

@@ -1,0 +1,146 @@
+"""Throughput of many small runs: a sweep on a process pool against one core's rate.
+
+A sweep of 64 points x 2 arms x 2 replications (256 distinct runs: the varied
+field, ``world.jobs.ghost_share``, belongs to the world, so no arm's run is
+shared between points) on a small market, run on a pool of 2 worker
+processes into a results directory, as ``connectsim sweep`` runs it. In the
+same invocation, the same market's replications are timed in this process
+(the compiled kernels warm, each run timed alone) to get one core's rate.
+The pool's efficiency is
+
+    achieved runs per second / (one core's runs per second x workers)
+
+against the target of 0.80 (issue 16, item 5): what the pool loses to
+starting its workers, sending tasks and results between processes, and the
+parent's writing of every run's files.
+
+Usage::
+
+    python benchmarks/bench_throughput.py [--workers 2] [--points 64] [--replications 2]
+                                          [--single 16] [--profile]
+
+``--profile`` also prints where the parent process spent its time during the
+sweep (cProfile, top functions by cumulative time).
+
+Nothing is asserted: the figures are printed, with the load average, and
+docs/architecture.md ("Cold start and throughput") quotes a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import platform
+import pstats
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from simulator.config.loading import load_scenario
+from simulator.engine.market import run_replication
+from simulator.experiments.executors import LocalPoolExecutor
+from simulator.experiments.runner import run
+from simulator.experiments.sweep import SweepRun, plan_sweep
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "paid_vs_free.yaml"
+SMALL_MARKET = (
+    "world.population.freelancers=300",
+    "world.jobs.jobs_per_day=25",
+    "run.warmup_days=15",
+    "run.horizon_days=45",
+)
+VARIED = "world.jobs.ghost_share"
+TARGET = 0.80
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def single_rate(count: int) -> tuple[float, list[float]]:
+    """Runs per second of one core: ``count`` replications (alternating arms, over
+    ghost shares of the sweep's range) run here one after another, each timed alone;
+    the rate is one over the median time."""
+    scenario = load_scenario(SCENARIO, list(SMALL_MARKET))
+    arms = list(scenario.arms)
+    run_replication(scenario, arms[0], 0, 1)  # compile (or load the cache) before timing
+    times = []
+    for i in range(count):
+        share = 0.3 * (i + 0.5) / count
+        varied = load_scenario(SCENARIO, [*SMALL_MARKET, f"{VARIED}={share}"])
+        start = time.perf_counter()
+        run_replication(varied, arms[i % len(arms)], i // len(arms), 1)
+        times.append(time.perf_counter() - start)
+    return 1.0 / statistics.median(times), times
+
+
+def sweep_rate(
+    points: int, replications: int, workers: int, profile: bool
+) -> tuple[float, int, float]:
+    """Runs per second of the sweep on ``workers`` processes, wall clock from the
+    executor's entry (its workers' start included) to the sweep's result; and the
+    seconds from the last run kept to the result (its summaries)."""
+    plan = plan_sweep(
+        SCENARIO, [f"{VARIED}=0.0:0.3:{points}"], design="grid", seed=1, overrides=SMALL_MARKET
+    )
+    last = [0.0]
+
+    def progress(_point: str, _arm: str, _replication: int) -> None:
+        last[0] = time.perf_counter()
+
+    experiment = SweepRun(plan, replications, progress)
+    executor = LocalPoolExecutor(workers)
+    profiler = cProfile.Profile() if profile else None
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        run(experiment, executor=executor, out=Path(out) / "sweep")
+        if profiler is not None:
+            profiler.disable()
+        end = time.perf_counter()
+        seconds = end - start
+    if profiler is not None:
+        print("where the parent's time went during the sweep (cumulative):")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return experiment.distinct_runs / seconds, experiment.distinct_runs, end - last[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--points", type=int, default=64)
+    parser.add_argument("--replications", type=int, default=2)
+    parser.add_argument("--single", type=int, default=16, help="runs timed in this process")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    print(f"{platform.node()}, Python {platform.python_version()}; {load()} at the start")
+    print(f"small market: {' '.join(SMALL_MARKET)}")
+    one, times = single_rate(args.single)
+    shown = f"{min(times):.3f} to {max(times):.3f} s"
+    print(f"  one core, in this process   {one:7.2f} runs/s (median of {args.single}: {shown})")
+    achieved, runs, summaries = sweep_rate(
+        args.points, args.replications, args.workers, args.profile
+    )
+    print(
+        f"  sweep on {args.workers} workers           {achieved:7.2f} runs/s "
+        f"({runs} runs: {args.points} points x 2 arms x {args.replications} replications, "
+        f"{runs / achieved:.1f} s, of which {summaries:.1f} s after the last run: the summaries)"
+    )
+    # one core again after the sweep: the host's speed may have changed meanwhile
+    after, _ = single_rate(args.single)
+    print(f"  one core again, after       {after:7.2f} runs/s")
+    ideal = (one + after) / 2 * args.workers
+    print(
+        f"  efficiency                  {achieved / ideal:7.2f} of one core's rate x "
+        f"{args.workers} (target >= {TARGET:.2f})"
+    )
+    print(f"  {load()} at the end")
+
+
+if __name__ == "__main__":
+    main()
