@@ -33,9 +33,11 @@ import cProfile
 import os
 import platform
 import pstats
+import resource
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.config.loading import load_scenario
@@ -62,8 +64,9 @@ def load() -> str:
 
 def single_rate(count: int) -> tuple[float, list[float]]:
     """Runs per second of one core: ``count`` replications (alternating arms, over
-    ghost shares of the sweep's range) run here one after another, each timed alone;
-    the rate is one over the median time."""
+    ghost shares of the sweep's range, as the sweep's runs are) run here one after
+    another, each timed alone; the rate is their number over their total time (the
+    sweep's rate is its runs over its time, so both count the same mix of runs)."""
     scenario = load_scenario(SCENARIO, list(SMALL_MARKET))
     arms = list(scenario.arms)
     run_replication(scenario, arms[0], 0, 1)  # compile (or load the cache) before timing
@@ -74,39 +77,65 @@ def single_rate(count: int) -> tuple[float, list[float]]:
         start = time.perf_counter()
         run_replication(varied, arms[i % len(arms)], i // len(arms), 1)
         times.append(time.perf_counter() - start)
-    return 1.0 / statistics.median(times), times
+    return count / sum(times), times
 
 
-def sweep_rate(
-    points: int, replications: int, workers: int, profile: bool
-) -> tuple[float, int, float]:
-    """Runs per second of the sweep on ``workers`` processes, wall clock from the
-    executor's entry (its workers' start included) to the sweep's result; and the
-    seconds from the last run kept to the result (its summaries)."""
+@dataclass
+class SweepTiming:
+    """What one sweep took: wall seconds, and CPU seconds of this process and its workers."""
+
+    runs: int
+    seconds: float
+    summaries: float
+    """Wall seconds from the last run kept to the result (the summaries)."""
+    parent_cpu_runs: float
+    """CPU seconds of this process while the runs ran (receiving and writing results)."""
+    parent_cpu_summaries: float
+    workers_cpu: float
+    """CPU seconds of the worker processes, start-up included."""
+
+    @property
+    def rate(self) -> float:
+        return self.runs / self.seconds
+
+
+def sweep_timing(points: int, replications: int, workers: int, profile: bool) -> SweepTiming:
+    """The sweep on ``workers`` processes into a temporary directory, wall clock from
+    the executor's entry (its workers' start included) to the sweep's result."""
     plan = plan_sweep(
         SCENARIO, [f"{VARIED}=0.0:0.3:{points}"], design="grid", seed=1, overrides=SMALL_MARKET
     )
-    last = [0.0]
+    last = [0.0, 0.0]
 
     def progress(_point: str, _arm: str, _replication: int) -> None:
-        last[0] = time.perf_counter()
+        last[:] = [time.perf_counter(), time.process_time()]
 
     experiment = SweepRun(plan, replications, progress)
     executor = LocalPoolExecutor(workers)
     profiler = cProfile.Profile() if profile else None
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as out:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
         run(experiment, executor=executor, out=Path(out) / "sweep")
         if profiler is not None:
             profiler.disable()
-        end = time.perf_counter()
-        seconds = end - start
+        end, end_cpu = time.perf_counter(), time.process_time()
+    # the workers have exited (the pool is shut down when the executor is left)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     if profiler is not None:
         print("where the parent's time went during the sweep (cumulative):")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    return experiment.distinct_runs / seconds, experiment.distinct_runs, end - last[0]
+    return SweepTiming(
+        experiment.distinct_runs,
+        end - start,
+        end - last[0],
+        last[1] - cpu,
+        end_cpu - last[1],
+        workers_cpu,
+    )
 
 
 def main() -> None:
@@ -121,15 +150,26 @@ def main() -> None:
     print(f"{platform.node()}, Python {platform.python_version()}; {load()} at the start")
     print(f"small market: {' '.join(SMALL_MARKET)}")
     one, times = single_rate(args.single)
-    shown = f"{min(times):.3f} to {max(times):.3f} s"
-    print(f"  one core, in this process   {one:7.2f} runs/s (median of {args.single}: {shown})")
-    achieved, runs, summaries = sweep_rate(
-        args.points, args.replications, args.workers, args.profile
+    shown = (
+        f"{args.single} runs of {min(times):.3f} to {max(times):.3f} s, "
+        f"median {statistics.median(times):.3f} s"
     )
+    print(f"  one core, in this process   {one:7.2f} runs/s ({shown})")
+    timing = sweep_timing(args.points, args.replications, args.workers, args.profile)
+    achieved, runs = timing.rate, timing.runs
     print(
         f"  sweep on {args.workers} workers           {achieved:7.2f} runs/s "
-        f"({runs} runs: {args.points} points x 2 arms x {args.replications} replications, "
-        f"{runs / achieved:.1f} s, of which {summaries:.1f} s after the last run: the summaries)"
+        f"({runs} runs: {args.points} points x 2 arms x {args.replications} replications)"
+    )
+    print(
+        f"    wall {timing.seconds:.1f} s: runs {timing.seconds - timing.summaries:.1f} s, "
+        f"then summaries {timing.summaries:.1f} s"
+    )
+    print(
+        f"    CPU: workers {timing.workers_cpu:.1f} s ({timing.workers_cpu / runs * 1e3:.0f} ms "
+        f"a run, start-up included); this process {timing.parent_cpu_runs:.1f} s while the "
+        f"runs ran ({timing.parent_cpu_runs / runs * 1e3:.0f} ms a run), "
+        f"{timing.parent_cpu_summaries:.1f} s for the summaries"
     )
     # one core again after the sweep: the host's speed may have changed meanwhile
     after, _ = single_rate(args.single)

@@ -80,41 +80,64 @@ def group_intervals(values: FloatArray, codes: npt.NDArray[np.intp], groups: int
     )
 
 
-def _groups(frame: pd.DataFrame) -> tuple[npt.NDArray[np.intp], pd.MultiIndex]:
-    """Each row's group by arm, segment and metric (-1 for a row with a missing key), and
-    the groups' keys.
+def _groups(frame: pd.DataFrame, by: str | None) -> tuple[npt.NDArray[np.intp], pd.MultiIndex]:
+    """Each row's group by ``by`` (if given), arm, segment and metric (-1 for a row with a
+    missing key), and the groups' keys.
 
     The groups come in the order the group-by-apply-unstack these statistics
     were first computed with gives (and so the order of every table written):
     by arm, then segment kind, segment and metric, each key's values in the order
-    they first appear in ``frame``.
+    they first appear in ``frame``. With ``by``, the groups of each of its values
+    (in the order they first appear) come in the order its rows alone would give:
+    a key's codes number its (``by`` value, key value) pairs in the order they first
+    appear, which within one ``by`` value is the order of that value's rows.
     """
     keys = ["arm", *KEYS]
+    if by is None:
+        lead = np.zeros(len(frame), dtype=np.intp)
+        lead_values = None
+    else:
+        lead, lead_values = pd.factorize(frame[by], sort=False)
     factorized = [pd.factorize(frame[key], sort=False) for key in keys]
-    codes = np.stack([key_codes for key_codes, _ in factorized], axis=1)
-    present = (codes >= 0).all(axis=1)
-    # the distinct combinations of key codes, sorted key by key, and each row's
-    combinations, inverse = np.unique(codes[present], axis=0, return_inverse=True)
+    present = (lead >= 0) & np.logical_and.reduce([codes >= 0 for codes, _ in factorized])
+    lead = lead[present]
+    columns = [lead]
+    pairs = []
+    for codes, uniques in factorized:
+        # the pair (by value, key value) as one number, numbered by first appearance
+        pair_codes, pair_values = pd.factorize(lead * len(uniques) + codes[present], sort=False)
+        columns.append(pair_codes)
+        pairs.append(pair_values % len(uniques))
+    # the distinct combinations, sorted key by key, and each row's
+    combinations, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
     groups = np.full(len(frame), -1, dtype=np.intp)
     groups[present] = inverse.reshape(-1)
-    index = pd.MultiIndex.from_arrays(
-        [uniques.take(combinations[:, j]) for j, (_, uniques) in enumerate(factorized)],
-        names=keys,
-    )
-    return groups, index
+    arrays = [
+        uniques.take(pairs[j][combinations[:, j + 1]]) for j, (_, uniques) in enumerate(factorized)
+    ]
+    names = keys
+    if lead_values is not None and by is not None:
+        arrays.insert(0, lead_values.take(combinations[:, 0]))
+        names = [by, *keys]
+    return groups, pd.MultiIndex.from_arrays(arrays, names=names)
 
 
-def levels(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Each arm's mean of every metric and segment, with a 95% t interval."""
+def levels(metrics: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Each arm's mean of every metric and segment, with a 95% t interval.
+
+    With ``by`` (a sweep's ``"point"``), the same for each of that column's values
+    at once, which leads the columns: the rows of each value are those (and in the
+    order) ``levels`` of that value's rows alone gives.
+    """
     if metrics.empty:
-        return pd.DataFrame(columns=["arm", *KEYS, *INTERVAL_COLUMNS])
-    groups, index = _groups(metrics)
+        return pd.DataFrame(columns=[*([by] if by else []), "arm", *KEYS, *INTERVAL_COLUMNS])
+    groups, index = _groups(metrics, by)
     out = group_intervals(metrics["value"].to_numpy(dtype=np.float64), groups, len(index))
     out.index = index
     return out.reset_index()
 
 
-def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
+def paired_differences(metrics: pd.DataFrame, baseline: str, by: str | None = None) -> pd.DataFrame:
     """Each arm's difference from the baseline arm, paired by replication.
 
     ``mean`` is the mean of (arm - baseline) over replications, with its 95%
@@ -127,12 +150,17 @@ def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
     ``variance_reduction`` is ``unpaired_sd**2 / sd**2``: how many times fewer
     replications common random numbers need for the same interval (the paired
     interval is ``sqrt(variance_reduction)`` times narrower).
+
+    With ``by`` (a sweep's ``"point"``), arms are paired within each of that
+    column's values, which leads the columns, as :func:`levels` does.
     """
-    base = metrics[metrics["arm"] == baseline][["replication", *KEYS, "value"]]
+    lead = [by] if by else []
+    base = metrics[metrics["arm"] == baseline][[*lead, "replication", *KEYS, "value"]]
     others = metrics[metrics["arm"] != baseline]
     if others.empty:
         return pd.DataFrame(
             columns=[
+                *lead,
                 "arm",
                 *KEYS,
                 *INTERVAL_COLUMNS,
@@ -144,9 +172,9 @@ def paired_differences(metrics: pd.DataFrame, baseline: str) -> pd.DataFrame:
                 "variance_reduction",
             ]
         )
-    merged = others.merge(base, on=["replication", *KEYS], suffixes=("", "_baseline"))
+    merged = others.merge(base, on=[*lead, "replication", *KEYS], suffixes=("", "_baseline"))
     difference = (merged["value"] - merged["value_baseline"]).to_numpy(dtype=np.float64)
-    groups, index = _groups(merged)
+    groups, index = _groups(merged, by)
     out = group_intervals(difference, groups, len(index))
     out.index = index
     # pandas' group means and variances (compensated sums), grouped by the codes above:

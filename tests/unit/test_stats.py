@@ -10,6 +10,8 @@ columns, their types, the row order and the CSV a study writes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,3 +174,55 @@ def test_levels_of_nothing_is_an_empty_table() -> None:
     out = stats.levels(empty)
     assert out.empty
     assert list(out.columns) == ["arm", *KEYS, "mean", "ci_low", "ci_high", "sd", "n"]
+
+
+def per_point_reference(frame: pd.DataFrame, compute: Any) -> pd.DataFrame:
+    """What a sweep computed before: each point's rows alone, ``point`` inserted first,
+    the points in the order they first appear."""
+    parts = []
+    for point in pd.unique(frame["point"]):
+        out = compute(frame[frame["point"] == point].drop(columns="point"))
+        out.insert(0, "point", point)
+        parts.append(out)
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_by_point_is_each_points_own_table_bit_for_bit() -> None:
+    """Every point at once gives each point's table as computed alone, even when the
+    points list their arms, segments and metrics in different orders."""
+    rng = np.random.default_rng(5)
+    points = []
+    for j, arms in enumerate([["paid", "free"], ["free", "paid"], ["paid", "free", "cheap"]]):
+        part = metrics_frame(rng, arms, replications=4, metrics=6, holes=0.1, shuffle=j == 1)
+        if j == 2:
+            # a metric only this point has, and the rest in another order
+            part = part.iloc[::-1].reset_index(drop=True)
+            part.loc[part["metric"] == "metric_0", "metric"] = "only_here"
+        points.append(part.assign(point=f"p{j}"))
+    frame = pd.concat(points, ignore_index=True)
+    frame = frame[["point", *[c for c in frame.columns if c != "point"]]]
+    assert_identical(stats.levels(frame, by="point"), per_point_reference(frame, reference_levels))
+    assert_identical(
+        stats.paired_differences(frame, "paid", by="point"),
+        per_point_reference(frame, lambda part: reference_differences(part, "paid")),
+    )
+
+
+def test_a_sweeps_levels_and_differences(tiny_sweep_dir: object) -> None:
+    """A sweep's tables, every point at once, as its points' own tables were."""
+    from pathlib import Path
+
+    from simulator.experiments.sweep import load_sweep
+
+    result = load_sweep(Path(str(tiny_sweep_dir)))
+    frame = result.metrics
+    baseline = result.plan.base.baseline
+    parameters = result.points()
+    for got, compute in (
+        (result.levels(), reference_levels),
+        (result.differences(), lambda part: reference_differences(part, baseline)),
+    ):
+        expected = parameters.merge(
+            per_point_reference(frame, compute), on="point", how="right", validate="one_to_many"
+        ).reset_index(drop=True)
+        assert_identical(got, expected)
