@@ -11,13 +11,20 @@ The pool's efficiency is
     achieved runs per second / (one core's runs per second x workers)
 
 against the target of 0.80 (issue 16, item 5): what the pool loses to
-starting its workers, sending tasks and results between processes, and the
-parent's writing of every run's files.
+starting its workers, sending tasks and results between processes, the
+parent's writing of every run's files and the sweep's summaries. The sweep's
+wall time is split into its runs and its summaries, and the CPU time of the
+workers and of this process is printed, to show where the rest went.
+
+Then many small calls (``--batches`` of ``--batch-size`` runs, as a
+calibration's generations or a study's precision rounds make them) run on a
+pool kept while its executor is entered, and on a pool started for each call.
 
 Usage::
 
     python benchmarks/bench_throughput.py [--workers 2] [--points 64] [--replications 2]
-                                          [--single 16] [--profile]
+                                          [--single 16] [--batches 16] [--batch-size 8]
+                                          [--profile]
 
 ``--profile`` also prints where the parent process spent its time during the
 sweep (cProfile, top functions by cumulative time).
@@ -29,6 +36,7 @@ docs/architecture.md ("Cold start and throughput") quotes a run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import platform
@@ -138,6 +146,22 @@ def sweep_timing(points: int, replications: int, workers: int, profile: bool) ->
     )
 
 
+def batches_seconds(batches: int, size: int, workers: int, kept: bool) -> float:
+    """Seconds to run ``batches`` calls of ``size`` runs each on a pool of ``workers``,
+    as a calibration's generations or a study's precision rounds come: the pool kept
+    while the executor is entered (``kept``), or started and stopped for each call."""
+    scenario = load_scenario(SCENARIO, list(SMALL_MARKET))
+    arms = list(scenario.arms)
+    executor = LocalPoolExecutor(workers)
+    start = time.perf_counter()
+    with executor if kept else contextlib.nullcontext(executor):
+        for b in range(batches):
+            calls = [(scenario, arms[i % len(arms)], b * size + i, 1) for i in range(size)]
+            for _ in executor.map_unordered(run_replication, calls):
+                pass
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -145,6 +169,10 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--single", type=int, default=16, help="runs timed in this process")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--batches", type=int, default=16, help="calls of --batch-size runs (0: skip)"
+    )
+    parser.add_argument("--batch-size", type=int, default=8)
     args = parser.parse_args()
 
     print(f"{platform.node()}, Python {platform.python_version()}; {load()} at the start")
@@ -179,6 +207,13 @@ def main() -> None:
         f"  efficiency                  {achieved / ideal:7.2f} of one core's rate x "
         f"{args.workers} (target >= {TARGET:.2f})"
     )
+    if args.batches:
+        runs = args.batches * args.batch_size
+        kept = batches_seconds(args.batches, args.batch_size, args.workers, kept=True)
+        fresh = batches_seconds(args.batches, args.batch_size, args.workers, kept=False)
+        print(f"  {args.batches} calls of {args.batch_size} runs on {args.workers} workers:")
+        print(f"    pool kept while entered     {runs / kept:7.2f} runs/s ({kept:.1f} s)")
+        print(f"    a pool started per call     {runs / fresh:7.2f} runs/s ({fresh:.1f} s)")
     print(f"  {load()} at the end")
 
 
