@@ -10,7 +10,9 @@ Three executors are provided:
 
 * :class:`InProcessExecutor`: one after another, in this process;
 * :class:`LocalPoolExecutor`: a pool of local processes started with
-  ``spawn`` (safe from Jupyter kernels and from threads);
+  ``spawn`` (safe from Jupyter kernels and from threads), kept while the
+  executor is entered, so that an experiment's rounds and batches reuse its
+  workers;
 * :class:`DaskExecutor`: a Dask cluster, either an existing one reached at
   its scheduler's address or a ``LocalCluster`` started for the study.
 
