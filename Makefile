@@ -36,11 +36,17 @@ test: lint typecheck pytest
 
 # the default study, then its break-even sweep, then the study's report again with the
 # break-even among its assumptions; --overwrite: a study made by another version of
-# the scenario is replaced, the same one resumed (so a second `make report` is quick)
-report: install
-	$(BIN)/connectsim run scenarios/paid_vs_free.yaml --replications $(REPLICATIONS) --out reports/paid_vs_free --overwrite --no-report
-	$(MAKE) break-even
-	$(BIN)/connectsim report reports/paid_vs_free --break-even reports/break_even
+# the scenario is replaced, the same one resumed (so a second `make report` is quick).
+# Each step is timed (tools/timed.sh) and a table of where the time went ends the output.
+REPORT_TIMES := reports/.make-report-times
+TIMED := bash tools/timed.sh $(REPORT_TIMES)
+report:
+	@rm -f $(REPORT_TIMES)
+	@$(TIMED) install $(MAKE) --no-print-directory install
+	$(TIMED) simulate $(BIN)/connectsim run scenarios/paid_vs_free.yaml --replications $(REPLICATIONS) --out reports/paid_vs_free --overwrite --no-report
+	$(TIMED) break-even $(MAKE) --no-print-directory break-even
+	$(TIMED) report $(BIN)/connectsim report reports/paid_vs_free --break-even reports/break_even
+	@bash tools/timed.sh --table $(REPORT_TIMES)
 
 # the free allowance at which the free program draws as many proposals per post as
 # the paid system, at three levels of freelancers' cash (scenarios/break_even.yaml);

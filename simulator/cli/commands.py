@@ -111,10 +111,8 @@ from simulator.cli.options import (
     task_workers,
     usage_error,
 )
-from simulator.config.loading import load_scenario
 from simulator.errors import ConnectsimError, PlanError, ScenarioError, did_you_mean
 from simulator.experiments.interrupts import Interrupted, signals_interrupt
-from simulator.experiments.store import write_text_atomic
 
 if TYPE_CHECKING:
     from simulator.experiments.executors import Executor
@@ -228,6 +226,7 @@ def run(
             overwrite,
         )
         return
+    from simulator.config.loading import load_scenario
     from simulator.experiments.study import check_study_directory, plan_study
 
     sc = load_scenario(scenario, overrides or [])
@@ -333,6 +332,7 @@ def show(scenario: ScenarioArgument, overrides: SetOption = None) -> None:
     import yaml
 
     from simulator.config.compare import field_origins
+    from simulator.config.loading import load_scenario
 
     sc = load_scenario(scenario, overrides or [])
     origins = field_origins(scenario, overrides or [])
@@ -357,6 +357,7 @@ def diff(
     """Compare two scenarios (their resolved fields) or two studies (their scenarios'
     fields and seeds, then the headline metrics side by side)."""
     from simulator.config.compare import field_differences, scenario_data
+    from simulator.config.loading import load_scenario
 
     kinds = ["a directory" if p.is_dir() else "a file" for p in (first, second)]
     if kinds[0] != kinds[1]:
@@ -398,6 +399,7 @@ def init(
 ) -> None:
     """Write a commented starter scenario, ready for validate, show and run."""
     from simulator.config.starter import starter_scenario
+    from simulator.experiments.store import write_text_atomic
 
     target = out_file or Path(f"{name}.yaml")
     try:
@@ -485,6 +487,7 @@ def check_model(
     with its 95% interval, and pass or fail. Exit code 1 if any check fails.
     """
     from simulator.experiments import validation
+    from simulator.experiments.store import write_text_atomic
 
     unknown = [g for g in groups or [] if g not in validation.CHECK_GROUPS]
     if unknown:
@@ -550,6 +553,7 @@ def sensitivity_command(
 ) -> None:
     """Global sensitivity analysis: which parameters drive the headline metrics (SALib)."""
     check_executor_options(scheduler, dask_local, workers)
+    from simulator.config.loading import load_scenario
     from simulator.experiments import sensitivity as sa
 
     sc = load_scenario(scenario, overrides or [])

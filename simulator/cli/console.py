@@ -28,7 +28,6 @@ from rich.progress import (
 from rich.table import Table
 
 from simulator.catalog import HEADLINE_METRICS, fmt, metric_label
-from simulator.experiments import stats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +63,8 @@ def summary_table(study: Study) -> Table:
         if arm != study.baseline:
             table.add_column(escape(f"{arm} - {study.baseline}"), justify="right")
             table.add_column("variance\nreduction", justify="right")
+    from simulator.experiments import stats  # pandas and scipy: loaded when a table is made
+
     lv = study.levels()
     diff = study.differences()
     shown = [*HEADLINE_METRICS, "fill_rate", "proposals_per_freelancer_month"]
@@ -463,6 +464,8 @@ def diff_table(first: Path, second: Path, differences: list[FieldDifference]) ->
 def metrics_side_by_side(first: Path, second: Path, left: Study, right: Study) -> Table:
     """Two studies' headline metrics, overall: each arm's mean and 95% CI in each
     study, and the second's mean minus the first's (arms in both studies only)."""
+    from simulator.experiments import stats  # pandas and scipy: loaded when a table is made
+
     table = Table(title="headline metrics (all freelancers and posts), 95% CIs")
     table.add_column("metric", overflow="fold")
     table.add_column("arm")

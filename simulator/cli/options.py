@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from simulator.config.scenario import MAX_REPLICATIONS, MAX_SEED
+from simulator.config.limits import MAX_REPLICATIONS, MAX_SEED
 
 if TYPE_CHECKING:
     from simulator.experiments.executors import Executor

@@ -24,6 +24,9 @@ from pydantic import (
 )
 
 from simulator.catalog import METRICS
+from simulator.config.limits import MAX_DAYS as MAX_DAYS
+from simulator.config.limits import MAX_REPLICATIONS as MAX_REPLICATIONS
+from simulator.config.limits import MAX_SEED as MAX_SEED
 from simulator.config.policy import Integer, PolicySpec, Real
 from simulator.errors import did_you_mean
 
@@ -47,13 +50,6 @@ ScoreWeight = Annotated[Real, Field(ge=0.0, le=1_000.0)]
 PerMonth = Annotated[Real, Field(ge=0.0, le=100.0)]
 """A mean count of activities a month."""
 
-MAX_DAYS = 36_500.0
-"""Longest warm-up or horizon, days (a century)."""
-MAX_SEED = 2**63 - 1
-"""Largest root seed: seeds are stored as signed 64-bit integers (Parquet, manifests)."""
-MAX_REPLICATIONS = 10_000
-"""Most replications per arm (and point) of one study: beyond it the manifest, which
-lists every file with its content hash, grows past what is read and written cheaply."""
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 """A scenario or arm name: it names a directory (``reports/<name>``, ``replications/<arm>``)."""
 NAME_RULE = "letters, digits, '_', '-' and '.', not starting with '.', at most 100 characters"

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from simulator.config.policy import bundle_purchase
+from simulator.config.compiled_policy import bundle_purchase
 from simulator.engine import behaviour as rules
 from simulator.engine import boosts as boosting
 from simulator.engine.columns import (

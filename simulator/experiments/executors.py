@@ -10,7 +10,9 @@ Three executors are provided:
 
 * :class:`InProcessExecutor`: one after another, in this process;
 * :class:`LocalPoolExecutor`: a pool of local processes started with
-  ``spawn`` (safe from Jupyter kernels and from threads);
+  ``spawn`` (safe from Jupyter kernels and from threads), kept while the
+  executor is entered, so that an experiment's rounds and batches reuse its
+  workers;
 * :class:`DaskExecutor`: a Dask cluster, either an existing one reached at
   its scheduler's address or a ``LocalCluster`` started for the study.
 
@@ -383,14 +385,24 @@ class InProcessExecutor(Executor):
 class LocalPoolExecutor(Executor):
     """Runs the calls on a pool of local processes started with ``spawn``.
 
+    Entered (``with executor:``), the executor keeps one pool of ``workers``
+    processes until it is left, and every :meth:`map_unordered` call in
+    between (a study's rounds, a calibration's batches, the points of a
+    sweep) reuses its workers: each process starts, imports the engine and
+    loads its compiled code once, not once per call. Outside a ``with``, each
+    call starts a pool of at most one process per call and stops it before
+    returning, as before.
+
     Parameters
     ----------
     workers
-        The number of processes (at most one per call is started).
+        The number of processes (outside a ``with``, at most one per call is started).
     """
 
     def __init__(self, workers: int) -> None:
         self.workers = check_workers(workers)
+        self._pool: ProcessPoolExecutor | None = None
+        """The pool kept while the executor is entered (made at its first call)."""
 
     def describe(self) -> str:
         """``"process-pool(N)"``."""
@@ -400,24 +412,55 @@ class LocalPoolExecutor(Executor):
         """The pool's workers."""
         return self.workers
 
-    def map_unordered(
-        self, function: Callable[..., R], arguments: Sequence[tuple[Any, ...]]
-    ) -> Generator[R, None, None]:
-        """Submit every call to a fresh pool and yield the results as they finish."""
-        if not arguments:
-            return
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         # spawn, not fork: a forked child of a Jupyter kernel (or of any process
         # with threads) can deadlock on locks held by threads that were not copied
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(arguments)),
-            mp_context=context,
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
             # so that the workers leave Ctrl-C to this process, and exit if
             # this process is killed and cannot stop them
             initializer=_start_worker,
             initargs=(os.getpid(),),
         )
+
+    def close(self) -> None:
+        """Stop the kept pool's workers (idle by now) and wait for them to exit."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            # a second Ctrl-C must not leave the pool half stopped
+            with interrupts_held():
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._depth == 1 and exc is not None and self._pool is not None:
+            # an error or an interrupt: whatever the workers still compute is
+            # wanted by no one
+            with interrupts_held():
+                _stop_workers(self._pool)
+        super().__exit__(exc_type, exc, traceback)
+
+    def map_unordered(
+        self, function: Callable[..., R], arguments: Sequence[tuple[Any, ...]]
+    ) -> Generator[R, None, None]:
+        """Submit every call to the kept pool (entered) or to a fresh one (not entered),
+        and yield the results as they finish."""
+        if not arguments:
+            return
+        kept = self._depth > 0
+        if kept:
+            if self._pool is None:
+                self._pool = self._new_pool(self.workers)
+            pool = self._pool
+        else:
+            pool = self._new_pool(min(self.workers, len(arguments)))
         pending: set[Future[R]] = set()
+        finished = False
         try:
             pending = {pool.submit(function, *args) for args in arguments}
             while pending:
@@ -426,17 +469,22 @@ class LocalPoolExecutor(Executor):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield future.result()
+            finished = True
         finally:
-            # a second Ctrl-C must not leave the pool half stopped
-            with interrupts_held():
-                if pending:
-                    # an error, an interrupt or an abandoned iteration: the calls
-                    # still running are wanted by no one, and waiting for them
-                    # could take minutes
-                    _stop_workers(pool)
-                # do not start what is still queued; wait for the pool's own
-                # thread and processes to end, so that nothing of it outlives this call
-                pool.shutdown(wait=True, cancel_futures=True)
+            if not (kept and finished):
+                # a second Ctrl-C must not leave the pool half stopped
+                with interrupts_held():
+                    if pending:
+                        # an error, an interrupt or an abandoned iteration: the
+                        # calls still running are wanted by no one, and waiting
+                        # for them could take minutes
+                        _stop_workers(pool)
+                    # do not start what is still queued; wait for the pool's own
+                    # thread and processes to end, so that nothing of it outlives
+                    # this call (a kept pool that failed is replaced at the next call)
+                    pool.shutdown(wait=True, cancel_futures=True)
+                if kept:
+                    self._pool = None
 
 
 class DaskExecutor(Executor):

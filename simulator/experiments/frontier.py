@@ -250,24 +250,33 @@ class Sweep:
         return self._with_parameters(self.metrics)
 
     def _per_point(self, compute: Callable[[pd.DataFrame, str], pd.DataFrame]) -> pd.DataFrame:
-        parts = []
-        for p in self.plan.points:
-            part = self.metrics[self.metrics["point"] == p.id].drop(columns="point")
-            out = compute(part, p.scenario.baseline)
-            out.insert(0, "point", p.id)
-            parts.append(out)
+        """``compute`` of every point's metrics, ``point`` leading its columns, points in
+        the plan's order: one call over every point (``by="point"``) when they share
+        their baseline, which is what a sweep of tens of points spends its summaries on."""
+        order = {p.id: i for i, p in enumerate(self.plan.points)}
+        baselines = {p.scenario.baseline for p in self.plan.points}
+        if len(baselines) == 1:
+            out = compute(self.metrics, baselines.pop())
+            rank = out["point"].map(order).to_numpy()
+            out = out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+            return self._with_parameters(out)
+        # points with baselines of their own: one call each
+        by_point = dict(iter(self.metrics.groupby("point", sort=False)))
+        parts = [compute(by_point[p.id], p.scenario.baseline) for p in self.plan.points]
         return self._with_parameters(pd.concat(parts, ignore_index=True))
 
     def levels(self) -> pd.DataFrame:
         """Each point's and arm's mean and 95% interval, by metric and segment."""
         if self._levels is None:
-            self._levels = self._per_point(lambda m, _base: stats.levels(m))
+            self._levels = self._per_point(lambda m, _base: stats.levels(m, by="point"))
         return self._levels
 
     def differences(self) -> pd.DataFrame:
         """At each point, each arm's paired difference from the baseline, with 95% intervals."""
         if self._differences is None:
-            self._differences = self._per_point(stats.paired_differences)
+            self._differences = self._per_point(
+                lambda m, base: stats.paired_differences(m, base, by="point")
+            )
         return self._differences
 
     def study(self, point_id: str) -> Study:

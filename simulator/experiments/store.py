@@ -425,31 +425,7 @@ class ResultsStore:
             When the manifest does not list the replication, or a file is
             missing, damaged or differs from what the manifest recorded.
         """
-        key = self.key(arm, replication)
-        recorded = self.parts.get(key)
-        if verify and recorded is None:
-            raise ResultsError(f"{self.root}: the manifest lists no replication {key}")
-        frames = {}
-        for part in PARTS:
-            path = self._file(arm, replication, part)
-            if verify and recorded is not None:
-                expected = recorded.get("files", {}).get(part, {}).get("sha256")
-                try:
-                    digest = sha256_file(path)
-                except FileNotFoundError:
-                    raise ResultsError(
-                        f"{self.root}: {path.relative_to(self.root)} is missing; "
-                        "run the same command again to recompute it"
-                    ) from None
-                except OSError as exc:
-                    raise _os_error(exc, "read", path) from None
-                if digest != expected:
-                    raise ResultsError(
-                        f"{self.root}: {path.relative_to(self.root)} does not match the "
-                        "manifest's content hash (changed, truncated or replaced since it "
-                        "was written); run the same command again to recompute it"
-                    )
-            frames[part] = read_parquet_checked(path, self.root)
+        frames = {part: self.read_checked_part(arm, replication, part, verify) for part in PARTS}
         return ReplicationResult(
             arm,
             replication,
@@ -459,6 +435,42 @@ class ResultsStore:
             frames["histogram"],
             frames["distributions"],
         )
+
+    def read_checked_part(
+        self, arm: str, replication: int, part: str, verify: bool = True
+    ) -> pd.DataFrame:
+        """Read back one part (``"metrics"``, ``"daily"``, ...) of one stored replication,
+        its file checked against its hash (what a sweep's summaries need of each run: its
+        metrics, without reading the other three files).
+
+        Raises
+        ------
+        ResultsError
+            As :meth:`read_replication`.
+        """
+        key = self.key(arm, replication)
+        recorded = self.parts.get(key)
+        if verify and recorded is None:
+            raise ResultsError(f"{self.root}: the manifest lists no replication {key}")
+        path = self._file(arm, replication, part)
+        if verify and recorded is not None:
+            expected = recorded.get("files", {}).get(part, {}).get("sha256")
+            try:
+                digest = sha256_file(path)
+            except FileNotFoundError:
+                raise ResultsError(
+                    f"{self.root}: {path.relative_to(self.root)} is missing; "
+                    "run the same command again to recompute it"
+                ) from None
+            except OSError as exc:
+                raise _os_error(exc, "read", path) from None
+            if digest != expected:
+                raise ResultsError(
+                    f"{self.root}: {path.relative_to(self.root)} does not match the "
+                    "manifest's content hash (changed, truncated or replaced since it "
+                    "was written); run the same command again to recompute it"
+                )
+        return read_parquet_checked(path, self.root)
 
     def read_part(self, arm: str, replication: int, part: str) -> pd.DataFrame:
         """Read one part (metrics, daily, ...) of one stored replication."""

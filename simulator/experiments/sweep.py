@@ -419,12 +419,9 @@ class SweepExecution:
             arms = list(p.scenario.arms)
             if top is not None:
                 store = self.stores[p.id]
+                # only the metrics part of each run is read back (and checked)
                 metrics = pd.concat(
-                    [
-                        store.read_replication(arm, r, root_seed).metrics
-                        for r in range(n)
-                        for arm in arms
-                    ],
+                    [store.read_checked_part(arm, r, "metrics") for r in range(n) for arm in arms],
                     ignore_index=True,
                 )
                 metrics = sort_by_arm(metrics, arms)
@@ -484,10 +481,13 @@ def _write_summaries(
 ) -> None:
     lv, diff = result.levels(), result.differences()
     drop = ["point", *result.parameters]
+    # split once, not one scan of every row per point
+    levels_of, differences_of = (dict(iter(f.groupby("point", sort=False))) for f in (lv, diff))
+    empty = diff.iloc[:0]
     for p in result.plan.points:
         store = stores[p.id]
-        store.write_csv("levels", lv[lv["point"] == p.id].drop(columns=drop))
-        store.write_csv("differences", diff[diff["point"] == p.id].drop(columns=drop))
+        store.write_csv("levels", levels_of[p.id].drop(columns=drop))
+        store.write_csv("differences", differences_of.get(p.id, empty).drop(columns=drop))
         point_records[p.id]["finished"] = utc_now()
         store.write_manifest(point_records[p.id])
     top.write_csv("points", result.points())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -202,6 +203,59 @@ def test_local_dask_cluster_gives_the_same_study(small_scenario: Scenario) -> No
     local = run_study(small_scenario, 1, seed=SEED, executor="dask-local", workers=2)
     for part in ("metrics", "daily", "histogram", "distributions"):
         assert getattr(local, part).equals(getattr(alone, part)), part
+
+
+# ------------------------------------------------------------- a kept pool
+def _alive(pids: set[int]) -> set[int]:
+    """Which of ``pids`` are child processes of this one still running."""
+    return {p.pid for p in multiprocessing.active_children() if p.pid in pids}
+
+
+def test_an_entered_pool_keeps_its_workers_between_calls() -> None:
+    """Entered, the executor's workers serve every call (a study's rounds, a
+    calibration's batches) and stop when it is left; not entered, each call starts
+    and stops its own."""
+    executor = LocalPoolExecutor(2)
+    with executor:
+        first = set(executor.map_unordered(os.getpid, [()] * 6))
+        workers = {p.pid for p in multiprocessing.active_children()}
+        assert first <= workers
+        second = set(executor.map_unordered(os.getpid, [()] * 6))
+        third = set(executor.map_unordered(os.getpid, [()]))
+        # the same processes, still running between calls; none started anew
+        assert second | third <= workers
+        assert _alive(workers) == workers
+    assert _alive(workers) == set()
+    alone = set(LocalPoolExecutor(2).map_unordered(os.getpid, [()] * 2))
+    assert not alone & workers
+    assert _alive(alone) == set()
+
+
+def test_a_kept_pool_that_failed_is_replaced_at_the_next_call() -> None:
+    executor = LocalPoolExecutor(2)
+    with executor:
+        with pytest.raises(ZeroDivisionError):
+            list(executor.map_unordered(divmod, [(1, 0)]))
+        assert list(executor.map_unordered(divmod, [(7, 2)])) == [(3, 1)]
+        workers = {p.pid for p in multiprocessing.active_children()}
+    assert workers
+    assert _alive(workers) == set()
+
+
+@pytest.mark.slow
+def test_leaving_a_kept_pool_on_an_error_kills_its_busy_workers_at_once() -> None:
+    executor = LocalPoolExecutor(2)
+    started = 0.0
+    with pytest.raises(RuntimeError, match="stop"), executor:
+        results = executor.map_unordered(time.sleep, [(0.0,), (90.0,), (90.0,)])
+        assert next(results) is None  # the short call: the workers have started
+        workers = {p.pid for p in multiprocessing.active_children()}
+        started = time.monotonic()
+        raise RuntimeError("stop")
+    # left while two calls of 90 s run: they are killed, not waited for
+    assert time.monotonic() - started < 30
+    assert workers
+    assert _alive(workers) == set()
 
 
 # ------------------------------------------------------------- fast checks

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from simulator.config.compiled_policy import CompiledPolicy
 from simulator.config.policy import (
     MEMBERSHIPS,
     BudgetCost,
-    CompiledPolicy,
     CreditPolicy,
     Earning,
     Eligibility,
