@@ -60,6 +60,7 @@ from simulator.config.loading import (
     scenario_from_dict,
     scenario_from_record,
     scenario_hash,
+    scenario_with_values,
 )
 from simulator.config.scenario import Scenario
 from simulator.config.targets import Target, TargetsFile, load_targets
@@ -227,13 +228,8 @@ class CalibrationModel:
 
     def scenario_at(self, x: FloatArray) -> Scenario:
         """The scenario with a particle's values set (``--set`` machinery)."""
-        data = self.data
-        texts = []
-        for p, value in zip(self.parameters, self.applied(x), strict=True):
-            text = f"{p.path}={value}"
-            data = apply_override(data, p.path.split("."), value, text)
-            texts.append(text)
-        return scenario_from_dict(data, " ".join(texts))
+        paths = [p.path for p in self.parameters]
+        return scenario_with_values(self.data, list(zip(paths, self.applied(x), strict=True)))
 
     def __call__(self, point: int, x: FloatArray, replication: int) -> dict[tuple[str, str], float]:
         """One replication of every target arm at ``x``: ``{(arm, metric): value}``, and the

@@ -57,11 +57,10 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.loading import (
-    apply_override,
     load_scenario,
-    scenario_from_dict,
     scenario_from_record,
     scenario_hash,
+    scenario_with_values,
 )
 from simulator.config.scenario import Scenario
 from simulator.engine.rng import replication_seed
@@ -268,13 +267,8 @@ class DiscoveryModel:
 
     def scenario_at(self, x: FloatArray) -> Scenario:
         """The scenario with the point's values set (``--set`` machinery)."""
-        data = self.data
-        texts = []
-        for p, value in zip(self.parameters, self.applied(x), strict=True):
-            text = f"{p.path}={value}"
-            data = apply_override(data, p.path.split("."), value, text)
-            texts.append(text)
-        return scenario_from_dict(data, " ".join(texts))
+        paths = [p.path for p in self.parameters]
+        return scenario_with_values(self.data, list(zip(paths, self.applied(x), strict=True)))
 
     def __call__(self, point: int, x: FloatArray, replication: int) -> dict[Output, float]:
         """Replication ``replication`` of both arms at ``x``: every output of :attr:`outputs`."""
