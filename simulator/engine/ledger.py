@@ -24,6 +24,7 @@ import pandas as pd
 
 from simulator.engine.columns import LedgerColumns
 from simulator.engine.kernels import add_at
+from simulator.engine.rows import BROWSE_FIELD_NAMES, BrowseRows, RowColumn
 
 IntArray = npt.NDArray[np.int64]
 
@@ -33,6 +34,8 @@ DAYS_PER_MONTH = 30.0
 Book = Literal["free", "paid"]
 LogKind = Literal["grant", "earn", "buy", "spend", "refund", "expire"]
 _COUNTERS = ("granted", "earned", "bought", "spent", "refunded", "expired")
+_OWN_COUNTERS = tuple(name for name in _COUNTERS if name not in BROWSE_FIELD_NAMES)
+"""The counters the ledger keeps as arrays of its own: those outside the browsing records."""
 
 
 @numba.njit(cache=True)
@@ -82,7 +85,21 @@ def settle_one(ledger: LedgerColumns, row: int, bought: int, free_n: int, paid_n
 
 
 class ConnectsLedger:
-    """Connects balances as lots, with counters and an optional log."""
+    """Connects balances as lots, with counters and an optional log.
+
+    The balances and the bought and spent counters are fields of ``rows`` (the
+    population's browsing records in a market, records of the ledger's own when
+    ``rows`` is not given); the rest are arrays of the ledger's own.
+    """
+
+    free_balance = RowColumn[np.int64]()
+    paid_balance = RowColumn[np.int64]()
+    bought = RowColumn[np.int64]()
+    spent = RowColumn[np.int64]()
+    granted: IntArray
+    earned: IntArray
+    refunded: IntArray
+    expired: IntArray
 
     def __init__(
         self,
@@ -90,19 +107,18 @@ class ConnectsLedger:
         free_expiry_months: int | None,
         paid_expiry_months: int | None,
         keep_log: bool = False,
+        rows: BrowseRows | None = None,
     ) -> None:
         self._free_expiry = free_expiry_months
         self._paid_expiry = paid_expiry_months
+        self.rows = BrowseRows(capacity) if rows is None else rows
+        """Where the balances and the bought and spent counters live (the population's
+        records in a market; see :mod:`simulator.engine.rows`)."""
+        self.rows.ensure(capacity)
         self.free_lots = np.zeros((capacity, free_expiry_months or 1), dtype=np.int64)
         self.paid_lots = np.zeros((capacity, paid_expiry_months or 1), dtype=np.int64)
-        self.granted = np.zeros(capacity, dtype=np.int64)
-        self.earned = np.zeros(capacity, dtype=np.int64)
-        self.bought = np.zeros(capacity, dtype=np.int64)
-        self.spent = np.zeros(capacity, dtype=np.int64)
-        self.refunded = np.zeros(capacity, dtype=np.int64)
-        self.expired = np.zeros(capacity, dtype=np.int64)
-        self.free_balance = np.zeros(capacity, dtype=np.int64)
-        self.paid_balance = np.zeros(capacity, dtype=np.int64)
+        for name in _OWN_COUNTERS:
+            setattr(self, name, np.zeros(capacity, dtype=np.int64))
         self.keep_log = keep_log
         self._log: list[tuple[float, str, str, IntArray, IntArray]] = []
 
@@ -112,11 +128,12 @@ class ConnectsLedger:
         if capacity <= len(self.granted):
             return
         new = max(capacity, 2 * len(self.granted))
-        for name in (*_COUNTERS, "free_balance", "paid_balance"):
+        for name in _OWN_COUNTERS:
             old = getattr(self, name)
             grown = np.zeros(new, dtype=np.int64)
             grown[: len(old)] = old
             setattr(self, name, grown)
+        self.rows.ensure(new)
         for name in ("free_lots", "paid_lots"):
             old = getattr(self, name)
             grown = np.zeros((new, old.shape[1]), dtype=np.int64)

@@ -124,6 +124,7 @@ class Market:
             self.policy.free_expiry_months,
             self.policy.purchased_expiry_months,
             keep_log=keep_log,
+            rows=self.pop.rows,
         )
         self.textbook = world.textbook
         lookback = p.jobs_viewed_per_session * MAX_SESSIONS_PER_WAVE

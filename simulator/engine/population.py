@@ -15,7 +15,8 @@ import numpy.typing as npt
 
 from simulator.config.scenario import IncomeShareBudget, WalletBudget, World
 from simulator.engine.columns import FreelancerColumns
-from simulator.engine.rng import U64, draw_keys
+from simulator.engine.rng import draw_keys
+from simulator.engine.rows import BROWSE_FIELD_NAMES, BrowseRows, RowColumn
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -60,16 +61,28 @@ _INT_COLUMNS = (
     "rec_reviewed",
 )
 _BOOL_COLUMNS = ("in_market", "verified", "new_cohort")
+_OWN_COLUMNS: tuple[tuple[str, type[np.generic]], ...] = tuple(
+    (name, dtype)
+    for names, dtype in (
+        (_FLOAT_COLUMNS, np.float64),
+        (_INT_COLUMNS, np.int64),
+        (_BOOL_COLUMNS, np.bool_),
+    )
+    for name in names
+    if name not in BROWSE_FIELD_NAMES
+)
+"""The columns the population keeps as arrays of its own: those outside the browsing
+records."""
 
 
 class Population:
     """Column arrays of every freelancer who has ever been in the market."""
 
-    skill: FloatArray
-    asking_rate_usd_per_hour: FloatArray
-    reservation_rate_usd_per_hour: FloatArray
+    skill = RowColumn[np.float64]()
+    asking_rate_usd_per_hour = RowColumn[np.float64]()
+    reservation_rate_usd_per_hour = RowColumn[np.float64]()
     sessions_per_day: FloatArray
-    month_cash_usd: FloatArray
+    month_cash_usd = RowColumn[np.float64]()
     """Cash for platform spend this month: the budget of the income-share rule, or the
     wallet's carried savings, this month's outside cash and the earnings kept so far.
     What is left is this less ``month_spend_usd``."""
@@ -79,48 +92,46 @@ class Population:
     """Net earnings kept in the wallet this month (wallet rule)."""
     joined_day: FloatArray
     left_day: FloatArray
-    last_proposal_day: FloatArray
+    last_proposal_day = RowColumn[np.float64]()
     first_hire_day: FloatArray
-    month_spend_usd: FloatArray
+    month_spend_usd = RowColumn[np.float64]()
     month_earnings_usd: FloatArray
     readiness_draw: FloatArray
-    rec_connects_spend_usd: FloatArray
+    rec_connects_spend_usd = RowColumn[np.float64]()
     rec_fee_usd: FloatArray
     rec_earnings_usd: FloatArray
-    region: IntArray
+    region = RowColumn[np.int64]()
     membership: IntArray
     membership_intent: IntArray
     """The membership a freelancer wants; under the wallet rule it holds it only in
     months whose fee its wallet can pay."""
-    category: IntArray
-    completed_jobs: IntArray
-    five_star_reviews: IntArray
+    category = RowColumn[np.int64]()
+    completed_jobs = RowColumn[np.int64]()
+    five_star_reviews = RowColumn[np.int64]()
     active_contracts: IntArray
-    last_seen_seq: IntArray
-    week_proposals: IntArray
+    last_seen_seq = RowColumn[np.int64]()
+    week_proposals = RowColumn[np.int64]()
     losing_months: IntArray
     month_earned_connects: IntArray
-    rec_proposals: IntArray
+    rec_proposals = RowColumn[np.int64]()
     rec_hires: IntArray
-    rec_connects_spent: IntArray
-    rec_connects_wasted_ghost: IntArray
+    rec_connects_spent = RowColumn[np.int64]()
+    rec_connects_wasted_ghost = RowColumn[np.int64]()
     rec_reviewed: IntArray
     in_market: BoolArray
     verified: BoolArray
     new_cohort: BoolArray
-    key: U64
+    key = RowColumn[np.uint64]()
 
     def __init__(self, world: World, capacity: int) -> None:
         self.world = world
         self.size = 0
         self._capacity = max(capacity, 16)
-        for name in _FLOAT_COLUMNS:
-            setattr(self, name, np.zeros(self._capacity, dtype=np.float64))
-        for name in _INT_COLUMNS:
-            setattr(self, name, np.zeros(self._capacity, dtype=np.int64))
-        for name in _BOOL_COLUMNS:
-            setattr(self, name, np.zeros(self._capacity, dtype=np.bool_))
-        self.key = np.zeros(self._capacity, dtype=np.uint64)
+        self.rows = BrowseRows(self._capacity)
+        """The columns the browsing kernel reads and writes, one record per freelancer
+        (shared with the ledger and the recorder; see :mod:`simulator.engine.rows`)."""
+        for name, dtype in _OWN_COLUMNS:
+            setattr(self, name, np.zeros(self._capacity, dtype=dtype))
         regions = list(world.regions.values())
         self.region_share = np.array([r.share for r in regions])
         self.region_income_usd = np.array([r.monthly_income_usd for r in regions])
@@ -128,6 +139,7 @@ class Population:
         self.region_plus_share = np.array([r.plus_share for r in regions])
         self.region_names = list(world.regions)
         self._columns: FreelancerColumns | None = None
+        self._columns_generation = self.rows.generation
 
     # ------------------------------------------------------------------ rows
     def _ensure(self, extra: int) -> None:
@@ -135,21 +147,22 @@ class Population:
         if needed <= self._capacity:
             return
         new_capacity = max(needed, 2 * self._capacity)
-        for name in (*_FLOAT_COLUMNS, *_INT_COLUMNS, *_BOOL_COLUMNS, "key"):
-            old = getattr(self, name)
-            grown = np.zeros(new_capacity, dtype=old.dtype)
-            grown[: self.size] = old[: self.size]
+        for name, dtype in _OWN_COLUMNS:
+            grown = np.zeros(new_capacity, dtype=dtype)
+            grown[: self.size] = getattr(self, name)[: self.size]
             setattr(self, name, grown)
+        self.rows.ensure(new_capacity)
         self._capacity = new_capacity
         self._columns = None
 
     def columns(self) -> FreelancerColumns:
         """The columns compiled kernels read, as one group (the same until the
         population grows, which replaces the arrays)."""
-        if self._columns is None:
+        if self._columns is None or self._columns_generation != self.rows.generation:
             self._columns = FreelancerColumns(
                 *(getattr(self, name) for name in FreelancerColumns._fields)
             )
+            self._columns_generation = self.rows.generation
         return self._columns
 
     def add(

@@ -27,6 +27,7 @@ from simulator.engine.jobs import JobBoard, closing_tallies
 from simulator.engine.kernels import add_at
 from simulator.engine.ledger import DAYS_PER_MONTH
 from simulator.engine.population import Population
+from simulator.engine.rows import RowColumn
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -181,6 +182,10 @@ class MetricsRecorder:
         (``recording``).
     """
 
+    month_connects_spent = RowColumn[np.int64]()
+    rec_bought = RowColumn[np.int64]()
+    rec_boost_bids = RowColumn[np.int64]()
+
     def __init__(
         self, window: ReplicationWindow, pop: Population, board: JobBoard, contracts: ContractBook
     ) -> None:
@@ -189,12 +194,13 @@ class MetricsRecorder:
         self.board = board
         self.contracts = contracts
         n = len(pop.skill)
-        self.month_connects_spent = np.zeros(n, dtype=np.int64)
+        self.rows = pop.rows
+        """Where ``month_connects_spent``, ``rec_bought`` and ``rec_boost_bids`` live: the
+        population's browsing records (see :mod:`simulator.engine.rows`)."""
         self.rec_granted = np.zeros(n, dtype=np.int64)
         self.rec_earned = np.zeros(n, dtype=np.int64)
-        self.rec_bought = np.zeros(n, dtype=np.int64)
-        # boosts: bids placed, bids outbid, boosts charged, their Connects, hires won by them
-        self.rec_boost_bids = np.zeros(n, dtype=np.int64)
+        # boosts: bids outbid, boosts charged, their Connects, hires won by them (the
+        # bids placed are rec_boost_bids)
         self.rec_boost_outbid = np.zeros(n, dtype=np.int64)
         self.rec_boosted = np.zeros(n, dtype=np.int64)
         self.rec_boost_connects = np.zeros(n, dtype=np.int64)
@@ -235,15 +241,13 @@ class MetricsRecorder:
 
     # ----------------------------------------------------------- growth
     def _fit(self, size: int) -> None:
-        if size <= self.month_connects_spent.size:
+        if size <= self.rec_granted.size:
             return
-        grow = max(size, 2 * self.month_connects_spent.size)
+        grow = max(size, 2 * self.rec_granted.size)
+        self.rows.ensure(grow)
         for name in (
-            "month_connects_spent",
             "rec_granted",
             "rec_earned",
-            "rec_bought",
-            "rec_boost_bids",
             "rec_boost_outbid",
             "rec_boosted",
             "rec_boost_connects",

@@ -223,7 +223,13 @@ def test_cli_refuses_allowed_values_too_large_together(
 def test_shipped_scenarios_pass_on_this_machine(path: Path) -> None:
     scenario = load_scenario(path)
     check_replication_memory(scenario)
-    # and with room to spare: the largest (the reference market) needs under 1 GiB
+    if path.name == "platform_scale.yaml":
+        # the whole platform, meant to be run one replication at a time: it fits, but
+        # takes several GiB (its measured peak is in docs/architecture.md)
+        assert GIB < estimate_replication_bytes(scenario) < 8 * GIB
+        return
+    # and with room to spare: the largest of the rest (the reference market) needs
+    # under 1 GiB
     assert estimate_replication_bytes(scenario) < GIB
 
 
