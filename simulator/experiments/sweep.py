@@ -65,7 +65,7 @@ from simulator.experiments.frontier import (
 )
 from simulator.experiments.provenance import utc_now
 from simulator.experiments.runner import ABSENT, STORED, Task, run
-from simulator.experiments.store import ResultsStore, check_writable
+from simulator.experiments.store import ResultsStore, check_writable, csv_by_group
 from simulator.experiments.study import (
     Study,
     check_count,
@@ -481,13 +481,14 @@ def _write_summaries(
 ) -> None:
     lv, diff = result.levels(), result.differences()
     drop = ["point", *result.parameters]
-    # split once, not one scan of every row per point
-    levels_of, differences_of = (dict(iter(f.groupby("point", sort=False))) for f in (lv, diff))
-    empty = diff.iloc[:0]
+    # each table formatted once, then split by point: one to_csv per point cost most
+    # of a sweep of small runs' summaries
+    levels_of, differences_of = (csv_by_group(f, "point", drop) for f in (lv, diff))
+    no_differences = diff.iloc[:0].drop(columns=drop).to_csv(index=False)
     for p in result.plan.points:
         store = stores[p.id]
-        store.write_csv("levels", levels_of[p.id].drop(columns=drop))
-        store.write_csv("differences", differences_of.get(p.id, empty).drop(columns=drop))
+        store.write_csv("levels", levels_of[p.id])
+        store.write_csv("differences", differences_of.get(p.id, no_differences))
         point_records[p.id]["finished"] = utc_now()
         store.write_manifest(point_records[p.id])
     top.write_csv("points", result.points())

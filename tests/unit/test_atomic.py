@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from simulator.experiments.store import atomic_path, write_text_atomic
+from simulator.experiments.store import (
+    ResultsStore,
+    atomic_path,
+    csv_by_group,
+    write_text_atomic,
+)
 
 
 def test_written_file_has_the_users_usual_mode(tmp_path: Path) -> None:
@@ -25,3 +31,29 @@ def test_failed_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> None:
         tmp.write_text("half", encoding="utf-8")
         raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_by_group_is_each_group_written_alone(tmp_path: Path) -> None:
+    """Formatting once and splitting by group gives each group's own to_csv, byte for
+    byte: floats of every length, NaN, integers, text that needs quoting; and the
+    fallback when a value holds a line break."""
+    frame = pd.DataFrame(
+        {
+            "point": ["p1", "p0", "p1", "p2", "p0", "p1"],
+            "value": [0.1, 1 / 3, float("nan"), 1e-300, -2.5e17, 7.0],
+            "count": [1, 2, 3, 4, 5, 6],
+            "label": ['a "quoted", text', "plain", "x,y", "", "é", "z"],
+            "vary": [1.0, 2.0, 1.0, 3.0, 2.0, 1.0],
+        }
+    )
+    for label in ("plain", "two\nlines"):
+        frame.loc[1, "label"] = label
+        texts = csv_by_group(frame, "point", ["point", "vary"])
+        assert list(texts) == ["p1", "p0", "p2"]
+        for point, text in texts.items():
+            alone = frame[frame["point"] == point].drop(columns=["point", "vary"])
+            assert text == alone.to_csv(index=False)
+            store = ResultsStore(tmp_path / point)
+            written = store.write_csv("levels", text)
+            alone.to_csv(tmp_path / "alone.csv", index=False)
+            assert written.read_bytes() == (tmp_path / "alone.csv").read_bytes()
