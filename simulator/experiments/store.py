@@ -171,6 +171,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _table(frame: pd.DataFrame, identity: Mapping[str, Any]) -> pa.Table:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[_METADATA_KEY] = json.dumps(dict(identity), sort_keys=True).encode()
+    return table.replace_schema_metadata(metadata)
+
+
 def write_parquet_atomic(target: Path, frame: pd.DataFrame, identity: Mapping[str, Any]) -> str:
     """Write ``frame`` as Parquet atomically, ``identity`` in its schema metadata.
 
@@ -179,14 +186,75 @@ def write_parquet_atomic(target: Path, frame: pd.DataFrame, identity: Mapping[st
     str
         The SHA-256 of the written file.
     """
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    metadata = dict(table.schema.metadata or {})
-    metadata[_METADATA_KEY] = json.dumps(dict(identity), sort_keys=True).encode()
-    table = table.replace_schema_metadata(metadata)
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(_table(frame, identity), tmp)
         digest = sha256_file(tmp)
     return digest
+
+
+def parquet_bytes(frame: pd.DataFrame, identity: Mapping[str, Any]) -> bytes:
+    """The bytes :func:`write_parquet_atomic` writes for ``frame`` and ``identity``."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(_table(frame, identity), sink)
+    encoded: bytes = sink.getvalue().to_pybytes()
+    return encoded
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> str:
+    """Write ``data`` atomically (see :func:`atomic_path`); return its SHA-256."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class EncodedReplication:
+    """One replication of one arm as the Parquet files of each store it is for, encoded
+    where it ran (see :func:`run_encoded`), so that the process keeping the stores
+    only writes bytes."""
+
+    arm: str
+    replication: int
+    root_seed: int
+    files: tuple[dict[str, bytes], ...]
+    """For each identity asked for, in order: part -> the file's bytes."""
+
+
+def replication_frames(result: ReplicationResult) -> dict[str, pd.DataFrame]:
+    """The frames of one replication, by the part of the store each is written to."""
+    return {
+        "metrics": result.metrics,
+        "daily": result.daily,
+        "histogram": result.proposals_per_job,
+        "distributions": result.distributions,
+    }
+
+
+def part_identity(
+    identity: Mapping[str, Any], arm: str, replication: int, part: str
+) -> dict[str, Any]:
+    """What one file of a store bound to ``identity`` records as its owner."""
+    return {**identity, "arm": arm, "replication": replication, "part": part}
+
+
+def encode_replication(
+    result: ReplicationResult, identities: tuple[Mapping[str, Any], ...]
+) -> EncodedReplication:
+    """``result``'s files for a store bound to each of ``identities``."""
+    frames = replication_frames(result)
+    arm, r = result.arm, result.replication
+    return EncodedReplication(
+        arm,
+        r,
+        result.root_seed,
+        tuple(
+            {
+                part: parquet_bytes(frame, part_identity(identity, arm, r, part))
+                for part, frame in frames.items()
+            }
+            for identity in identities
+        ),
+    )
 
 
 def csv_by_group(frame: pd.DataFrame, by: str, drop: list[str]) -> dict[Any, str]:
@@ -364,27 +432,32 @@ class ResultsStore:
 
     def write_replication(self, result: ReplicationResult) -> None:
         """Store one replication of one arm (one Parquet file per part) and record it."""
-        frames = {
-            "metrics": result.metrics,
-            "daily": result.daily,
-            "histogram": result.proposals_per_job,
-            "distributions": result.distributions,
-        }
         files = {}
-        for part, frame in frames.items():
+        for part, frame in replication_frames(result).items():
             target = self._file(result.arm, result.replication, part)
-            identity = {
-                **self.identity,
-                "arm": result.arm,
-                "replication": result.replication,
-                "part": part,
-            }
+            identity = part_identity(self.identity, result.arm, result.replication, part)
             digest = write_parquet_atomic(target, frame, identity)
             files[part] = {"path": target.relative_to(self.root).as_posix(), "sha256": digest}
-        self.parts[self.key(result.arm, result.replication)] = {
-            "arm": result.arm,
-            "replication": result.replication,
-            "seed": self.identity.get("root_seed", result.root_seed),
+        self._record_replication(result.arm, result.replication, result.root_seed, files)
+
+    def write_encoded(self, encoded: EncodedReplication, files: Mapping[str, bytes]) -> None:
+        """Store one replication encoded elsewhere: ``files`` must be ``encoded``'s
+        files for this store's identity (the same bytes :meth:`write_replication`
+        would write)."""
+        written = {}
+        for part in PARTS:
+            target = self._file(encoded.arm, encoded.replication, part)
+            digest = write_bytes_atomic(target, files[part])
+            written[part] = {"path": target.relative_to(self.root).as_posix(), "sha256": digest}
+        self._record_replication(encoded.arm, encoded.replication, encoded.root_seed, written)
+
+    def _record_replication(
+        self, arm: str, replication: int, root_seed: int, files: dict[str, dict[str, str]]
+    ) -> None:
+        self.parts[self.key(arm, replication)] = {
+            "arm": arm,
+            "replication": replication,
+            "seed": self.identity.get("root_seed", root_seed),
             "files": files,
         }
 
@@ -414,7 +487,7 @@ class ResultsStore:
                 if digest != expected:
                     return f"{name} does not match the content hash in the manifest"
             else:
-                wanted = {**self.identity, "arm": arm, "replication": replication, "part": part}
+                wanted = part_identity(self.identity, arm, replication, part)
                 found = parquet_identity(path)
                 if found is None:
                     return f"{name} is damaged or was not written by this version of connectsim"

@@ -30,7 +30,13 @@ from simulator.experiments import stats
 from simulator.experiments.executors import Executor
 from simulator.experiments.executors import default_workers as default_workers  # re-exported
 from simulator.experiments.runner import ABSENT, STORED, Task, provenance, run
-from simulator.experiments.store import ResultsStore, check_writable, warn_extra
+from simulator.experiments.store import (
+    EncodedReplication,
+    ResultsStore,
+    check_writable,
+    encode_replication,
+    warn_extra,
+)
 
 ProgressCallback = Callable[[str, int], None]
 """Called as ``progress(arm, replication)`` each time a replication finishes."""
@@ -100,6 +106,20 @@ class Study:
     def label(self, arm: str) -> str:
         """The human-readable name of an arm."""
         return self.scenario.arms[arm].label or arm
+
+
+def run_encoded(
+    scenario: Scenario,
+    arm: str,
+    replication: int,
+    root_seed: int,
+    identities: tuple[Mapping[str, Any], ...],
+) -> EncodedReplication:
+    """One replication (:func:`run_replication`) as the Parquet files of a store bound
+    to each of ``identities``: the worker that ran it encodes them, so that the
+    process keeping the stores, which serves every worker, only writes bytes."""
+    result = run_replication(scenario, arm, replication, root_seed)
+    return encode_replication(result, identities)
 
 
 def sort_by_arm(frame: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
@@ -438,8 +458,15 @@ class StudyExecution:
             plan.planned(self.replications)
         self.manifest["replications"] = self.replications
         self.manifest["replication_seeds"] = replication_seeds(plan.root_seed, self.replications)
+        if self.store is None:
+            return [
+                Task((arm, r), run_replication, (plan.scenario, arm, r, plan.root_seed))
+                for r in range(self.started, self.replications)
+                for arm in self.arms
+            ]
+        identities = (self.store.identity,)
         return [
-            Task((arm, r), run_replication, (plan.scenario, arm, r, plan.root_seed))
+            Task((arm, r), run_encoded, (plan.scenario, arm, r, plan.root_seed, identities))
             for r in range(self.started, self.replications)
             for arm in self.arms
         ]
@@ -468,7 +495,10 @@ class StudyExecution:
     def keep(self, task: Task, outcome: Any) -> None:
         """Write a finished replication (or keep it in memory)."""
         if self.store is not None:
-            self.store.write_replication(outcome)
+            if isinstance(outcome, EncodedReplication):
+                self.store.write_encoded(outcome, outcome.files[0])
+            else:
+                self.store.write_replication(outcome)
             self.store.write_manifest_soon(self.manifest)
         else:
             self.results.append(outcome)

@@ -71,6 +71,7 @@ from simulator.experiments.study import (
     check_count,
     collect_frames,
     load_study,
+    run_encoded,
     sort_by_arm,
     study_identity,
     study_record,
@@ -349,18 +350,26 @@ class SweepExecution:
             return None
         self.done = True
         plan, n = self.run.plan, self.run.replications
-        tasks: list[Task] = []
         self.shared: dict[Any, list[str]] = {}
+        first: dict[Any, SweepPoint] = {}
         for r in range(n):
             for p in plan.points:
                 for arm in p.scenario.arms:
                     key = (arm_hash(p.scenario, arm), arm, r)
-                    if key not in self.shared:
-                        self.shared[key] = []
-                        arguments = (p.scenario, arm, r, plan.root_seed)
-                        tasks.append(Task(key, run_replication, arguments))
-                    self.shared[key].append(p.id)
+                    first.setdefault(key, p)
+                    self.shared.setdefault(key, []).append(p.id)
         self.targets = {key: list(points) for key, points in self.shared.items()}
+        tasks: list[Task] = []
+        for key, p in first.items():
+            _, arm, r = key
+            if self.top is None:
+                arguments: tuple[Any, ...] = (p.scenario, arm, r, plan.root_seed)
+                tasks.append(Task(key, run_replication, arguments))
+            else:
+                # encoded by the worker for every point it belongs to
+                identities = tuple(self.stores[i].identity for i in self.shared[key])
+                arguments = (p.scenario, arm, r, plan.root_seed, identities)
+                tasks.append(Task(key, run_encoded, arguments))
         return tasks
 
     def verify(self, task: Task) -> str:
@@ -399,7 +408,8 @@ class SweepExecution:
         _, arm, r = task.key
         for point_id in self.targets[task.key]:
             if self.top is not None:
-                self.stores[point_id].write_replication(outcome)
+                files = outcome.files[self.shared[task.key].index(point_id)]
+                self.stores[point_id].write_encoded(outcome, files)
                 self.stores[point_id].write_manifest_soon(self.point_records[point_id])
             else:
                 self.kept[point_id].append(outcome)

@@ -297,3 +297,34 @@ def test_a_garbled_manifest_can_be_replaced(
         run_study(other, replications=1, out=tmp_path)
     run_study(other, replications=1, out=tmp_path, overwrite=True)
     assert load_study(tmp_path).scenario == other
+
+
+def test_files_encoded_by_a_worker_are_the_files_written_here(
+    tiny: Scenario, tmp_path: Path
+) -> None:
+    """A replication encoded where it ran (for two stores at once, as a sweep's shared
+    arm is) is written byte for byte as the store writes it from the frames, with the
+    same hashes in the manifest, and reads back the same."""
+    from simulator.engine.market import run_replication
+    from simulator.experiments.store import ResultsStore
+    from simulator.experiments.study import run_encoded
+
+    identities = ({"study": "a", "root_seed": 7}, {"study": "b", "root_seed": 7})
+    encoded = run_encoded(tiny, "paid", 1, 7, identities)
+    result = run_replication(tiny, "paid", 1, 7)
+    for identity, files in zip(identities, encoded.files, strict=True):
+        here, there = (
+            ResultsStore(tmp_path / "here" / identity["study"]),
+            ResultsStore(tmp_path / "there" / identity["study"]),
+        )
+        for store in (here, there):
+            store.bind(identity)
+        here.write_replication(result)
+        there.write_encoded(encoded, files)
+        assert _files(here.root) == _files(there.root)
+        assert here.parts == there.parts
+        assert there.verify_replication("paid", 1) is None
+        back = there.read_replication("paid", 1, 7)
+        pd.testing.assert_frame_equal(back.metrics, result.metrics)
+    # each store's files name their own study: the two encodings differ
+    assert encoded.files[0]["metrics"] != encoded.files[1]["metrics"]
