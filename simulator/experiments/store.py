@@ -257,27 +257,46 @@ def encode_replication(
     )
 
 
-def csv_by_group(frame: pd.DataFrame, by: str, drop: list[str]) -> dict[Any, str]:
-    """Each group's rows of ``frame`` (grouped by column ``by``) as CSV text without the
-    columns ``drop``: what ``frame[frame[by] == g].drop(columns=drop).to_csv(index=False)``
-    gives for each group ``g``, made by formatting the whole frame once.
+def _csv_lines(frame: pd.DataFrame) -> list[str] | None:
+    """The lines ``frame.to_csv(index=False)`` writes (header first), or ``None`` when
+    a value holds a line break, so that lines and rows no longer match."""
+    lines = str(frame.to_csv(index=False)).split(os.linesep)
+    return lines[:-1] if len(lines) == len(frame) + 2 else None
 
-    pandas formats each value on its own, so a row's line does not depend on the
-    rows written with it; formatting once instead of once per group saves most of
-    the time of a sweep's per-point tables. Should a value hold a line break (so
-    that lines and rows no longer match), each group is formatted on its own.
+
+def csv_split(frame: pd.DataFrame, by: str, lead: list[str]) -> tuple[str, dict[Any, str]]:
+    """``frame`` as CSV text, and each group's rows (grouped by column ``by``) without
+    the leading columns ``lead``, as ``to_csv(index=False)`` writes each.
+
+    pandas writes each value on its own and joins a row's values with commas, so
+    a row's line does not depend on the rows written with it, and the whole line
+    is its leading columns' line, a comma, and the rest's line: the large part
+    is formatted once, instead of once for the whole and once per group (which
+    cost most of the time of a sweep's summaries). When that does not hold
+    (``lead`` not leading, fewer than two other columns, an empty lone leading
+    value, which the CSV writer quotes, or a line break inside a value), each
+    text is made on its own.
     """
-    body = frame.drop(columns=drop)
-    text: str = body.to_csv(index=False)
-    lines = text.split(os.linesep)
+    rest = frame.drop(columns=lead)
     keys = frame[by].to_numpy()
     groups = list(dict.fromkeys(keys.tolist()))
-    if len(lines) != len(frame) + 2:
-        return {g: str(body[keys == g].to_csv(index=False)) for g in groups}
-    header, rows = lines[0], lines[1:-1]
-    return {
-        g: os.linesep.join([header, *(rows[i] for i in (keys == g).nonzero()[0])]) + os.linesep
-        for g in groups
+    rest_lines = _csv_lines(rest)
+    lead_lines = _csv_lines(frame[lead])
+    if (
+        list(frame.columns[: len(lead)]) != lead
+        or rest.shape[1] < 2
+        or rest_lines is None
+        or lead_lines is None
+        or '""' in lead_lines
+    ):
+        return str(frame.to_csv(index=False)), {
+            g: str(rest[keys == g].to_csv(index=False)) for g in groups
+        }
+    end = os.linesep
+    whole = end.join(f"{a},{b}" for a, b in zip(lead_lines, rest_lines, strict=True)) + end
+    header, rows = rest_lines[0], rest_lines[1:]
+    return whole, {
+        g: end.join([header, *(rows[i] for i in (keys == g).nonzero()[0])]) + end for g in groups
     }
 
 
@@ -657,7 +676,7 @@ class ResultsStore:
 
     def write_csv(self, name: str, frame: pd.DataFrame | str) -> Path:
         """Write a summary table as CSV atomically (``frame`` as pandas writes it
-        without its index, or CSV text already made, see :func:`csv_by_group`);
+        without its index, or CSV text already made, see :func:`csv_split`);
         return its path."""
         target = self.root / "summary" / f"{name}.csv"
         with atomic_path(target) as tmp:

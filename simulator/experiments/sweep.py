@@ -65,7 +65,7 @@ from simulator.experiments.frontier import (
 )
 from simulator.experiments.provenance import utc_now
 from simulator.experiments.runner import ABSENT, STORED, Task, run
-from simulator.experiments.store import ResultsStore, check_writable, csv_by_group
+from simulator.experiments.store import ResultsStore, check_writable, csv_split
 from simulator.experiments.study import (
     Study,
     check_count,
@@ -491,9 +491,11 @@ def _write_summaries(
 ) -> None:
     lv, diff = result.levels(), result.differences()
     drop = ["point", *result.parameters]
-    # each table formatted once, then split by point: one to_csv per point cost most
-    # of a sweep of small runs' summaries
-    levels_of, differences_of = (csv_by_group(f, "point", drop) for f in (lv, diff))
+    # each table formatted once for the sweep's file and every point's: one to_csv
+    # per point cost most of a sweep of small runs' summaries
+    (levels_csv, levels_of), (differences_csv, differences_of) = (
+        csv_split(f, "point", drop) for f in (lv, diff)
+    )
     no_differences = diff.iloc[:0].drop(columns=drop).to_csv(index=False)
     for p in result.plan.points:
         store = stores[p.id]
@@ -502,8 +504,8 @@ def _write_summaries(
         point_records[p.id]["finished"] = utc_now()
         store.write_manifest(point_records[p.id])
     top.write_csv("points", result.points())
-    top.write_csv("levels", lv)
-    top.write_csv("differences", diff)
+    top.write_csv("levels", levels_csv)
+    top.write_csv("differences", differences_csv)
     top.write_csv("frontier", result.frontier())
     if result.plan.break_even is not None:
         top.write_csv("break_even", break_even(result))

@@ -11,7 +11,7 @@ import pytest
 from simulator.experiments.store import (
     ResultsStore,
     atomic_path,
-    csv_by_group,
+    csv_split,
     write_text_atomic,
 )
 
@@ -33,27 +33,29 @@ def test_failed_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_csv_by_group_is_each_group_written_alone(tmp_path: Path) -> None:
-    """Formatting once and splitting by group gives each group's own to_csv, byte for
-    byte: floats of every length, NaN, integers, text that needs quoting; and the
-    fallback when a value holds a line break."""
+def test_csv_split_is_each_text_written_alone(tmp_path: Path) -> None:
+    """The whole frame's CSV and each group's without the leading columns, made from
+    one formatting, are byte for byte what to_csv writes for each: floats of every
+    length, NaN, integers, text that needs quoting; and when the shortcut cannot
+    hold (a line break in a value, columns not leading), each text made alone."""
     frame = pd.DataFrame(
         {
             "point": ["p1", "p0", "p1", "p2", "p0", "p1"],
+            "vary": [1.0, 2.0, 1.0, 3.0, 2.0, 1.0],
             "value": [0.1, 1 / 3, float("nan"), 1e-300, -2.5e17, 7.0],
             "count": [1, 2, 3, 4, 5, 6],
             "label": ['a "quoted", text', "plain", "x,y", "", "é", "z"],
-            "vary": [1.0, 2.0, 1.0, 3.0, 2.0, 1.0],
         }
     )
-    for label in ("plain", "two\nlines"):
-        frame.loc[1, "label"] = label
-        texts = csv_by_group(frame, "point", ["point", "vary"])
+    broken = frame.assign(label=frame["label"].where(frame.index != 1, "two\nlines"))
+    reordered = frame[["point", "value", "vary", "count", "label"]]
+    for case in (frame, broken, reordered):
+        whole, texts = csv_split(case, "point", ["point", "vary"])
+        assert whole == case.to_csv(index=False)
         assert list(texts) == ["p1", "p0", "p2"]
         for point, text in texts.items():
-            alone = frame[frame["point"] == point].drop(columns=["point", "vary"])
+            alone = case[case["point"] == point].drop(columns=["point", "vary"])
             assert text == alone.to_csv(index=False)
-            store = ResultsStore(tmp_path / point)
-            written = store.write_csv("levels", text)
+            written = ResultsStore(tmp_path / point).write_csv("levels", text)
             alone.to_csv(tmp_path / "alone.csv", index=False)
             assert written.read_bytes() == (tmp_path / "alone.csv").read_bytes()
