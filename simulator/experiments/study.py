@@ -125,9 +125,11 @@ def run_encoded(
 def sort_by_arm(frame: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     """Rows in the scenario's arm order, then by replication (a stable sort)."""
     order = {a: i for i, a in enumerate(arms)}
-    key = frame["arm"].map(order)
-    out = frame.assign(_arm_order=key).sort_values(["_arm_order", "replication"], kind="stable")
-    return out.drop(columns="_arm_order").reset_index(drop=True)
+    arm_order = frame["arm"].map(order).to_numpy(dtype=np.float64, na_value=np.nan)
+    # np.lexsort is stable, last key first: what sort_values(kind="stable") gives on
+    # (arm order, replication), at a fraction of its cost on a sweep's many points
+    rows = np.lexsort((frame["replication"].to_numpy(), arm_order))
+    return frame.take(rows).reset_index(drop=True)
 
 
 def collect_frames(
