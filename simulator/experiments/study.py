@@ -34,9 +34,9 @@ from simulator.experiments.store import (
     EncodedReplication,
     ResultsStore,
     check_writable,
-    encode_replication,
     warn_extra,
 )
+from simulator.experiments.tasks import run_encoded
 
 ProgressCallback = Callable[[str, int], None]
 """Called as ``progress(arm, replication)`` each time a replication finishes."""
@@ -106,20 +106,6 @@ class Study:
     def label(self, arm: str) -> str:
         """The human-readable name of an arm."""
         return self.scenario.arms[arm].label or arm
-
-
-def run_encoded(
-    scenario: Scenario,
-    arm: str,
-    replication: int,
-    root_seed: int,
-    identities: tuple[Mapping[str, Any], ...],
-) -> EncodedReplication:
-    """One replication (:func:`run_replication`) as the Parquet files of a store bound
-    to each of ``identities``: the worker that ran it encodes them, so that the
-    process keeping the stores, which serves every worker, only writes bytes."""
-    result = run_replication(scenario, arm, replication, root_seed)
-    return encode_replication(result, identities)
 
 
 def sort_by_arm(frame: pd.DataFrame, arms: list[str]) -> pd.DataFrame:

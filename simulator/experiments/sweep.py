@@ -71,7 +71,6 @@ from simulator.experiments.study import (
     check_count,
     collect_frames,
     load_study,
-    run_encoded,
     sort_by_arm,
     study_identity,
     study_record,
@@ -94,6 +93,7 @@ from simulator.experiments.sweep_plan import (
     plan_sweep,
     point_ids,
 )
+from simulator.experiments.tasks import run_encoded
 
 # the plan and the result have modules of their own; their names are importable
 # from here, as they were before

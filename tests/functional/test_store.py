@@ -307,7 +307,7 @@ def test_files_encoded_by_a_worker_are_the_files_written_here(
     same hashes in the manifest, and reads back the same."""
     from simulator.engine.market import run_replication
     from simulator.experiments.store import ResultsStore
-    from simulator.experiments.study import run_encoded
+    from simulator.experiments.tasks import run_encoded
 
     identities = ({"study": "a", "root_seed": 7}, {"study": "b", "root_seed": 7})
     encoded = run_encoded(tiny, "paid", 1, 7, identities)
