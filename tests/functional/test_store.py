@@ -71,7 +71,7 @@ def test_overwrite_keeps_the_old_study_when_the_new_one_crashes(
     run_study(tiny, replications=3, out=tmp_path)
     before = _files(tmp_path)
     calls = {"n": 0}
-    real = study_module.run_replication
+    real = study_module.run_encoded
 
     def crashes_on_the_third(*args: object) -> object:
         calls["n"] += 1
@@ -79,14 +79,14 @@ def test_overwrite_keeps_the_old_study_when_the_new_one_crashes(
             raise RuntimeError("the engine fell over")
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(study_module, "run_replication", crashes_on_the_third)
+    monkeypatch.setattr(study_module, "run_encoded", crashes_on_the_third)
     with pytest.raises(RuntimeError, match="fell over"):
         run_study(other, replications=3, out=tmp_path, overwrite=True)
     # every old file is where it was, byte for byte; the new study waits in staging
     after = {k: v for k, v in _files(tmp_path).items() if not k.startswith(STAGING_NAME)}
     assert after == before
     assert load_study(tmp_path).scenario == tiny
-    monkeypatch.setattr(study_module, "run_replication", real)
+    monkeypatch.setattr(study_module, "run_encoded", real)
     # the same command again resumes the staged study (two replications were kept)
     replaced = run_study(other, replications=3, out=tmp_path, overwrite=True)
     assert replaced.reused == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -229,3 +230,35 @@ def test_an_arm_no_parameter_touches_runs_once_for_every_point(
     assert len(seen) == 8, "every point still reports every arm and replication"
     at_high = run_study(plan_sweep(small_scenario, [f"{PRICE}=0.30"]).points[0].scenario, 2, 11)
     pd.testing.assert_frame_equal(result.study("p001").metrics, at_high.metrics, check_dtype=False)
+
+
+def test_a_run_shared_by_points_is_stored_as_each_points_own(two_points: Sweep) -> None:
+    """The free arm runs once for both points, and each point's files of it (encoded
+    by the worker for each point) name that point's study and verify against its
+    manifest."""
+    from simulator.experiments.store import ResultsStore, parquet_identity
+    from simulator.experiments.study import load_study
+
+    assert two_points.path is not None
+    owners = set()
+    for point in ("p000", "p001"):
+        root = two_points.path / "points" / point
+        scenario_hash = json.loads((root / "manifest.json").read_text())["scenario_hash"]
+        store = ResultsStore(root)
+        store.read_manifest()
+        for r in range(2):
+            assert store.verify_replication("free", r) is None
+            for part in ("metrics", "daily", "histogram", "distributions"):
+                identity = parquet_identity(
+                    root / "replications" / "free" / f"{r:05d}.{part}.parquet"
+                )
+                assert identity is not None
+                assert identity["scenario_hash"] == scenario_hash
+                assert (identity["arm"], identity["replication"], identity["part"]) == (
+                    "free",
+                    r,
+                    part,
+                )
+                owners.add(identity["scenario_hash"])
+        load_study(root)
+    assert len(owners) == 2
