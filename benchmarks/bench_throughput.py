@@ -135,7 +135,9 @@ def sweep_timing(points: int, replications: int, workers: int, profile: bool) ->
     workers_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     if profiler is not None:
         print("where the parent's time went during the sweep (cumulative):")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", "25")))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+            int(os.environ.get("PROFILE_LINES", "25"))
+        )
     return SweepTiming(
         experiment.distinct_runs,
         end - start,
