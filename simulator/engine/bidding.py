@@ -306,34 +306,10 @@ def _browse_wave_flat(
     # so this counts exactly the keys below the probe (what count_below would).
     categories = wave_category_start.size
     wave_count = wave_category_start.copy()
-    # every per-freelancer array the loop reads or writes
-    columns = (
-        category,
-        last_seen,
-        asking_rate,
-        reservation_rate,
-        skill,
-        completed,
-        five_star,
-        agent_key,
-        region,
-        week_proposals,
-        month_spend_usd,
-        month_cash_usd,
-        free_balance,
-        paid_balance,
-        last_proposal_day,
-        free_lots,
-        paid_lots,
-        bought_total,
-        spent_total,
-        rec_proposals,
-        rec_connects_spent,
-        rec_connects_spend_usd,
-        rec_connects_wasted_ghost,
-        rec_bought,
-        month_connects_spent,
-    )
+    # what the loop reads and writes of a freelancer: the three cache lines of its
+    # record (engine/rows.py; these are the first fields of the lines, LINE_LEADERS)
+    # and its Connects lots
+    columns = (category, region, spent_total, free_lots, paid_lots)
     for i in range(agents.size):
         if i + PREFETCH_AHEAD < agents.size:
             prefetch_rows(columns, agents[i + PREFETCH_AHEAD])

@@ -62,6 +62,15 @@ BROWSE_DTYPE = np.dtype([(name, scalar) for name, scalar in BROWSE_FIELDS])
 
 BROWSE_FIELD_NAMES = frozenset(name for name, _ in BROWSE_FIELDS)
 
+LINE_LEADERS: tuple[str, ...] = tuple(
+    name
+    for name in BROWSE_DTYPE.names or ()
+    if BROWSE_DTYPE.fields is not None and BROWSE_DTYPE.fields[name][1] % CACHE_LINE_BYTES == 0
+)
+"""The first field of each cache line of a record: the browsing kernel asks for a
+freelancer's record to be fetched by these fields alone (a prefetch per line, not
+per field)."""
+
 
 def _aligned_records(capacity: int) -> npt.NDArray[np.void]:
     """Zeroed records starting on a cache-line boundary, so that a record of three

@@ -9,7 +9,7 @@ import pytest
 from simulator.config.scenario import Scenario
 from simulator.engine.ledger import ConnectsLedger
 from simulator.engine.market import Market
-from simulator.engine.rows import BROWSE_DTYPE, CACHE_LINE_BYTES, BrowseRows
+from simulator.engine.rows import BROWSE_DTYPE, CACHE_LINE_BYTES, LINE_LEADERS, BrowseRows
 
 
 def test_a_record_is_three_aligned_cache_lines_in_field_order() -> None:
@@ -18,6 +18,8 @@ def test_a_record_is_three_aligned_cache_lines_in_field_order() -> None:
     assert rows.records.ctypes.data % CACHE_LINE_BYTES == 0
     offsets = [BROWSE_DTYPE.fields[name][1] for name in BROWSE_DTYPE.names]
     assert offsets == sorted(offsets) == [8 * i for i in range(len(offsets))]
+    # the fields the browsing kernel prefetches a record by (bidding._browse_wave_flat)
+    assert LINE_LEADERS == ("category", "region", "spent")
 
 
 def test_growing_keeps_values_stays_aligned_and_is_counted() -> None:
