@@ -87,7 +87,9 @@ def zero_crossings(x: FloatArray, y: FloatArray) -> list[float]:
         if y[i] == 0.0:
             found.append(float(x[i]))
         if i + 1 < x.size and y[i] * y[i + 1] < 0.0:
-            found.append(float(x[i] + (x[i + 1] - x[i]) * (-y[i]) / (y[i + 1] - y[i])))
+            root = x[i] + (x[i + 1] - x[i]) * (-y[i]) / (y[i + 1] - y[i])
+            # rounding may put a root next to a level a unit in the last place outside
+            found.append(float(min(max(root, x[i]), x[i + 1])))
     return found
 
 
@@ -97,7 +99,8 @@ def _at_most_zero(a: float, b: float, ga: float, gb: float) -> tuple[float, floa
         return (a, b)
     if ga > 0.0 and gb > 0.0:
         return None
-    root = a + (b - a) * (-ga) / (gb - ga)
+    # clamped: rounding may put a root at an end a unit in the last place outside it
+    root = min(max(a + (b - a) * (-ga) / (gb - ga), a), b)
     return (a, root) if ga <= 0.0 else (root, b)
 
 
