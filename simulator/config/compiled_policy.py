@@ -21,7 +21,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def bundle_purchase(shortfall: int, bundle_sizes: IntArray) -> int:
     """Connects bought to cover a shortfall: as many of the largest bundle as
     needed, then the smallest bundle that covers the rest."""

@@ -38,7 +38,7 @@ _OWN_COUNTERS = tuple(name for name in _COUNTERS if name not in BROWSE_FIELD_NAM
 """The counters the ledger keeps as arrays of its own: those outside the browsing records."""
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def take_oldest_first_one(lots: IntArray, row: int, amount: int, month: int) -> None:
     """Remove ``amount`` from the lots of one row in place, oldest lot first.
 
@@ -67,7 +67,7 @@ def take_oldest_first(lots: IntArray, rows: IntArray, amounts: IntArray, month: 
         take_oldest_first_one(lots, rows[i], amounts[i], month)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def settle_one(ledger: LedgerColumns, row: int, bought: int, free_n: int, paid_n: int) -> bool:
     """One freelancer buys ``bought`` Connects, then spends ``free_n`` free and
     ``paid_n`` bought ones, oldest lots first. False (and nothing done) if that

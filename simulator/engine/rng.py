@@ -68,7 +68,7 @@ _TWO_POW_52 = 4503599627370496.0
 
 # Every constant and shift is a uint64: numba turns a uint64 mixed with an int64
 # into a float64, which would silently break the hash.
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def mix_one(x: np.uint64) -> np.uint64:
     """splitmix64's finaliser: a bijection of 64-bit integers with good avalanche."""
     x = x ^ (x >> _S30)
@@ -78,7 +78,7 @@ def mix_one(x: np.uint64) -> np.uint64:
     return x ^ (x >> _S31)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def pair_uniform_one(key_a: np.uint64, key_b: np.uint64) -> float:
     """A Uniform(0, 1) value determined by two keys (open interval)."""
     h = mix_one(key_a ^ mix_one(key_b + _GOLDEN))
@@ -117,7 +117,7 @@ _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.7544
 _P_LOW = 0.02425
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def normal_quantile_one(p: float) -> float:
     """The standard normal quantile of ``p`` in (0, 1) (Acklam's approximation)."""
     if p < _P_LOW or p > 1.0 - _P_LOW:
@@ -135,7 +135,7 @@ def normal_quantile_one(p: float) -> float:
     )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def pair_normal_one(key_a: np.uint64, key_b: np.uint64) -> float:
     """A standard normal value determined by two keys (the quantile of their uniform)."""
     z: float = normal_quantile_one(pair_uniform_one(key_a, key_b))
