@@ -636,7 +636,7 @@ def browse_wave(
     return n_proposals, n_outbid
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def cap_applies(post_key: np.uint64, share: float) -> bool:
     """Whether the applicant cap applies to a post: to every post at ``share`` 1, else
     to a post drawn with probability ``share`` from its key (a post-level random

@@ -72,7 +72,7 @@ def boost_value_usd(
     return value
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def slot_to_take(
     boosts: IntArray, reviewed_agent: npt.NDArray[np.int32], post: int, max_reviewed: int
 ) -> int:
@@ -95,7 +95,7 @@ def slot_to_take(
     return lowest
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def winning_bid(
     boosts: IntArray,
     reviewed_agent: npt.NDArray[np.int32],

@@ -37,7 +37,7 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def expected_improvement(bar: float, mean: float, sd: float) -> float:
     """``E[max(X - bar, 0)]`` for ``X`` normal with ``mean`` and ``sd`` (> 0).
 
