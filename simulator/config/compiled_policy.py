@@ -92,6 +92,12 @@ class CompiledPolicy:
         bracket = np.searchsorted(self.budget_thresholds_usd, budget_usd, side="left")
         return self.bracket_connects[bracket]
 
+    @property
+    def min_connects_per_proposal(self) -> int:
+        """The fewest Connects any proposal costs under this policy."""
+        costs = self.tier_connects if self.cost_by_tier else self.bracket_connects
+        return int(costs.min())
+
     def price_usd_per_connect(self, region_code: IntArray) -> FloatArray:
         """Money price of one Connect for freelancers of each region."""
         return self.price_usd[region_code]

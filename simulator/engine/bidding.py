@@ -84,6 +84,7 @@ class BiddingParameters(NamedTuple):
     boost_max_bid: int
     applicant_cap_share: float = 1.0  # share of posts the cap applies to (see cap_applies)
     keep_most_relevant: bool = False  # keep the K most relevant proposals, not the first K
+    min_connects_per_proposal: int = 0  # the fewest Connects any proposal costs
 
 
 class WaveSessions(NamedTuple):
@@ -361,6 +362,21 @@ def _browse_wave_flat(
         cost = 0.0
         week = week_proposals[a]
         sent = 0
+        # Nothing in hand and the smallest purchase out of reach: every view would end
+        # at the purchase check below (a proposal costs at least one Connect, and a
+        # larger shortfall never buys less), with nothing written before it, so the
+        # views are skipped. About a third of all views in the reference market.
+        if (
+            free_left == 0
+            and paid_left == 0
+            and p.min_connects_per_proposal >= 1
+            and not p.first_proposal_free
+            and (
+                not p.purchase_allowed
+                or bundle_purchase(1, bundle_sizes) * price > money_left - cost + 1e-9
+            )
+        ):
+            oldest = newest
         for pos in range(newest - 1, oldest - 1, -1):
             seq = feed[c * feed_capacity + (pos & (feed_capacity - 1))]
             if seq < 0:

@@ -174,6 +174,7 @@ class Market:
             applicant_cap_share=cl.applicant_cap_share,
             keep_most_relevant=isinstance(cl.screening, SequentialScreening)
             and cl.screening.ranking == "relevance",
+            min_connects_per_proposal=self.policy.min_connects_per_proposal,
         )
         ct = world.contracts
         self._contract_terms = ContractTerms(
