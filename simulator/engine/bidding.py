@@ -362,18 +362,18 @@ def _browse_wave_flat(
         cost = 0.0
         week = week_proposals[a]
         sent = 0
-        # Nothing in hand and the smallest purchase out of reach: every view would end
-        # at the purchase check below (a proposal costs at least one Connect, and a
-        # larger shortfall never buys less), with nothing written before it, so the
-        # views are skipped. About a third of all views in the reference market.
+        # Fewer Connects in hand than the cheapest proposal costs, and the purchase
+        # that would cover the difference out of reach: every view would end at the
+        # purchase check below (a larger shortfall never buys less), with nothing
+        # written before it, so the views are skipped. That is about a third of all
+        # views in the reference market.
+        shortfall = p.min_connects_per_proposal - free_left - paid_left
         if (
-            free_left == 0
-            and paid_left == 0
-            and p.min_connects_per_proposal >= 1
+            shortfall >= 1
             and not p.first_proposal_free
             and (
                 not p.purchase_allowed
-                or bundle_purchase(1, bundle_sizes) * price > money_left - cost + 1e-9
+                or bundle_purchase(shortfall, bundle_sizes) * price > money_left - cost + 1e-9
             )
         ):
             oldest = newest

@@ -1,6 +1,6 @@
-"""The browsing kernel skips the views of a freelancer who can send nothing (no Connects
-in hand, the smallest purchase out of reach): every wave ends exactly as it does when
-each of those views is looked at."""
+"""The browsing kernel skips the views of a freelancer who can send nothing (fewer Connects
+in hand than the cheapest proposal costs, and the purchase that would cover the rest out
+of reach): every wave ends exactly as it does when each of those views is looked at."""
 
 from __future__ import annotations
 
@@ -43,10 +43,11 @@ def test_skipping_views_of_freelancers_who_cannot_bid_changes_nothing(
         a = wave.agents
         price = prices.price_usd_by_region[pop.region[a]]
         money_left = pop.month_cash_usd[a] - pop.month_spend_usd[a]
-        smallest = bundle_purchase(1, prices.bundle_sizes) if p.purchase_allowed else 0
-        cannot = (ledger.free_balance[a] == 0) & (ledger.paid_balance[a] == 0)
+        shortfall = p.min_connects_per_proposal - ledger.free_balance[a] - ledger.paid_balance[a]
+        cannot = shortfall >= 1
         if p.purchase_allowed:
-            cannot &= smallest * price > money_left + 1e-9
+            bought = np.array([bundle_purchase(s, prices.bundle_sizes) for s in shortfall])
+            cannot &= bought * price > money_left + 1e-9
         waves["skipped_freelancers"] += int(np.count_nonzero(cannot))
 
         copies: dict[int, np.ndarray] = {}
