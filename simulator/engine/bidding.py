@@ -195,32 +195,38 @@ def order_sessions(
     bucket order never contradicts the time order.
     """
     m = offset.size
-    day = np.empty(m)
     bucket = np.empty(m, dtype=np.int64)
     start = np.zeros(m + 1, dtype=np.int64)
     for i in range(m):
-        day[i] = wave_start + offset[i] * wave_days
         b = min(max(int(offset[i] * m), 0), m - 1)
         bucket[i] = b
         start[b + 1] += 1
     for b in range(m):
         start[b + 1] += start[b]
+    # the days themselves are moved with the order (not read through it), so the
+    # insertion sort compares neighbours in memory
+    day = np.empty(m)
     order = np.empty(m, dtype=np.int64)
     for i in range(m):
-        order[start[bucket[i]]] = i
-        start[bucket[i]] += 1
+        k = start[bucket[i]]
+        start[bucket[i]] = k + 1
+        order[k] = i
+        day[k] = wave_start + offset[i] * wave_days
     for i in range(1, m):
         x = order[i]
+        x_day = day[i]
         j = i - 1
-        while j >= 0 and day[order[j]] > day[x]:
+        while j >= 0 and day[j] > x_day:
             order[j + 1] = order[j]
+            day[j + 1] = day[j]
             j -= 1
         order[j + 1] = x
+        day[j + 1] = x_day
     distinct = True
     for i in range(1, m):
-        if day[order[i]] == day[order[i - 1]]:
+        if day[i] == day[i - 1]:
             distinct = False
-    return agents[order], sessions[order], day[order], distinct
+    return agents[order], sessions[order], day, distinct
 
 
 @numba.njit(cache=True, error_model="numpy")
