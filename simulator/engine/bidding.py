@@ -315,8 +315,17 @@ def _browse_wave_flat(
     wave_count = wave_category_start.copy()
     # what the loop reads and writes of a freelancer: the three cache lines of its
     # record (engine/rows.py; these are the first fields of the lines, LINE_LEADERS)
-    # and its Connects lots
-    columns = (category, region, spent_total, free_lots, paid_lots)
+    # and its Connects lots, first and last lot (a row of twelve monthly lots spans
+    # two lines, and spending walks it to the newest)
+    columns = (
+        category,
+        region,
+        spent_total,
+        free_lots,
+        paid_lots,
+        free_lots[:, free_lots.shape[1] - 1 :],
+        paid_lots[:, paid_lots.shape[1] - 1 :],
+    )
     for i in range(agents.size):
         if i + PREFETCH_AHEAD < agents.size:
             prefetch_rows(columns, agents[i + PREFETCH_AHEAD])
