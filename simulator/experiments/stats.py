@@ -9,6 +9,7 @@ less noise than either level.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -80,6 +81,33 @@ def group_intervals(values: FloatArray, codes: npt.NDArray[np.intp], groups: int
     )
 
 
+def _unique_rows(
+    columns: list[npt.NDArray[np.intp]],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)`` for
+    columns of non-negative codes.
+
+    Each row's codes are read as the digits of one integer (column ``j``'s digit
+    in base ``max + 1``), whose order is the rows' lexicographic order, so a
+    1-d ``np.unique`` finds the same rows in the same order at a fraction of the
+    cost of sorting whole rows. When that integer could overflow 63 bits, the
+    rows themselves are sorted.
+    """
+    radices = [int(c.max()) + 1 if c.size else 1 for c in columns]
+    if math.prod(radices) >= 2**62:
+        rows, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
+        return rows, inverse.reshape(-1)
+    number = np.zeros(columns[0].size, dtype=np.int64)
+    for codes, radix in zip(columns, radices, strict=True):
+        number = number * radix + codes
+    distinct, inverse = np.unique(number, return_inverse=True)
+    rows = np.empty((distinct.size, len(columns)), dtype=np.intp)
+    rest = distinct.copy()
+    for j in range(len(columns) - 1, -1, -1):
+        rest, rows[:, j] = np.divmod(rest, radices[j])
+    return rows, inverse.reshape(-1)
+
+
 def _groups(frame: pd.DataFrame, by: str | None) -> tuple[npt.NDArray[np.intp], pd.MultiIndex]:
     """Each row's group by ``by`` (if given), arm, segment and metric (-1 for a row with a
     missing key), and the groups' keys.
@@ -109,7 +137,7 @@ def _groups(frame: pd.DataFrame, by: str | None) -> tuple[npt.NDArray[np.intp], 
         columns.append(pair_codes)
         pairs.append(pair_values % len(uniques))
     # the distinct combinations, sorted key by key, and each row's
-    combinations, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
+    combinations, inverse = _unique_rows(columns)
     groups = np.full(len(frame), -1, dtype=np.intp)
     groups[present] = inverse.reshape(-1)
     arrays = [

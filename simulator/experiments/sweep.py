@@ -71,7 +71,6 @@ from simulator.experiments.study import (
     check_count,
     collect_frames,
     load_study,
-    sort_by_arm,
     study_identity,
     study_record,
 )
@@ -429,12 +428,13 @@ class SweepExecution:
             arms = list(p.scenario.arms)
             if top is not None:
                 store = self.stores[p.id]
-                # only the metrics part of each run is read back (and checked)
+                # only the metrics part of each run is read back (and checked), in arm
+                # order, then by replication: the order sort_by_arm gives, as each part
+                # holds one run's rows
                 metrics = pd.concat(
-                    [store.read_checked_part(arm, r, "metrics") for r in range(n) for arm in arms],
+                    [store.read_checked_part(arm, r, "metrics") for arm in arms for r in range(n)],
                     ignore_index=True,
                 )
-                metrics = sort_by_arm(metrics, arms)
             else:
                 frames = collect_frames(p.scenario, self.kept[p.id])
                 studies[p.id] = Study(

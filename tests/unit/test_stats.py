@@ -226,3 +226,21 @@ def test_a_sweeps_levels_and_differences(tiny_sweep_dir: object) -> None:
             per_point_reference(frame, compute), on="point", how="right", validate="one_to_many"
         ).reset_index(drop=True)
         assert_identical(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("rows", "radices"),
+    [(500, (3, 7, 1, 40)), (1, (1,)), (2000, (64, 2, 5, 13, 60)), (300, (2**40, 2**30))],
+)
+def test_unique_rows_is_numpy_unique_of_the_stacked_rows(
+    rows: int, radices: tuple[int, ...]
+) -> None:
+    # the last case's codes span more than 63 bits together: the sorted-rows fallback
+    rng = np.random.default_rng(rows)
+    columns = [rng.integers(0, radix, size=rows).astype(np.intp) for radix in radices]
+    expected_rows, expected_inverse = np.unique(
+        np.stack(columns, axis=1), axis=0, return_inverse=True
+    )
+    got_rows, got_inverse = stats._unique_rows(columns)
+    np.testing.assert_array_equal(got_rows, expected_rows)
+    np.testing.assert_array_equal(got_inverse, expected_inverse.reshape(-1))
