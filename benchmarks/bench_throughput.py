@@ -16,6 +16,11 @@ parent's writing of every run's files and the sweep's summaries. The sweep's
 wall time is split into its runs and its summaries, and the CPU time of the
 workers and of this process is printed, to show where the rest went.
 
+The host's speed drifts by several per cent within a minute on a shared
+machine, so the sweep is run ``--rounds`` times, each compared with one core's
+rate measured just before and just after it, and the median efficiency of the
+rounds is the figure.
+
 Then many small calls (``--batches`` of ``--batch-size`` runs, as a
 calibration's generations or a study's precision rounds make them) run on a
 pool kept while its executor is entered, and on a pool started for each call.
@@ -23,8 +28,8 @@ pool kept while its executor is entered, and on a pool started for each call.
 Usage::
 
     python benchmarks/bench_throughput.py [--workers 2] [--points 64] [--replications 2]
-                                          [--single 16] [--batches 16] [--batch-size 8]
-                                          [--profile]
+                                          [--single 16] [--rounds 3] [--batches 16]
+                                          [--batch-size 8] [--profile]
 
 ``--profile`` also prints where the parent process spent its time during the
 sweep (cProfile, top functions by cumulative time).
@@ -48,11 +53,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.config.loading import load_scenario
-from simulator.engine.market import run_replication
-from simulator.experiments.executors import LocalPoolExecutor
-from simulator.experiments.runner import run
-from simulator.experiments.sweep import SweepRun, plan_sweep
+# The simulator is imported inside the functions that use it, not here: this file
+# is the main module of the pool's spawned workers, which import it again as they
+# start. Imported here, the sweep's planning and statistics would be imported by
+# every worker, which the workers of ``connectsim sweep`` (whose main module is the
+# light CLI entry point) never import, and the pool would be timed starting slower
+# than the command's.
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "paid_vs_free.yaml"
 SMALL_MARKET = (
@@ -75,6 +81,9 @@ def single_rate(count: int) -> tuple[float, list[float]]:
     ghost shares of the sweep's range, as the sweep's runs are) run here one after
     another, each timed alone; the rate is their number over their total time (the
     sweep's rate is its runs over its time, so both count the same mix of runs)."""
+    from simulator.config.loading import load_scenario
+    from simulator.engine.market import run_replication
+
     scenario = load_scenario(SCENARIO, list(SMALL_MARKET))
     arms = list(scenario.arms)
     run_replication(scenario, arms[0], 0, 1)  # compile (or load the cache) before timing
@@ -110,6 +119,10 @@ class SweepTiming:
 def sweep_timing(points: int, replications: int, workers: int, profile: bool) -> SweepTiming:
     """The sweep on ``workers`` processes into a temporary directory, wall clock from
     the executor's entry (its workers' start included) to the sweep's result."""
+    from simulator.experiments.executors import LocalPoolExecutor
+    from simulator.experiments.runner import run
+    from simulator.experiments.sweep import SweepRun, plan_sweep
+
     plan = plan_sweep(
         SCENARIO, [f"{VARIED}=0.0:0.3:{points}"], design="grid", seed=1, overrides=SMALL_MARKET
     )
@@ -119,6 +132,11 @@ def sweep_timing(points: int, replications: int, workers: int, profile: bool) ->
         last[:] = [time.perf_counter(), time.process_time()]
 
     experiment = SweepRun(plan, replications, progress)
+    # SciPy's statistics, which the summaries use, imported before the clock starts:
+    # a one-off import of this process, not part of what the pool loses (until the
+    # experiments API imported it lazily, it was imported with the API, before)
+    import scipy.stats  # noqa: F401
+
     executor = LocalPoolExecutor(workers)
     profiler = cProfile.Profile() if profile else None
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -152,6 +170,10 @@ def batches_seconds(batches: int, size: int, workers: int, kept: bool) -> float:
     """Seconds to run ``batches`` calls of ``size`` runs each on a pool of ``workers``,
     as a calibration's generations or a study's precision rounds come: the pool kept
     while the executor is entered (``kept``), or started and stopped for each call."""
+    from simulator.config.loading import load_scenario
+    from simulator.engine.market import run_replication
+    from simulator.experiments.executors import LocalPoolExecutor
+
     scenario = load_scenario(SCENARIO, list(SMALL_MARKET))
     arms = list(scenario.arms)
     executor = LocalPoolExecutor(workers)
@@ -170,6 +192,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=64)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--single", type=int, default=16, help="runs timed in this process")
+    parser.add_argument("--rounds", type=int, default=3, help="sweeps, each between two rates")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
         "--batches", type=int, default=16, help="calls of --batch-size runs (0: skip)"
@@ -185,29 +208,36 @@ def main() -> None:
         f"median {statistics.median(times):.3f} s"
     )
     print(f"  one core, in this process   {one:7.2f} runs/s ({shown})")
-    timing = sweep_timing(args.points, args.replications, args.workers, args.profile)
-    achieved, runs = timing.rate, timing.runs
+    efficiencies = []
+    for round_ in range(1, args.rounds + 1):
+        timing = sweep_timing(args.points, args.replications, args.workers, args.profile)
+        achieved, runs = timing.rate, timing.runs
+        print(
+            f"  round {round_}: sweep on {args.workers} workers  {achieved:7.2f} runs/s "
+            f"({runs} runs: {args.points} points x 2 arms x {args.replications} replications)"
+        )
+        print(
+            f"    wall {timing.seconds:.1f} s: runs {timing.seconds - timing.summaries:.1f} s, "
+            f"then summaries {timing.summaries:.1f} s"
+        )
+        print(
+            f"    CPU: workers {timing.workers_cpu:.1f} s "
+            f"({timing.workers_cpu / runs * 1e3:.0f} ms a run, start-up included); this "
+            f"process {timing.parent_cpu_runs:.1f} s while the runs ran "
+            f"({timing.parent_cpu_runs / runs * 1e3:.0f} ms a run), "
+            f"{timing.parent_cpu_summaries:.1f} s for the summaries"
+        )
+        # one core again after each sweep: the host's speed drifts, so each sweep is
+        # compared with the mean of the rates measured just before and just after it
+        after, _ = single_rate(args.single)
+        print(f"    one core again, after     {after:7.2f} runs/s")
+        efficiencies.append(achieved / ((one + after) / 2 * args.workers))
+        print(f"    efficiency                {efficiencies[-1]:7.2f}")
+        one = after
     print(
-        f"  sweep on {args.workers} workers           {achieved:7.2f} runs/s "
-        f"({runs} runs: {args.points} points x 2 arms x {args.replications} replications)"
-    )
-    print(
-        f"    wall {timing.seconds:.1f} s: runs {timing.seconds - timing.summaries:.1f} s, "
-        f"then summaries {timing.summaries:.1f} s"
-    )
-    print(
-        f"    CPU: workers {timing.workers_cpu:.1f} s ({timing.workers_cpu / runs * 1e3:.0f} ms "
-        f"a run, start-up included); this process {timing.parent_cpu_runs:.1f} s while the "
-        f"runs ran ({timing.parent_cpu_runs / runs * 1e3:.0f} ms a run), "
-        f"{timing.parent_cpu_summaries:.1f} s for the summaries"
-    )
-    # one core again after the sweep: the host's speed may have changed meanwhile
-    after, _ = single_rate(args.single)
-    print(f"  one core again, after       {after:7.2f} runs/s")
-    ideal = (one + after) / 2 * args.workers
-    print(
-        f"  efficiency                  {achieved / ideal:7.2f} of one core's rate x "
-        f"{args.workers} (target >= {TARGET:.2f})"
+        f"  efficiency, median of {args.rounds} rounds "
+        f"{statistics.median(efficiencies):5.2f} of one core's rate x {args.workers} "
+        f"(target >= {TARGET:.2f}; rounds {', '.join(f'{e:.2f}' for e in efficiencies)})"
     )
     if args.batches:
         runs = args.batches * args.batch_size

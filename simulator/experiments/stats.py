@@ -15,7 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+
+# scipy.stats (0.4 s to import) is imported in the functions that use it: a script
+# that imports the experiments API is the main module of its pool's workers, which
+# import it again at start-up and never compute an interval
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -29,6 +32,8 @@ INTERVAL_COLUMNS = ["mean", "ci_low", "ci_high", "sd", "n"]
 
 def _t_quantile(n: int) -> float:
     """The Student t quantile of a two-sided :data:`CONFIDENCE` interval from ``n`` values."""
+    from scipy import stats
+
     return float(stats.t.ppf(0.5 + CONFIDENCE / 2.0, n - 1))
 
 
@@ -281,6 +286,8 @@ def mean_interval(
         sd = np.sqrt(squares.sum(axis=0) / (n - 1))
     enough = n >= 2
     quantile = np.full(n.shape, np.nan)
+    from scipy import stats
+
     quantile[enough] = stats.t.ppf(0.5 + confidence / 2.0, n[enough] - 1)
     half = np.where(enough, quantile * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     return mean, mean - half, mean + half

@@ -122,8 +122,11 @@ def _os_error(exc: OSError, doing: str, path: Path) -> ResultsError:
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
+def atomic_path(target: Path, sync_directory: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; flush and rename it into place on success.
+
+    ``sync_directory=False`` leaves flushing the directory's entry, which makes the
+    rename durable, to the caller (:func:`write_files_atomic` does it once for many).
 
     Raises
     ------
@@ -148,7 +151,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         with open(tmp_path, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_path, target)
-        _fsync_directory(target.parent)
+        if sync_directory:
+            _fsync_directory(target.parent)
     except OSError as exc:
         raise _os_error(exc, "write", target) from None
     finally:
@@ -205,6 +209,33 @@ def write_bytes_atomic(target: Path, data: bytes) -> str:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return hashlib.sha256(data).hexdigest()
+
+
+def write_files_atomic(files: Mapping[Path, bytes]) -> dict[Path, str]:
+    """Write several files, each atomically as :func:`atomic_path` does; return their
+    SHA-256s.
+
+    Each file is flushed to disk and renamed into place on its own, as one
+    :func:`write_bytes_atomic` each would; each directory's entry is flushed once,
+    after all its renames, rather than once a file (a replication's four files
+    share one directory). A failure leaves the files renamed before it in place,
+    as separate writes would, and no temporary file.
+
+    Raises
+    ------
+    ResultsError
+        As :func:`atomic_path`.
+    """
+    renamed: list[Path] = []
+    try:
+        for target, data in files.items():
+            with atomic_path(target, sync_directory=False) as tmp:
+                tmp.write_bytes(data)
+            renamed.append(target)
+    finally:
+        for directory in dict.fromkeys(target.parent for target in renamed):
+            _fsync_directory(directory)
+    return {target: hashlib.sha256(data).hexdigest() for target, data in files.items()}
 
 
 @dataclass(frozen=True)
@@ -320,16 +351,39 @@ def reads_whole(path: Path) -> bool:
 
 
 def read_parquet_checked(path: Path, where: Path) -> pd.DataFrame:
-    """Read a Parquet file; a damaged one is a :class:`ResultsError` naming it."""
+    """Read a Parquet file; a missing or damaged one is a :class:`ResultsError` naming it."""
     try:
-        return pd.read_parquet(path, engine="pyarrow")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ResultsError(f"{where}: {path.relative_to(where)} is missing") from None
+    except OSError as exc:
+        raise _unreadable(exc, path, where) from None
+    return frame_of(parse_parquet(data, path, where))
+
+
+def _unreadable(exc: Exception, path: Path, where: Path) -> ResultsError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ResultsError(
+        f"{where}: {path.relative_to(where)} is not a readable Parquet file ({reason[:120]})"
+    )
+
+
+def parse_parquet(data: bytes, path: Path, where: Path) -> pa.Table:
+    """Parse the bytes of a Parquet file read from ``path``; damaged, they are a
+    :class:`ResultsError` naming the file as :func:`read_parquet_checked` does."""
+    try:
+        # pandas' metadata as pandas.read_parquet uses it (index columns, if any)
+        return pq.ParquetFile(pa.BufferReader(data)).read(use_pandas_metadata=True)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ResultsError(
-            f"{where}: {path.relative_to(where)} is not a readable Parquet file ({reason[:120]})"
-        ) from None
+        raise _unreadable(exc, path, where) from None
+
+
+def frame_of(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table read from the store as the frame :func:`pandas.read_parquet` gives:
+    the same conversion (``Table.to_pandas`` with pandas' metadata, no type mapper),
+    done once for many files' tables concatenated rather than once a file."""
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 @dataclass(frozen=True)
@@ -463,11 +517,12 @@ class ResultsStore:
         """Store one replication encoded elsewhere: ``files`` must be ``encoded``'s
         files for this store's identity (the same bytes :meth:`write_replication`
         would write)."""
-        written = {}
-        for part in PARTS:
-            target = self._file(encoded.arm, encoded.replication, part)
-            digest = write_bytes_atomic(target, files[part])
-            written[part] = {"path": target.relative_to(self.root).as_posix(), "sha256": digest}
+        targets = {part: self._file(encoded.arm, encoded.replication, part) for part in PARTS}
+        digests = write_files_atomic({targets[part]: files[part] for part in PARTS})
+        written = {
+            part: {"path": target.relative_to(self.root).as_posix(), "sha256": digests[target]}
+            for part, target in targets.items()
+        }
         self._record_replication(encoded.arm, encoded.replication, encoded.root_seed, written)
 
     def _record_replication(
@@ -556,8 +611,23 @@ class ResultsStore:
         self, arm: str, replication: int, part: str, verify: bool = True
     ) -> pd.DataFrame:
         """Read back one part (``"metrics"``, ``"daily"``, ...) of one stored replication,
-        its file checked against its hash (what a sweep's summaries need of each run: its
-        metrics, without reading the other three files).
+        its file checked against its hash.
+
+        Raises
+        ------
+        ResultsError
+            As :meth:`read_replication`.
+        """
+        return frame_of(self.read_checked_table(arm, replication, part, verify))
+
+    def read_checked_table(
+        self, arm: str, replication: int, part: str, verify: bool = True
+    ) -> pa.Table:
+        """One part of one stored replication as an Arrow table, its file checked against
+        its hash: what a sweep's summaries need of each run (its metrics, without the
+        other three files), gathered into one table and converted to pandas once.
+
+        The file is read once: the bytes whose hash is checked are the bytes parsed.
 
         Raises
         ------
@@ -569,24 +639,24 @@ class ResultsStore:
         if verify and recorded is None:
             raise ResultsError(f"{self.root}: the manifest lists no replication {key}")
         path = self._file(arm, replication, part)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ResultsError(
+                f"{self.root}: {path.relative_to(self.root)} is missing; "
+                "run the same command again to recompute it"
+            ) from None
+        except OSError as exc:
+            raise _os_error(exc, "read", path) from None
         if verify and recorded is not None:
             expected = recorded.get("files", {}).get(part, {}).get("sha256")
-            try:
-                digest = sha256_file(path)
-            except FileNotFoundError:
-                raise ResultsError(
-                    f"{self.root}: {path.relative_to(self.root)} is missing; "
-                    "run the same command again to recompute it"
-                ) from None
-            except OSError as exc:
-                raise _os_error(exc, "read", path) from None
-            if digest != expected:
+            if hashlib.sha256(data).hexdigest() != expected:
                 raise ResultsError(
                     f"{self.root}: {path.relative_to(self.root)} does not match the "
                     "manifest's content hash (changed, truncated or replaced since it "
                     "was written); run the same command again to recompute it"
                 )
-        return read_parquet_checked(path, self.root)
+        return parse_parquet(data, path, self.root)
 
     def read_part(self, arm: str, replication: int, part: str) -> pd.DataFrame:
         """Read one part (metrics, daily, ...) of one stored replication."""

@@ -39,11 +39,14 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from simulator.config.loading import (
     scenario_from_record,
@@ -65,7 +68,7 @@ from simulator.experiments.frontier import (
 )
 from simulator.experiments.provenance import utc_now
 from simulator.experiments.runner import ABSENT, STORED, Task, run
-from simulator.experiments.store import ResultsStore, check_writable, csv_split
+from simulator.experiments.store import ResultsStore, check_writable, csv_split, frame_of
 from simulator.experiments.study import (
     Study,
     check_count,
@@ -422,20 +425,26 @@ class SweepExecution:
         """The sweep, every point's summaries and the sweep's written."""
         plan, n, top = self.run.plan, self.run.replications, self.top
         root_seed = plan.root_seed
-        parts = []
         studies: dict[str, Study] = {}
-        for p in plan.points:
-            arms = list(p.scenario.arms)
-            if top is not None:
+        if top is not None:
+            # only the metrics part of each run is read back (and checked), in arm
+            # order, then by replication: the order sort_by_arm gives, as each part
+            # holds one run's rows; the tables are converted to pandas once, as one
+            tables: list[pa.Table] = []
+            point_rows = []
+            for p in plan.points:
                 store = self.stores[p.id]
-                # only the metrics part of each run is read back (and checked), in arm
-                # order, then by replication: the order sort_by_arm gives, as each part
-                # holds one run's rows
-                metrics = pd.concat(
-                    [store.read_checked_part(arm, r, "metrics") for arm in arms for r in range(n)],
-                    ignore_index=True,
-                )
-            else:
+                read = [
+                    store.read_checked_table(arm, r, "metrics")
+                    for arm in p.scenario.arms
+                    for r in range(n)
+                ]
+                tables += read
+                point_rows.append(sum(table.num_rows for table in read))
+            frame = frame_of(pa.concat_tables(tables, promote_options="default"))
+        else:
+            parts = []
+            for p in plan.points:
                 frames = collect_frames(p.scenario, self.kept[p.id])
                 studies[p.id] = Study(
                     scenario=p.scenario,
@@ -446,10 +455,10 @@ class SweepExecution:
                     histogram=frames["histogram"],
                     distributions=frames["distributions"],
                 )
-                metrics = frames["metrics"]
-            parts.append(metrics.assign(point=p.id))
-        frame = pd.concat(parts, ignore_index=True)
-        frame = frame[["point", *[c for c in frame.columns if c != "point"]]]
+                parts.append(frames["metrics"])
+            frame = pd.concat(parts, ignore_index=True)
+            point_rows = [len(part) for part in parts]
+        frame.insert(0, "point", np.repeat([p.id for p in plan.points], point_rows).tolist())
         outcome = Sweep(plan, n, frame, top.root if top else None, self.reused, studies)
         if top is not None:
             _write_summaries(outcome, top, self.stores, self.point_records)
@@ -483,32 +492,59 @@ def _point_store(top: ResultsStore, point: SweepPoint, root_seed: int) -> Result
     return store
 
 
+SUMMARY_WRITERS = 4
+"""Threads writing a sweep's summary files while the main thread formats the next table."""
+
+
 def _write_summaries(
     result: Sweep,
     top: ResultsStore,
     stores: dict[str, ResultsStore],
     point_records: dict[str, dict[str, Any]],
 ) -> None:
-    lv, diff = result.levels(), result.differences()
+    points = result.plan.points
     drop = ["point", *result.parameters]
-    # each table formatted once for the sweep's file and every point's: one to_csv
-    # per point cost most of a sweep of small runs' summaries
-    (levels_csv, levels_of), (differences_csv, differences_of) = (
-        csv_split(f, "point", drop) for f in (lv, diff)
-    )
-    no_differences = diff.iloc[:0].drop(columns=drop).to_csv(index=False)
-    for p in result.plan.points:
-        store = stores[p.id]
-        store.write_csv("levels", levels_of[p.id])
-        store.write_csv("differences", differences_of.get(p.id, no_differences))
-        point_records[p.id]["finished"] = utc_now()
-        store.write_manifest(point_records[p.id])
-    top.write_csv("points", result.points())
-    top.write_csv("levels", levels_csv)
-    top.write_csv("differences", differences_csv)
-    top.write_csv("frontier", result.frontier())
-    if result.plan.break_even is not None:
-        top.write_csv("break_even", break_even(result))
+    # a sweep writes three files a point, and each write mostly waits for the disk
+    # (a flush of the file, then of its directory): threads write them while this
+    # one formats the next table (a flush releases the GIL)
+    writers = ThreadPoolExecutor(SUMMARY_WRITERS, thread_name_prefix="connectsim-summaries")
+    try:
+        written: list[Future[Path]] = []
+        # each table formatted once for the sweep's file and every point's: one
+        # to_csv per point cost most of a sweep of small runs' summaries
+        levels_csv, levels_of = csv_split(result.levels(), "point", drop)
+        written += [
+            writers.submit(stores[p.id].write_csv, "levels", levels_of[p.id]) for p in points
+        ]
+        written.append(writers.submit(top.write_csv, "levels", levels_csv))
+        diff = result.differences()
+        differences_csv, differences_of = csv_split(diff, "point", drop)
+        no_differences = diff.iloc[:0].drop(columns=drop).to_csv(index=False)
+        written += [
+            writers.submit(
+                stores[p.id].write_csv, "differences", differences_of.get(p.id, no_differences)
+            )
+            for p in points
+        ]
+        written.append(writers.submit(top.write_csv, "differences", differences_csv))
+        top.write_csv("points", result.points())
+        top.write_csv("frontier", result.frontier())
+        if result.plan.break_even is not None:
+            top.write_csv("break_even", break_even(result))
+        for future in written:
+            future.result()
+        # a point's manifest says it finished once its summaries are written
+        for p in points:
+            point_records[p.id]["finished"] = utc_now()
+        manifests = [
+            writers.submit(stores[p.id].write_manifest, point_records[p.id]) for p in points
+        ]
+        for manifest in manifests:
+            manifest.result()
+    finally:
+        # after a failure or an interrupt, the writes not yet started are dropped and
+        # those under way finish (each is atomic), so none outlives this call
+        writers.shutdown(wait=True, cancel_futures=True)
 
 
 def load_sweep(path: str | Path) -> Sweep:

@@ -109,6 +109,7 @@ def test_a_refused_scenario_loads_no_heavy_module(tmp_path: Path) -> None:
 
 def test_the_probe_sees_a_loaded_module() -> None:
     """The probe is not blind: what was imported shows in its list."""
-    code, loaded, _ = loaded_after(["--help"], preload=("numpy", "simulator.experiments.stats"))
+    preload = ("numpy", "scipy.stats", "simulator.experiments.stats")
+    code, loaded, _ = loaded_after(["--help"], preload=preload)
     assert code == 0
     assert {"numpy", "pandas", "scipy", "simulator.experiments.stats"} <= set(loaded)

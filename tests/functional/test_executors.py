@@ -316,6 +316,38 @@ def test_import_simulator_does_not_import_dask() -> None:
     assert proc.stdout.strip() == "[]"
 
 
+def test_the_experiments_api_leaves_scipy_stats_to_the_summaries() -> None:
+    """A script importing the experiments API is the main module of its pool's
+    spawned workers, which import it again as they start: it must not make each of
+    them import SciPy's statistics, which only the summaries use."""
+    code = (
+        "import sys; import simulator.experiments.sweep, simulator.experiments.study, "
+        "simulator.experiments.runner, simulator.experiments.sensitivity; "
+        "print('scipy.stats' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.strip() == "False"
+
+
+def test_a_pool_worker_freezes_its_objects_only_as_it_exits() -> None:
+    """The worker's initializer makes its exit skip the interpreter's last collections
+    (gc.freeze at exit), without freezing anything while it works."""
+    code = (
+        "import atexit, gc, os\n"
+        "atexit.register(lambda: print('at exit', gc.get_freeze_count() > 0))\n"
+        "from simulator.experiments.executors import _start_worker\n"
+        "_start_worker(os.getppid())\n"
+        "kept = [[i] for i in range(1000)]\n"
+        "print('working', gc.get_freeze_count())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.split("\n")[:2] == ["working 0", "at exit True"]
+
+
 def test_unreachable_scheduler_writes_nothing(small_scenario: Scenario, tmp_path: Path) -> None:
     out = tmp_path / "results"
     # port 1 on the loopback interface: refused at once, retried until the timeout

@@ -328,3 +328,30 @@ def test_files_encoded_by_a_worker_are_the_files_written_here(
         pd.testing.assert_frame_equal(back.metrics, result.metrics)
     # each store's files name their own study: the two encodings differ
     assert encoded.files[0]["metrics"] != encoded.files[1]["metrics"]
+
+
+def test_parts_read_back_as_pandas_reads_their_files(tmp_path: Path, tiny: Scenario) -> None:
+    """The store parses each file's checked bytes with pyarrow and converts the tables
+    itself (a sweep converts all its runs' tables at once): the frames must be those
+    pandas.read_parquet gives, dtypes included, alone or concatenated."""
+    import pyarrow as pa
+
+    from simulator.experiments.store import PARTS, ResultsStore, frame_of
+
+    run_study(tiny, replications=2, out=tmp_path)
+    store = ResultsStore(tmp_path)
+    store.read_manifest()
+    for part in PARTS:
+        keys = [(arm, r) for arm in tiny.arms for r in range(2)]
+        files = [tmp_path / "replications" / arm / f"{r:05d}.{part}.parquet" for arm, r in keys]
+        for (arm, r), file in zip(keys, files, strict=True):
+            pd.testing.assert_frame_equal(
+                store.read_checked_part(arm, r, part), pd.read_parquet(file), check_exact=True
+            )
+        tables = [store.read_checked_table(arm, r, part) for arm, r in keys]
+        together = frame_of(pa.concat_tables(tables))
+        pd.testing.assert_frame_equal(
+            together,
+            pd.concat([pd.read_parquet(file) for file in files], ignore_index=True),
+            check_exact=True,
+        )

@@ -106,6 +106,16 @@ def test_load_sweep_gives_the_same_frames(two_points: Sweep) -> None:
     assert len(csv) == len(two_points.levels())
 
 
+def test_a_sweep_in_memory_has_the_frames_of_one_written_and_read_back(
+    two_points: Sweep, small_scenario: Scenario
+) -> None:
+    """Kept in memory, a sweep's metrics come from the runs' frames; written, from its
+    files' tables converted at once: the same frame, dtypes included."""
+    in_memory = sweep(small_scenario, [f"{PRICE}=0.15,0.30"], replications=2, seed=11)
+    pd.testing.assert_frame_equal(in_memory.metrics, two_points.metrics, check_exact=True)
+    pd.testing.assert_frame_equal(in_memory.levels(), two_points.levels(), check_exact=True)
+
+
 def test_rerunning_reuses_every_task_and_refuses_another_sweep(
     two_points: Sweep, small_scenario: Scenario
 ) -> None:

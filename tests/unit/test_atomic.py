@@ -8,10 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import simulator.experiments.store as store_module
+from simulator.errors import ResultsError
 from simulator.experiments.store import (
     ResultsStore,
     atomic_path,
     csv_split,
+    write_bytes_atomic,
+    write_files_atomic,
     write_text_atomic,
 )
 
@@ -31,6 +35,51 @@ def test_failed_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> None:
         tmp.write_text("half", encoding="utf-8")
         raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_files_written_together_are_those_written_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replication's files written at once: the same bytes, modes and hashes as one
+    atomic write each, every directory's entry flushed once, after its renames."""
+    flushed: list[tuple[Path, list[str]]] = []
+    flush = store_module._fsync_directory
+
+    def counted(path: Path) -> None:
+        flushed.append((path, sorted(p.name for p in path.iterdir())))
+        flush(path)
+
+    contents = {"a/x.parquet": b"one", "a/y.parquet": b"two", "b/z.parquet": b"three"}
+    monkeypatch.setattr(store_module, "_fsync_directory", counted)
+    digests = write_files_atomic({tmp_path / "together" / n: d for n, d in contents.items()})
+    assert flushed == [
+        (tmp_path / "together" / "a", ["x.parquet", "y.parquet"]),
+        (tmp_path / "together" / "b", ["z.parquet"]),
+    ]
+    for name, data in contents.items():
+        alone = write_bytes_atomic(tmp_path / "alone" / name, data)
+        together = tmp_path / "together" / name
+        assert together.read_bytes() == data
+        assert digests[together] == alone
+        assert together.stat().st_mode == (tmp_path / "alone" / name).stat().st_mode
+
+
+def test_files_written_together_stop_at_the_first_failure(tmp_path: Path) -> None:
+    """A file that cannot be written stops the rest: those before it are in place,
+    as separate writes would leave them, and no temporary file is left anywhere."""
+    (tmp_path / "blocked").write_text("a file where a directory is needed")
+    files = {
+        tmp_path / "ok" / "x.parquet": b"one",
+        tmp_path / "blocked" / "y.parquet": b"two",
+        tmp_path / "never" / "z.parquet": b"three",
+    }
+    with pytest.raises(ResultsError, match="blocked"):
+        write_files_atomic(files)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "blocked",
+        "ok",
+        "ok/x.parquet",
+    ]
 
 
 def test_csv_split_is_each_text_written_alone(tmp_path: Path) -> None:
