@@ -28,7 +28,7 @@ pool kept while its executor is entered, and on a pool started for each call.
 Usage::
 
     python benchmarks/bench_throughput.py [--workers 2] [--points 64] [--replications 2]
-                                          [--single 16] [--rounds 3] [--batches 16]
+                                          [--single 16] [--rounds 5] [--batches 16]
                                           [--batch-size 8] [--profile]
 
 ``--profile`` also prints where the parent process spent its time during the
@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=64)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--single", type=int, default=16, help="runs timed in this process")
-    parser.add_argument("--rounds", type=int, default=3, help="sweeps, each between two rates")
+    parser.add_argument("--rounds", type=int, default=5, help="sweeps, each between two rates")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
         "--batches", type=int, default=16, help="calls of --batch-size runs (0: skip)"
