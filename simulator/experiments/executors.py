@@ -43,13 +43,14 @@ import ipaddress
 import math
 import multiprocessing
 import os
+import queue
 import re
 import signal
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -82,6 +83,9 @@ CONNECT_TIMEOUT_VARIABLE = "CONNECTSIM_CONNECT_TIMEOUT"
 
 PARENT_POLL_S = 0.5
 """How often a pool worker checks that the process that started it is alive."""
+
+INTERRUPT_POLL_S = 0.1
+"""The longest a signal waits while a pool's results are awaited (see ``map_unordered``)."""
 
 
 def default_workers() -> int:
@@ -467,17 +471,27 @@ class LocalPoolExecutor(Executor):
             pool = self._pool
         else:
             pool = self._new_pool(min(self.workers, len(arguments)))
-        submitted: list[Future[R]] = []
+        # each call's future is put here as it finishes (by the pool's thread): one
+        # callback a call, where a loop of wait() calls installs a waiter on every
+        # pending call once per result; a future is forgotten once yielded, so
+        # results do not pile up in memory
+        done: queue.SimpleQueue[Future[R]] = queue.SimpleQueue()
         yielded = 0
         finished = False
         try:
-            submitted = [pool.submit(function, *args) for args in arguments]
-            # as_completed waits on every future once, not once per result as a loop
-            # of wait() calls does, and forgets each future once it is yielded (the
-            # list is cleared first), so results do not pile up in memory
-            completed = as_completed(set(submitted))
-            submitted.clear()
-            for future in completed:
+            for args in arguments:
+                pool.submit(function, *args).add_done_callback(done.put)
+            while yielded < len(arguments):
+                # interrupts held while waiting, and raised between waits: raised
+                # inside concurrent.futures' own waiting, a signal can leave a
+                # future's lock held by this thread, and the pool's thread, setting
+                # that future's result, then blocks for ever, and the pool's
+                # shutdown with it (a SIGTERM'd run hung so)
+                with interrupts_held():
+                    try:
+                        future = done.get(timeout=INTERRUPT_POLL_S)
+                    except queue.Empty:
+                        continue
                 yielded += 1
                 yield future.result()
             finished = True

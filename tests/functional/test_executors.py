@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from simulator.experiments.executors import (
     LocalPoolExecutor,
     resolve_executor,
 )
+from simulator.experiments.interrupts import Interrupted, signals_interrupt
 from simulator.experiments.study import run_study
 
 SEED = 11
@@ -229,6 +231,31 @@ def test_an_entered_pool_keeps_its_workers_between_calls() -> None:
     alone = set(LocalPoolExecutor(2).map_unordered(os.getpid, [()] * 2))
     assert not alone & workers
     assert _alive(alone) == set()
+
+
+def test_a_signal_reaches_a_pool_between_waits_not_inside_them() -> None:
+    """Raised inside concurrent.futures' waiting, an interrupt could leave a future's
+    lock held by the main thread, and the pool's shutdown then hung for ever: the
+    interrupt must come out of the executor's own loop, with no frame of the
+    standard library's waiting under it, and the pool must still stop."""
+    executor = LocalPoolExecutor(2)
+    signal_soon = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    try:
+        with signals_interrupt(), executor:
+            list(executor.map_unordered(int, [()] * 4))  # the workers are up
+            workers = {p.pid for p in multiprocessing.active_children()}
+            signal_soon.start()
+            with pytest.raises(Interrupted) as raised:
+                for _ in executor.map_unordered(time.sleep, [(5.0,)] * 4):
+                    pass
+    finally:
+        # never a SIGTERM to this process once its handler is gone
+        signal_soon.cancel()
+    assert workers
+    frames = [str(entry.path) for entry in raised.traceback]
+    assert not [path for path in frames if "concurrent" in path or "threading" in path]
+    assert any(path.endswith("executors.py") for path in frames)
+    assert _alive(workers) == set()
 
 
 def test_a_kept_pool_that_failed_is_replaced_at_the_next_call() -> None:
