@@ -429,18 +429,20 @@ class SweepExecution:
         if top is not None:
             # only the metrics part of each run is read back (and checked), in arm
             # order, then by replication: the order sort_by_arm gives, as each part
-            # holds one run's rows; the tables are converted to pandas once, as one
-            tables: list[pa.Table] = []
-            point_rows = []
-            for p in plan.points:
-                store = self.stores[p.id]
-                read = [
-                    store.read_checked_table(arm, r, "metrics")
-                    for arm in p.scenario.arms
-                    for r in range(n)
-                ]
-                tables += read
-                point_rows.append(sum(table.num_rows for table in read))
+            # holds one run's rows; the tables are converted to pandas once, as one.
+            # Threads read them: reading, hashing and parsing release the GIL
+            runs = [(p, arm, r) for p in plan.points for arm in p.scenario.arms for r in range(n)]
+
+            def metrics_of(run: tuple[SweepPoint, str, int]) -> pa.Table:
+                point, arm, replication = run
+                return self.stores[point.id].read_checked_table(arm, replication, "metrics")
+
+            with ThreadPoolExecutor(SUMMARY_THREADS, "connectsim-read-back") as readers:
+                tables = list(readers.map(metrics_of, runs))
+            rows_of = dict.fromkeys((p.id for p in plan.points), 0)
+            for (point, _, _), table in zip(runs, tables, strict=True):
+                rows_of[point.id] += table.num_rows
+            point_rows = list(rows_of.values())
             frame = frame_of(pa.concat_tables(tables, promote_options="default"))
         else:
             parts = []
@@ -492,8 +494,10 @@ def _point_store(top: ResultsStore, point: SweepPoint, root_seed: int) -> Result
     return store
 
 
-SUMMARY_WRITERS = 4
-"""Threads writing a sweep's summary files while the main thread formats the next table."""
+SUMMARY_THREADS = 4
+"""Threads reading back a sweep's runs, and writing its summary files while the main
+thread formats the next table: each mostly waits on the disk, or hashes or parses
+with the GIL released."""
 
 
 def _write_summaries(
@@ -507,7 +511,7 @@ def _write_summaries(
     # a sweep writes three files a point, and each write mostly waits for the disk
     # (a flush of the file, then of its directory): threads write them while this
     # one formats the next table (a flush releases the GIL)
-    writers = ThreadPoolExecutor(SUMMARY_WRITERS, thread_name_prefix="connectsim-summaries")
+    writers = ThreadPoolExecutor(SUMMARY_THREADS, thread_name_prefix="connectsim-summaries")
     try:
         written: list[Future[Path]] = []
         # each table formatted once for the sweep's file and every point's: one
