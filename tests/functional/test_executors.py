@@ -331,16 +331,20 @@ def test_missing_dask_says_how_to_install_it(
     assert not out.exists()
 
 
+def _printed_by(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (which must succeed)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+
+
 def test_import_simulator_does_not_import_dask() -> None:
     code = (
         "import sys, simulator, simulator.experiments.study, simulator.cli; "
         "simulator.DaskExecutor; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert proc.stdout.strip() == "[]"
+    assert _printed_by(code).strip() == "[]"
 
 
 def test_the_experiments_api_leaves_scipy_stats_to_the_summaries() -> None:
@@ -352,10 +356,7 @@ def test_the_experiments_api_leaves_scipy_stats_to_the_summaries() -> None:
         "simulator.experiments.runner, simulator.experiments.sensitivity; "
         "print('scipy.stats' in sys.modules)"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert proc.stdout.strip() == "False"
+    assert _printed_by(code).strip() == "False"
 
 
 def test_a_pool_worker_freezes_its_objects_only_as_it_exits() -> None:
@@ -369,10 +370,7 @@ def test_a_pool_worker_freezes_its_objects_only_as_it_exits() -> None:
         "kept = [[i] for i in range(1000)]\n"
         "print('working', gc.get_freeze_count())\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert proc.stdout.split("\n")[:2] == ["working 0", "at exit True"]
+    assert _printed_by(code).split("\n")[:2] == ["working 0", "at exit True"]
 
 
 def test_unreachable_scheduler_writes_nothing(small_scenario: Scenario, tmp_path: Path) -> None:
